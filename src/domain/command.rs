@@ -1,0 +1,368 @@
+//! The chat command grammar shared by Slack and Teams. Pure: the transports strip their own wrapping
+//! (`/pim`, the `<at>` mention) and hand over plain text.
+
+use super::duration::ElevationDuration;
+use super::request::ShortId;
+use super::target::TargetRef;
+
+/// One parsed chat command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `help`: what you can do here.
+    Help,
+    /// `list`: what you are eligible for, and what is active now.
+    List,
+    /// `request [TARGET] [for DURATION] [ticket ID] [REASON...]`.
+    Request(RequestArgs),
+    /// `status [ID]`: your pending and active requests.
+    Status { id: Option<ShortId> },
+    /// `cancel ID`: withdraw a pending request.
+    Cancel { id: ShortId },
+    /// `end ID`: end an active elevation now.
+    End { id: ShortId },
+    /// `approvals`: requests waiting for your decision.
+    Approvals,
+    /// `approve ID [REASON]`.
+    Approve { id: ShortId, reason: Option<String> },
+    /// `deny ID REASON`.
+    Deny { id: ShortId, reason: String },
+}
+
+/// The optional parts of `request`; what is missing comes from the form or the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestArgs {
+    pub target: Option<TargetRef>,
+    pub duration: Option<ElevationDuration>,
+    pub ticket: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// A command that could not be read; its `Display` is the message shown to the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("I don't know `{0}`. {USAGE}")]
+    UnknownCommand(String),
+    #[error("`{command}` needs {what}. Usage: `{usage}`")]
+    Missing {
+        command: &'static str,
+        what: &'static str,
+        usage: &'static str,
+    },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("A quote is not closed. {USAGE}")]
+    UnclosedQuote,
+}
+
+/// The one-screen help text, also shown after an unknown command.
+pub const USAGE: &str = "Try `help`, `list`, `request [TARGET] [for DURATION] [ticket ID] [REASON]`, \
+`status [ID]`, `cancel ID`, `end ID`, `approvals`, `approve ID [REASON]` or `deny ID REASON`.";
+
+/// The full help text.
+pub const HELP: &str = "\
+*pimbot*: just-in-time elevation through Privileged Identity Management.
+• `list`: what you are eligible for, and what is active now
+• `request [TARGET] [for DURATION] [ticket ID] [REASON]`: ask for an elevation; no TARGET opens a form. \
+TARGET is a configured name, `role:NAME[@SCOPE]`, `group:NAME[/owner]` or `azure:ROLE@SCOPE` \
+(quote names with spaces). DURATION: `30m`, `2h`, `1h30m` or `PT2H`.
+• `status [ID]`: your pending and active requests
+• `cancel ID`: withdraw a pending request
+• `end ID`: end an active elevation now
+• `approvals`: requests waiting for your decision
+• `approve ID [REASON]` / `deny ID REASON`: decide without the buttons";
+
+impl Command {
+    /// The command's name, for logs, metrics and the audit trail.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Help => "help",
+            Command::List => "list",
+            Command::Request(_) => "request",
+            Command::Status { .. } => "status",
+            Command::Cancel { .. } => "cancel",
+            Command::End { .. } => "end",
+            Command::Approvals => "approvals",
+            Command::Approve { .. } => "approve",
+            Command::Deny { .. } => "deny",
+        }
+    }
+
+    /// Whether the command may change a request (and so is always audited with its outcome).
+    pub fn is_mutating(&self) -> bool {
+        match self {
+            Command::Help | Command::List | Command::Status { .. } | Command::Approvals => false,
+            Command::Request(_)
+            | Command::Cancel { .. }
+            | Command::End { .. }
+            | Command::Approve { .. }
+            | Command::Deny { .. } => true,
+        }
+    }
+}
+
+/// Parses the text after the command prefix. Empty text is `help`.
+pub fn parse(text: &str) -> Result<Command, ParseError> {
+    let words = tokenize(text)?;
+    let Some((first, rest)) = words.split_first() else {
+        return Ok(Command::Help);
+    };
+    let id = |command: &'static str, usage: &'static str| -> Result<ShortId, ParseError> {
+        let word = rest.first().ok_or(ParseError::Missing {
+            command,
+            what: "a request id such as PIM-1042",
+            usage,
+        })?;
+        ShortId::parse(word).map_err(|e| ParseError::Invalid(e.to_string()))
+    };
+    let reason_after_id = || (rest.len() > 1).then(|| rest[1..].join(" "));
+    match first.to_ascii_lowercase().as_str() {
+        "help" | "?" => Ok(Command::Help),
+        "list" | "ls" => Ok(Command::List),
+        "request" | "req" => parse_request(rest).map(Command::Request),
+        "status" => match rest.first() {
+            None => Ok(Command::Status { id: None }),
+            Some(_) => id("status", "status [ID]").map(|id| Command::Status { id: Some(id) }),
+        },
+        "cancel" => id("cancel", "cancel ID").map(|id| Command::Cancel { id }),
+        "end" => id("end", "end ID").map(|id| Command::End { id }),
+        "approvals" => Ok(Command::Approvals),
+        "approve" => Ok(Command::Approve {
+            id: id("approve", "approve ID [REASON]")?,
+            reason: reason_after_id(),
+        }),
+        "deny" => {
+            let id = id("deny", "deny ID REASON")?;
+            let reason = reason_after_id().ok_or(ParseError::Missing {
+                command: "deny",
+                what: "a reason",
+                usage: "deny ID REASON",
+            })?;
+            Ok(Command::Deny { id, reason })
+        }
+        other => Err(ParseError::UnknownCommand(truncate(other, 40))),
+    }
+}
+
+fn parse_request(words: &[String]) -> Result<RequestArgs, ParseError> {
+    let mut args = RequestArgs::default();
+    let mut rest = words;
+    if let Some((first, tail)) = rest.split_first() {
+        let keyword = first.eq_ignore_ascii_case("for") || first.eq_ignore_ascii_case("ticket");
+        if !keyword {
+            args.target =
+                Some(TargetRef::parse(first).map_err(|e| ParseError::Invalid(e.to_string()))?);
+            rest = tail;
+        }
+    }
+    loop {
+        match rest {
+            [keyword, value, tail @ ..] if keyword.eq_ignore_ascii_case("for") => {
+                let duration = ElevationDuration::parse(value)
+                    .map_err(|e| ParseError::Invalid(e.to_string()))?;
+                args.duration = Some(duration);
+                rest = tail;
+            }
+            [keyword, value, tail @ ..] if keyword.eq_ignore_ascii_case("ticket") => {
+                args.ticket = Some(value.clone());
+                rest = tail;
+            }
+            [keyword] if keyword.eq_ignore_ascii_case("for") => {
+                return Err(ParseError::Missing {
+                    command: "request",
+                    what: "a duration after `for`",
+                    usage: "request TARGET for 2h ticket INC-1 REASON",
+                });
+            }
+            [keyword] if keyword.eq_ignore_ascii_case("ticket") => {
+                return Err(ParseError::Missing {
+                    command: "request",
+                    what: "a ticket id after `ticket`",
+                    usage: "request TARGET for 2h ticket INC-1 REASON",
+                });
+            }
+            _ => break,
+        }
+    }
+    if !rest.is_empty() {
+        args.reason = Some(rest.join(" "));
+    }
+    Ok(args)
+}
+
+/// Splits on whitespace; double quotes (straight or curly) group words and are removed.
+fn tokenize(text: &str) -> Result<Vec<String>, ParseError> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' | '\u{201c}' | '\u{201d}' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quoted {
+        return Err(ParseError::UnclosedQuote);
+    }
+    if in_word {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::target::TargetRef;
+
+    fn minutes(m: u32) -> Option<ElevationDuration> {
+        ElevationDuration::from_minutes(m)
+    }
+
+    #[test]
+    fn the_full_request_form_parses_every_part() {
+        let parsed = parse("request app1-secrets for 2h ticket INC-1234 rotating the cert");
+        assert_eq!(
+            parsed,
+            Ok(Command::Request(RequestArgs {
+                target: Some(TargetRef::Named("app1-secrets".into())),
+                duration: minutes(120),
+                ticket: Some("INC-1234".into()),
+                reason: Some("rotating the cert".into()),
+            }))
+        );
+    }
+
+    #[test]
+    fn quoted_role_names_with_a_scope_parse() {
+        let parsed = parse(r#"request role:"Application Secret Manager"@App1 for 30m fix"#);
+        assert_eq!(
+            parsed,
+            Ok(Command::Request(RequestArgs {
+                target: Some(TargetRef::Role {
+                    role: "Application Secret Manager".into(),
+                    scope: Some("App1".into()),
+                }),
+                duration: minutes(30),
+                ticket: None,
+                reason: Some("fix".into()),
+            }))
+        );
+    }
+
+    #[test]
+    fn request_without_target_is_the_form() {
+        assert_eq!(
+            parse("request"),
+            Ok(Command::Request(RequestArgs::default()))
+        );
+        let with_duration = parse("request for 1h");
+        assert!(matches!(
+            with_duration,
+            Ok(Command::Request(RequestArgs {
+                target: None,
+                duration: Some(_),
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn table_of_simple_commands() {
+        let id = |n| ShortId::parse(n).map_err(|_| ());
+        let cases: Vec<(&str, Command)> = vec![
+            ("", Command::Help),
+            ("help", Command::Help),
+            ("LIST", Command::List),
+            ("status", Command::Status { id: None }),
+            (
+                "status PIM-7",
+                Command::Status {
+                    id: id("PIM-7").ok(),
+                },
+            ),
+            (
+                "cancel pim-7",
+                Command::Cancel {
+                    id: id("7").expect("id"),
+                },
+            ),
+            (
+                "end 7",
+                Command::End {
+                    id: id("7").expect("id"),
+                },
+            ),
+            ("approvals", Command::Approvals),
+            (
+                "approve PIM-7",
+                Command::Approve {
+                    id: id("7").expect("id"),
+                    reason: None,
+                },
+            ),
+            (
+                "approve PIM-7 looks fine",
+                Command::Approve {
+                    id: id("7").expect("id"),
+                    reason: Some("looks fine".into()),
+                },
+            ),
+            (
+                "deny PIM-7 no ticket",
+                Command::Deny {
+                    id: id("7").expect("id"),
+                    reason: "no ticket".into(),
+                },
+            ),
+        ];
+        for (text, command) in cases {
+            assert_eq!(parse(text), Ok(command), "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_input_gets_a_message_that_says_what_to_do() {
+        let message = |text| {
+            parse(text)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+                .err()
+                .unwrap_or_default()
+        };
+        assert!(message("frobnicate").contains("I don't know `frobnicate`"));
+        assert!(message("deny PIM-7").contains("deny ID REASON"));
+        assert!(message("cancel").contains("request id"));
+        assert!(message("request x for soon").contains("not a duration"));
+        assert!(message("request x ticket").contains("ticket id"));
+        assert!(message("request \"unclosed").contains("quote"));
+        assert!(message("cancel banana").contains("banana"));
+    }
+
+    #[test]
+    fn mutating_commands_are_marked() {
+        assert!(!Command::List.is_mutating());
+        assert!(
+            Command::Cancel {
+                id: ShortId::parse("1").expect("id")
+            }
+            .is_mutating()
+        );
+    }
+}

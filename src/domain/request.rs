@@ -1,0 +1,300 @@
+//! An elevation request and its lifecycle: one state machine, the only place transitions are decided.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use super::duration::ElevationDuration;
+use super::target::ResolvedTarget;
+
+/// The id people type: `PIM-1042`. The number is the database id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct ShortId(pub i64);
+
+/// A request id that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a request id: use the id shown on the request, like PIM-1042")]
+pub struct ShortIdError(String);
+
+impl ShortId {
+    /// Accepts `PIM-1042`, `pim-1042` and `1042`.
+    pub fn parse(text: &str) -> Result<Self, ShortIdError> {
+        let digits = text
+            .get(..4)
+            .filter(|p| p.eq_ignore_ascii_case("pim-"))
+            .map_or(text, |_| &text[4..]);
+        digits
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(ShortId)
+            .ok_or_else(|| ShortIdError(text.chars().take(40).collect()))
+    }
+}
+
+impl fmt::Display for ShortId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PIM-{}", self.0)
+    }
+}
+
+/// Where a request lives in its lifecycle (DESIGN.md, "The request lifecycle").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    PendingApproval,
+    Approved,
+    Activating,
+    Active,
+    Ended,
+    Expired,
+    Cancelled,
+    Denied,
+    Failed,
+}
+
+impl State {
+    pub const ALL: [State; 9] = [
+        State::PendingApproval,
+        State::Approved,
+        State::Activating,
+        State::Active,
+        State::Ended,
+        State::Expired,
+        State::Cancelled,
+        State::Denied,
+        State::Failed,
+    ];
+
+    /// The name stored in the database and shown in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::PendingApproval => "pending_approval",
+            State::Approved => "approved",
+            State::Activating => "activating",
+            State::Active => "active",
+            State::Ended => "ended",
+            State::Expired => "expired",
+            State::Cancelled => "cancelled",
+            State::Denied => "denied",
+            State::Failed => "failed",
+        }
+    }
+
+    pub fn from_db(text: &str) -> Option<State> {
+        State::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// No transition leaves a final state.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            State::Ended | State::Expired | State::Cancelled | State::Denied | State::Failed
+        )
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_str().replace('_', " "))
+    }
+}
+
+/// What happens to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// An approval that completes the tally.
+    Approve,
+    /// An approval that does not yet complete the tally: the request stays pending.
+    PartialApprove,
+    Deny,
+    Cancel,
+    /// No decision before the approval deadline.
+    Timeout,
+    /// The activation job takes the request (intent recorded before the PIM call).
+    StartActivation,
+    /// PIM created the assignment.
+    Activated,
+    /// PIM refused, or the last retry ran out.
+    Fail,
+    /// The assignment ended (removed early or expired).
+    End,
+}
+
+/// An event that the current state does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a request that is {from} cannot take {event:?}")]
+pub struct InvalidTransition {
+    pub from: State,
+    pub event: Event,
+}
+
+/// The state machine. Every transition in the service goes through here.
+pub fn next_state(from: State, event: Event) -> Result<State, InvalidTransition> {
+    use Event as E;
+    use State as S;
+    let to = match (from, event) {
+        (S::PendingApproval, E::Approve) => S::Approved,
+        (S::PendingApproval, E::PartialApprove) => S::PendingApproval,
+        (S::PendingApproval, E::Deny) => S::Denied,
+        (S::PendingApproval, E::Cancel) => S::Cancelled,
+        (S::PendingApproval, E::Timeout) => S::Expired,
+        (S::Approved, E::StartActivation) => S::Activating,
+        (S::Approved | S::Activating, E::Fail) => S::Failed,
+        (S::Activating, E::Activated) => S::Active,
+        (S::Active, E::End) => S::Ended,
+        _ => return Err(InvalidTransition { from, event }),
+    };
+    Ok(to)
+}
+
+/// A person as pimbot knows them: their Entra identity and, where known, their chat id.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Person {
+    pub entra_id: String,
+    pub display_name: String,
+    /// The platform user id (Slack `U…`, Teams MRI) when known.
+    #[serde(default)]
+    pub chat_id: Option<String>,
+}
+
+/// The chat platform a request came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Slack,
+    Teams,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Slack => "slack",
+            Platform::Teams => "teams",
+        }
+    }
+}
+
+/// One approver's decision.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Decision {
+    pub approver: Person,
+    pub approve: bool,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Everything about one elevation request.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Request {
+    pub id: ShortId,
+    /// Bumped by every transition; the compare-and-set key.
+    pub version: i64,
+    pub state: State,
+    pub platform: Platform,
+    pub requester: Person,
+    pub target: ResolvedTarget,
+    pub duration: ElevationDuration,
+    pub ticket: Option<String>,
+    pub justification: Option<String>,
+    /// Who may decide (never the requester).
+    pub approvers: Vec<Person>,
+    pub approvals_required: u32,
+    /// Decisions so far, oldest first.
+    pub decisions: Vec<Decision>,
+    /// The conversation the request was made in.
+    pub conversation: String,
+    /// Where the approval message is posted.
+    pub approval_conversation: String,
+    /// Pending requests expire at this time.
+    pub approval_deadline: DateTime<Utc>,
+    /// The PIM schedule request id of the assignment.
+    pub pim_request_id: Option<String>,
+    /// When the active assignment ends.
+    pub active_until: Option<DateTime<Utc>>,
+    /// Why the request failed, in the user's terms.
+    pub failure: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Request {
+    /// Approvals recorded so far.
+    pub fn approvals(&self) -> impl Iterator<Item = &Decision> {
+        self.decisions.iter().filter(|d| d.approve)
+    }
+
+    /// The denial, if any.
+    pub fn denial(&self) -> Option<&Decision> {
+        self.decisions.iter().find(|d| !d.approve)
+    }
+
+    pub fn is_approver(&self, entra_id: &str) -> bool {
+        self.approvers.iter().any(|a| a.entra_id == entra_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_ids_parse_in_every_typed_form() {
+        assert_eq!(ShortId::parse("PIM-1042"), Ok(ShortId(1042)));
+        assert_eq!(ShortId::parse("pim-7"), Ok(ShortId(7)));
+        assert_eq!(ShortId::parse("7"), Ok(ShortId(7)));
+        assert!(ShortId::parse("PIM-").is_err());
+        assert!(ShortId::parse("0").is_err());
+        assert!(ShortId::parse("PIM-x").is_err());
+        assert_eq!(ShortId(12).to_string(), "PIM-12");
+    }
+
+    #[test]
+    fn the_happy_path_is_allowed() {
+        let mut state = State::PendingApproval;
+        for event in [
+            Event::PartialApprove,
+            Event::Approve,
+            Event::StartActivation,
+            Event::Activated,
+            Event::End,
+        ] {
+            state = next_state(state, event).expect("allowed");
+        }
+        assert_eq!(state, State::Ended);
+    }
+
+    #[test]
+    fn final_states_accept_nothing() {
+        let events = [
+            Event::Approve,
+            Event::PartialApprove,
+            Event::Deny,
+            Event::Cancel,
+            Event::Timeout,
+            Event::StartActivation,
+            Event::Activated,
+            Event::Fail,
+            Event::End,
+        ];
+        for state in State::ALL.into_iter().filter(|s| s.is_final()) {
+            for event in events {
+                assert!(next_state(state, event).is_err(), "{state:?} {event:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_decided_request_cannot_be_decided_again() {
+        assert!(next_state(State::Approved, Event::Approve).is_err());
+        assert!(next_state(State::Approved, Event::Deny).is_err());
+        assert!(next_state(State::Active, Event::Cancel).is_err());
+    }
+
+    #[test]
+    fn states_round_trip_through_their_database_names() {
+        for state in State::ALL {
+            assert_eq!(State::from_db(state.as_str()), Some(state));
+        }
+    }
+}

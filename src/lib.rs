@@ -1,0 +1,4 @@
+//! pimbot: a chat-ops front door to Microsoft Entra Privileged Identity Management.
+
+pub mod domain;
+pub mod service;

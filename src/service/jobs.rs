@@ -1,0 +1,107 @@
+//! Side effects as durable jobs (the outbox): written in the transaction that causes them and run
+//! at least once by the worker, so every handler that runs them must be safe to repeat.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::request::{Platform, ShortId};
+
+use super::notice::Notice;
+
+/// A chat command waiting to be carried out (the handler answered at once; this does the slow work).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundCommand {
+    pub platform: Platform,
+    /// Slack user id or Teams MRI of the person who typed it.
+    pub chat_user: String,
+    /// Where it was typed.
+    pub conversation: String,
+    /// Where to answer (Slack `response_url`).
+    pub reply_to: String,
+    /// The command text without the platform's prefix.
+    pub text: String,
+}
+
+/// One unit of deferred work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// Carry out a chat command.
+    Command { command: InboundCommand },
+    /// Post the approval message of a new request.
+    PostApproval { request: ShortId },
+    /// Re-render the approval message after a change.
+    UpdateApproval { request: ShortId },
+    /// Tell the requester something.
+    Notify { request: ShortId, notice: Notice },
+    /// One line in the audit channel.
+    AuditLine { platform: Platform, line: String },
+    /// Create the PIM assignment of an approved request.
+    Activate { request: ShortId },
+    /// Remove the assignment early (`end ID`).
+    Deactivate { request: ShortId, by: String },
+    /// The assignment's end time has come.
+    Expire { request: ShortId },
+    /// The approval deadline has come.
+    ApprovalTimeout { request: ShortId },
+}
+
+impl Job {
+    /// The job's kind, for metrics and the jobs table.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::Command { .. } => "command",
+            Job::PostApproval { .. } => "post_approval",
+            Job::UpdateApproval { .. } => "update_approval",
+            Job::Notify { .. } => "notify",
+            Job::AuditLine { .. } => "audit_line",
+            Job::Activate { .. } => "activate",
+            Job::Deactivate { .. } => "deactivate",
+            Job::Expire { .. } => "expire",
+            Job::ApprovalTimeout { .. } => "approval_timeout",
+        }
+    }
+
+    /// The request the job works on, if any.
+    pub fn request(&self) -> Option<ShortId> {
+        match self {
+            Job::Command { .. } | Job::AuditLine { .. } => None,
+            Job::PostApproval { request }
+            | Job::UpdateApproval { request }
+            | Job::Notify { request, .. }
+            | Job::Activate { request }
+            | Job::Deactivate { request, .. }
+            | Job::Expire { request }
+            | Job::ApprovalTimeout { request } => Some(*request),
+        }
+    }
+}
+
+/// A job to write, due at `run_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    pub job: Job,
+    pub run_at: DateTime<Utc>,
+}
+
+impl NewJob {
+    pub fn now(job: Job) -> Self {
+        Self {
+            job,
+            run_at: Utc::now(),
+        }
+    }
+
+    pub fn at(job: Job, run_at: DateTime<Utc>) -> Self {
+        Self { job, run_at }
+    }
+}
+
+/// A job leased to this worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedJob {
+    pub id: i64,
+    /// Attempts including this one.
+    pub attempts: u32,
+    pub job: Job,
+}

@@ -1,0 +1,47 @@
+//! What pimbot tells people, platform-neutral; the chat adapters render it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A direct message to the requester about their request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notice {
+    /// Approved; activation follows.
+    Approved {
+        by: Vec<String>,
+    },
+    /// The assignment exists until `until`.
+    Active {
+        until: DateTime<Utc>,
+    },
+    Denied {
+        by: String,
+        reason: String,
+    },
+    /// PIM refused or the retries ran out; `reason` is for the user.
+    Failed {
+        reason: String,
+    },
+    /// Nobody decided in time.
+    Expired,
+    /// The elevation is over (`early` when someone ended it).
+    Ended {
+        early: bool,
+        by: Option<String>,
+    },
+    Cancelled,
+}
+
+/// An answer to a command, shown where it was typed (only to the person who typed it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    /// Markdown-ish text: `*bold*`, `` `code` ``, bullet lines.
+    pub text: String,
+}
+
+impl Reply {
+    pub fn text(text: impl Into<String>) -> Self {
+        Self { text: text.into() }
+    }
+}

@@ -1,0 +1,395 @@
+//! The ports the use cases need: storage, the directory, PIM and chat. Adapters implement them;
+//! only `app` chooses which.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::audit::{AuditEvent, StoredAuditEvent};
+use crate::domain::duration::ElevationDuration;
+use crate::domain::policy::PimPolicy;
+use crate::domain::request::{Decision, Platform, Request, ShortId};
+use crate::domain::target::ResolvedTarget;
+
+use super::jobs::{ClaimedJob, NewJob};
+use super::notice::{Notice, Reply};
+
+// ---------------------------------------------------------------------------------------------
+// Upstream errors (Graph, ARM, Slack, Bot Connector)
+// ---------------------------------------------------------------------------------------------
+
+/// How an upstream call failed, classified so the core can react.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamErrorKind {
+    /// 429: try again after the given seconds.
+    Throttled {
+        retry_after_secs: Option<u64>,
+    },
+    /// 5xx, timeout or connection failure: worth retrying.
+    Unavailable,
+    /// 401/403: credentials or permissions are wrong; retrying will not help.
+    Unauthorized,
+    NotFound,
+    /// The upstream refused the request (4xx, a PIM policy error, a Slack `ok: false`).
+    Rejected,
+}
+
+/// A failed call to an upstream API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{service} {operation} failed: {message}")]
+pub struct UpstreamError {
+    pub kind: UpstreamErrorKind,
+    /// `graph`, `arm`, `slack`, `teams`, `token`.
+    pub service: &'static str,
+    /// What was attempted, e.g. `adminAssign`.
+    pub operation: String,
+    /// The upstream's error code (`RoleAssignmentExists`, `channel_not_found`), when it sent one.
+    pub code: Option<String>,
+    /// The technical message, for logs.
+    pub message: String,
+    /// What to tell a user, when the adapter knows better than "try again later".
+    pub user_message: Option<String>,
+    /// The upstream's request id (Graph `request-id`), for support.
+    pub upstream_request_id: Option<String>,
+}
+
+impl UpstreamError {
+    pub fn new(
+        service: &'static str,
+        operation: impl Into<String>,
+        kind: UpstreamErrorKind,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            service,
+            operation: operation.into(),
+            code: None,
+            message: message.into(),
+            user_message: None,
+            upstream_request_id: None,
+        }
+    }
+
+    /// Whether the same call may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            UpstreamErrorKind::Throttled { .. } | UpstreamErrorKind::Unavailable
+        )
+    }
+
+    /// The message for the person affected.
+    pub fn user_message(&self) -> String {
+        self.user_message
+            .clone()
+            .unwrap_or_else(|| match self.kind {
+                UpstreamErrorKind::Throttled { .. } | UpstreamErrorKind::Unavailable => {
+                    format!(
+                        "{} is not answering right now; pimbot kept retrying and gave up.",
+                        self.service_name()
+                    )
+                }
+                _ => format!(
+                    "{} refused the call ({}).",
+                    self.service_name(),
+                    self.code.as_deref().unwrap_or("no error code")
+                ),
+            })
+    }
+
+    fn service_name(&self) -> &'static str {
+        match self.service {
+            "graph" => "Microsoft Graph",
+            "arm" => "Azure Resource Manager",
+            "slack" => "Slack",
+            "teams" => "Microsoft Teams",
+            "token" => "Microsoft Entra sign-in",
+            _ => "An upstream service",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directory (Graph users and groups)
+// ---------------------------------------------------------------------------------------------
+
+/// An Entra user.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DirectoryUser {
+    pub id: String,
+    pub display_name: String,
+    pub mail: Option<String>,
+    pub user_principal_name: Option<String>,
+    pub account_enabled: bool,
+}
+
+/// An Entra group.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DirectoryGroup {
+    pub id: String,
+    pub display_name: String,
+}
+
+/// Reading users and groups.
+#[async_trait]
+pub trait Directory: Send + Sync {
+    /// The user whose `mail` or `userPrincipalName` is `email` (case-insensitive).
+    async fn user_by_email(&self, email: &str) -> Result<Option<DirectoryUser>, UpstreamError>;
+    async fn user(&self, id: &str) -> Result<Option<DirectoryUser>, UpstreamError>;
+    /// The groups the user is a member of, directly or through nesting.
+    async fn user_groups(&self, user_id: &str) -> Result<Vec<DirectoryGroup>, UpstreamError>;
+    /// The group's owners that are users (service principals are dropped).
+    async fn group_owners(&self, group_id: &str) -> Result<Vec<DirectoryUser>, UpstreamError>;
+    /// The group's members that are users.
+    async fn group_members(&self, group_id: &str) -> Result<Vec<DirectoryUser>, UpstreamError>;
+    /// A group by display name or id.
+    async fn group(&self, name_or_id: &str) -> Result<Option<DirectoryGroup>, UpstreamError>;
+    /// An application registration by display name, appId or object id: (object id, display name).
+    async fn application(
+        &self,
+        name_or_id: &str,
+    ) -> Result<Option<(String, String)>, UpstreamError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PIM
+// ---------------------------------------------------------------------------------------------
+
+/// A role definition (Entra or Azure).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RoleDefinition {
+    pub id: String,
+    pub display_name: String,
+}
+
+/// One eligibility: `principal_id` (a user or a group) may hold `role_definition_id` at `scope`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Eligibility {
+    pub principal_id: String,
+    pub role_definition_id: String,
+    pub scope: String,
+}
+
+/// What pimbot asks PIM to grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub principal_id: String,
+    pub duration: ElevationDuration,
+    /// Names the requester, approvers, ticket and pimbot's request id.
+    pub justification: String,
+    pub ticket: Option<String>,
+    pub request: ShortId,
+}
+
+/// What PIM answered to an assignment or removal.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Receipt {
+    /// The schedule request id.
+    pub pim_request_id: String,
+    /// `Provisioned`, `Revoked`, ...
+    pub status: String,
+    pub end: Option<DateTime<Utc>>,
+    /// Graph `request-id` / ARM `x-ms-request-id`.
+    pub upstream_request_id: Option<String>,
+}
+
+/// An active assignment PIM shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveAssignment {
+    pub principal_id: String,
+    pub role_definition_id: String,
+    pub scope: String,
+    pub end: Option<DateTime<Utc>>,
+}
+
+/// The PIM schedule-request APIs. `assign` mode: pimbot brokers, PIM records.
+#[async_trait]
+pub trait Pim: Send + Sync {
+    /// An Entra role definition by display name or id.
+    async fn role_definition(
+        &self,
+        name_or_id: &str,
+    ) -> Result<Option<RoleDefinition>, UpstreamError>;
+    /// Entra role eligibilities held by any of `principal_ids`, optionally for one role only.
+    async fn role_eligibilities(
+        &self,
+        principal_ids: &[String],
+        role_id: Option<&str>,
+    ) -> Result<Vec<Eligibility>, UpstreamError>;
+    /// The end-user activation rules of a role at a scope.
+    async fn role_policy(&self, role_id: &str, scope: &str) -> Result<PimPolicy, UpstreamError>;
+    /// `adminAssign` with `afterDuration`.
+    async fn assign(
+        &self,
+        target: &ResolvedTarget,
+        grant: &Grant,
+    ) -> Result<Receipt, UpstreamError>;
+    /// `adminRemove`.
+    async fn remove(
+        &self,
+        target: &ResolvedTarget,
+        grant: &Grant,
+    ) -> Result<Receipt, UpstreamError>;
+    /// The principal's current assignment of the target, if PIM shows one.
+    async fn active_assignment(
+        &self,
+        target: &ResolvedTarget,
+        principal_id: &str,
+    ) -> Result<Option<ActiveAssignment>, UpstreamError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chat (Slack, Teams)
+// ---------------------------------------------------------------------------------------------
+
+/// A message pimbot posted, to update later.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MessageRef {
+    pub conversation: String,
+    /// Slack `ts`, Teams activity id.
+    pub message_id: String,
+}
+
+/// Talking to people on one platform.
+#[async_trait]
+pub trait Chat: Send + Sync {
+    fn platform(&self) -> Platform;
+    /// The e-mail address of a chat user, to find their Entra account.
+    async fn user_email(&self, chat_id: &str) -> Result<Option<String>, UpstreamError>;
+    /// The chat user with this e-mail address, to mention an approver.
+    async fn user_by_email(&self, email: &str) -> Result<Option<String>, UpstreamError>;
+    /// Posts the approval message (with its buttons) for a pending request.
+    async fn post_approval(&self, request: &Request) -> Result<MessageRef, UpstreamError>;
+    /// Re-renders the approval message from the request's current state.
+    async fn update_approval(
+        &self,
+        request: &Request,
+        message: &MessageRef,
+    ) -> Result<(), UpstreamError>;
+    /// A direct message to the requester.
+    async fn notify_requester(
+        &self,
+        request: &Request,
+        notice: &Notice,
+    ) -> Result<(), UpstreamError>;
+    /// One line in the audit channel.
+    async fn post_audit_line(&self, line: &str) -> Result<(), UpstreamError>;
+    /// Answers a command where it was typed (Slack `response_url`, a Teams reply).
+    async fn reply(&self, reply_to: &str, reply: &Reply) -> Result<(), UpstreamError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store
+// ---------------------------------------------------------------------------------------------
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+/// A state change, written as one transaction: compare-and-set on the request's version, the
+/// decision (if any), the audit event and the jobs for its side effects.
+#[derive(Debug, Clone)]
+pub struct TransitionWrite {
+    /// The request as it is after the transition; `version` is the new version.
+    pub request: Request,
+    /// The version the transition was computed from; the write fails if it changed.
+    pub expected_version: i64,
+    /// An approval or denial to record (unique per request and approver).
+    pub decision: Option<Decision>,
+    pub audit: AuditEvent,
+    pub jobs: Vec<NewJob>,
+}
+
+/// Builds the audit event and jobs of a newly created request once its id is known.
+pub type CreateEffects = Box<dyn FnOnce(&Request) -> (AuditEvent, Vec<NewJob>) + Send>;
+
+/// A chat user's Entra identity, cached.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CachedIdentity {
+    pub platform: Platform,
+    pub chat_id: String,
+    pub user: DirectoryUser,
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// Durable state. Implemented for SQLite and PostgreSQL.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Answers when the database does.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Inserts a request (its `id` and `version` are assigned here) with its audit event and jobs.
+    async fn create_request(
+        &self,
+        request: Request,
+        effects: CreateEffects,
+    ) -> Result<Request, StoreError>;
+    /// Applies a transition; `Ok(false)` when another writer changed the request first.
+    async fn transition(&self, write: TransitionWrite) -> Result<bool, StoreError>;
+    async fn request(&self, id: ShortId) -> Result<Option<Request>, StoreError>;
+    /// The requester's requests, newest first, at most `limit`.
+    async fn requests_of(
+        &self,
+        requester_entra_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Request>, StoreError>;
+    /// Requests in `pending_approval`, oldest first.
+    async fn pending_requests(&self) -> Result<Vec<Request>, StoreError>;
+
+    /// Appends an audit event (and jobs, such as the audit-channel line) on its own.
+    async fn append_audit(&self, event: AuditEvent, jobs: Vec<NewJob>) -> Result<(), StoreError>;
+    /// Stored audit events with `seq > after_seq`, in order, at most `limit`.
+    async fn audit_events(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredAuditEvent>, StoreError>;
+
+    /// Enqueues jobs outside a transition.
+    async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<(), StoreError>;
+    /// Leases up to `limit` due jobs to `worker` until `now + lease`.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> Result<Vec<ClaimedJob>, StoreError>;
+    /// Removes a finished job.
+    async fn complete_job(&self, id: i64) -> Result<(), StoreError>;
+    /// Releases a job to run again at `run_at`, keeping the error for operators.
+    async fn retry_job(
+        &self,
+        id: i64,
+        run_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Remembers the approval message of a request on a platform.
+    async fn save_message(
+        &self,
+        request: ShortId,
+        platform: Platform,
+        message: &MessageRef,
+    ) -> Result<(), StoreError>;
+    async fn message(
+        &self,
+        request: ShortId,
+        platform: Platform,
+    ) -> Result<Option<MessageRef>, StoreError>;
+
+    async fn identity(
+        &self,
+        platform: Platform,
+        chat_id: &str,
+    ) -> Result<Option<CachedIdentity>, StoreError>;
+    async fn save_identity(&self, identity: &CachedIdentity) -> Result<(), StoreError>;
+
+    /// Records an inbound delivery key; `Ok(false)` when it was seen before (a retry).
+    async fn first_delivery(&self, key: &str) -> Result<bool, StoreError>;
+}
