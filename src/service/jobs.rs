@@ -28,6 +28,12 @@ pub struct InboundCommand {
 pub enum Job {
     /// Carry out a chat command.
     Command { command: InboundCommand },
+    /// Fill an open request form with the user's eligible targets.
+    FillForm {
+        platform: Platform,
+        chat_user: String,
+        form_ref: String,
+    },
     /// Post the approval message of a new request.
     PostApproval { request: ShortId },
     /// Re-render the approval message after a change.
@@ -51,6 +57,7 @@ impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::Command { .. } => "command",
+            Job::FillForm { .. } => "fill_form",
             Job::PostApproval { .. } => "post_approval",
             Job::UpdateApproval { .. } => "update_approval",
             Job::Notify { .. } => "notify",
@@ -65,7 +72,7 @@ impl Job {
     /// The request the job works on, if any.
     pub fn request(&self) -> Option<ShortId> {
         match self {
-            Job::Command { .. } | Job::AuditLine { .. } => None,
+            Job::Command { .. } | Job::FillForm { .. } | Job::AuditLine { .. } => None,
             Job::PostApproval { request }
             | Job::UpdateApproval { request }
             | Job::Notify { request, .. }

@@ -274,8 +274,31 @@ pub trait Chat: Send + Sync {
     ) -> Result<(), UpstreamError>;
     /// One line in the audit channel.
     async fn post_audit_line(&self, line: &str) -> Result<(), UpstreamError>;
-    /// Answers a command where it was typed (Slack `response_url`, a Teams reply).
+    /// Answers a command where it was typed: `reply_to` is what the inbound handler put in
+    /// [`InboundCommand::reply_to`](super::jobs::InboundCommand) (Slack: a `response_url`, or
+    /// `dm:<user id>` for a direct message).
     async fn reply(&self, reply_to: &str, reply: &Reply) -> Result<(), UpstreamError>;
+    /// Fills an open request form (Slack: the modal `form_ref` = view id) with the targets the
+    /// user is eligible for, or shows `error` instead when there is nothing to offer.
+    async fn show_request_form(
+        &self,
+        form_ref: &str,
+        targets: &[EligibleTarget],
+        error: Option<&str>,
+    ) -> Result<(), UpstreamError>;
+}
+
+/// A target a user may request, with the limits the form shows and checks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EligibleTarget {
+    /// What to put after `request` to ask for it (`app1-secrets`, `role:"Security Reader"@/`).
+    pub key: String,
+    /// How it is shown (`app1-secrets (Application Secret Manager on App1)`).
+    pub label: String,
+    pub max_duration: ElevationDuration,
+    pub default_duration: ElevationDuration,
+    pub require_ticket: bool,
+    pub require_justification: bool,
 }
 
 // ---------------------------------------------------------------------------------------------

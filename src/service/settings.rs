@@ -1,0 +1,55 @@
+//! The service's view of configuration: defaults and configured targets, in domain types.
+
+use std::collections::HashMap;
+
+use crate::domain::duration::ElevationDuration;
+use crate::domain::request::Platform;
+use crate::domain::target::{GroupAccess, TargetKind};
+
+/// Someone configured to approve: a user, or the members of a group (Entra object ids).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApproverRef {
+    User(String),
+    Group(String),
+}
+
+/// `[defaults]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Defaults {
+    pub duration: ElevationDuration,
+    pub max_duration: ElevationDuration,
+    pub approval_timeout: chrono::Duration,
+    pub approvals_required: u32,
+    pub require_justification: bool,
+    pub require_ticket: bool,
+    pub approvers: Vec<ApproverRef>,
+}
+
+/// One `[[targets]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetSettings {
+    pub name: String,
+    pub kind: TargetKind,
+    /// Role display name or id (role, azure); group display name or id (group).
+    pub resource: String,
+    /// Directory scope, application name, or ARM scope; `None` means `/`.
+    pub scope: Option<String>,
+    pub access: GroupAccess,
+    pub max_duration: Option<ElevationDuration>,
+    pub require_ticket: Option<bool>,
+    pub require_justification: Option<bool>,
+    pub approvals_required: Option<u32>,
+    pub approvers: Vec<ApproverRef>,
+    pub approval_channel: HashMap<Platform, String>,
+}
+
+/// Everything the use cases need from configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub defaults: Defaults,
+    pub targets: Vec<TargetSettings>,
+    /// How long a chat user's Entra identity is cached.
+    pub identity_ttl: chrono::Duration,
+    /// Where audit lines go, per platform; none means no audit channel on that platform.
+    pub audit_conversation: HashMap<Platform, String>,
+}
