@@ -1,17 +1,26 @@
 //! Use cases over ports: submit, decide, activate, end, list, status. Uses `domain`; knows nothing of
 //! Slack, Teams, HTTP, SQL or Graph wire formats (those live in the adapters behind the ports).
 
+mod approvers;
+mod commands;
+mod decide;
+mod effects;
+mod identity;
 pub mod jobs;
+mod lifecycle;
 pub mod notice;
 pub mod ports;
+mod resolve;
 mod settings;
+mod submit;
+mod transition;
 
 use std::sync::Arc;
 
 use tokio::sync::Notify;
 
 use crate::domain::request::{Platform, ShortId};
-use jobs::{ClaimedJob, InboundCommand};
+use jobs::{ClaimedJob, InboundCommand, Job, NewJob};
 use notice::Reply;
 use ports::{Chat, Directory, Pim, Store, StoreError, UpstreamError};
 pub use settings::{ApproverRef, Defaults, Settings, TargetSettings};
@@ -24,6 +33,33 @@ pub enum ServiceError {
     Unavailable(#[from] StoreError),
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
+    /// Something this job needs has not happened yet (e.g. the message to update is not posted).
+    #[error("not ready: {0}")]
+    NotReady(String),
+}
+
+impl ServiceError {
+    /// Whether running the same job again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ServiceError::Unavailable(_) | ServiceError::NotReady(_) => true,
+            ServiceError::Upstream(error) => error.is_retryable(),
+        }
+    }
+
+    /// How long the upstream asked us to wait, if it did.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            ServiceError::Upstream(UpstreamError {
+                kind:
+                    ports::UpstreamErrorKind::Throttled {
+                        retry_after_secs: Some(secs),
+                    },
+                ..
+            }) => Some(std::time::Duration::from_secs(*secs)),
+            _ => None,
+        }
+    }
 }
 
 /// The use cases, wired to their ports.
@@ -66,7 +102,7 @@ impl Service {
     /// Takes a chat command: answers at once (help, usage errors, "working on it") and leaves the
     /// slow part to a job that answers through `command.reply_to`.
     pub async fn accept_command(&self, command: InboundCommand) -> Result<Reply, ServiceError> {
-        todo!("{command:?}")
+        self.accept(command).await
     }
 
     /// A request form was opened (`form_ref`); fills it with the user's eligible targets later.
@@ -76,7 +112,14 @@ impl Service {
         chat_user: &str,
         form_ref: &str,
     ) -> Result<(), ServiceError> {
-        todo!("{platform:?} {chat_user} {form_ref}")
+        let job = Job::FillForm {
+            platform,
+            chat_user: chat_user.to_owned(),
+            form_ref: form_ref.to_owned(),
+        };
+        self.store.enqueue(vec![NewJob::now(job)]).await?;
+        self.jobs_ready.notify_one();
+        Ok(())
     }
 
     /// An approver clicked Approve or Deny (or typed it). Only reads and writes the database, so it
@@ -89,7 +132,8 @@ impl Service {
         approve: bool,
         reason: Option<String>,
     ) -> Result<Reply, ServiceError> {
-        todo!("{platform:?} {chat_user} {id} {approve} {reason:?}")
+        self.decide_clicked(platform, chat_user, id, approve, reason)
+            .await
     }
 
     /// Records an inbound delivery id; `false` when it is a retry already handled.
@@ -99,6 +143,74 @@ impl Service {
 
     /// Runs one job (the worker calls this).
     pub async fn run_job(&self, job: &ClaimedJob) -> Result<(), ServiceError> {
-        todo!("{job:?}")
+        match &job.job {
+            Job::Command { command } => self.run_command(command).await,
+            Job::FillForm {
+                platform,
+                chat_user,
+                form_ref,
+            } => self.fill_form(*platform, chat_user, form_ref).await,
+            Job::PostApproval { request } => self.post_approval(*request).await,
+            Job::UpdateApproval { request } => self.update_approval(*request).await,
+            Job::Notify { request, notice } => self.notify(*request, notice).await,
+            Job::AuditLine { platform, line } => self.post_audit_line(*platform, line).await,
+            Job::Activate { request } => self.activate(*request).await,
+            Job::Deactivate { request, by } => self.deactivate(*request, by).await,
+            Job::Expire { request } => self.expire(*request).await,
+            Job::ApprovalTimeout { request } => self.time_out(*request).await,
+        }
+    }
+
+    /// A job failed for good (not retryable, or out of attempts): keep every promise that can
+    /// still be kept. An activation that cannot happen fails the request and tells the requester.
+    pub async fn give_up(
+        &self,
+        job: &ClaimedJob,
+        error: &ServiceError,
+    ) -> Result<(), ServiceError> {
+        tracing::error!(job.id = job.id, job.kind = job.job.kind(), error = %error, "job abandoned");
+        metrics::counter!("pimbot_jobs_abandoned_total", "kind" => job.job.kind()).increment(1);
+        let reason = match error {
+            ServiceError::Upstream(upstream) => upstream.user_message(),
+            other => other.to_string(),
+        };
+        match &job.job {
+            Job::Activate { request } => {
+                if let Some(current) = self.store.request(*request).await? {
+                    let detail = match error {
+                        ServiceError::Upstream(upstream) => lifecycle::upstream_detail(upstream),
+                        other => serde_json::json!({ "error": other.to_string() }),
+                    };
+                    self.mark_failed(&current, reason, detail).await?;
+                }
+            }
+            Job::Command { command } => {
+                if let Some(chat) = self.chat(command.platform) {
+                    let reply = Reply::text(format!(
+                        "Sorry, I could not finish `{}`: {reason}",
+                        command.text
+                    ));
+                    // Best effort: the reply channel itself may be what failed.
+                    if let Err(error) = chat.reply(&command.reply_to, &reply).await {
+                        tracing::warn!(error = %error, "could not tell the user about an abandoned command");
+                    }
+                }
+            }
+            _ => {}
+        }
+        let event = crate::domain::audit::AuditEvent::new(
+            "job.abandoned",
+            job.job.request(),
+            crate::domain::audit::AuditActor::system(),
+            "abandoned",
+        )
+        .with_detail(serde_json::json!({ "job": job.job.kind(), "attempts": job.attempts, "error": error.to_string() }));
+        self.store.append_audit(event, Vec::new()).await?;
+        Ok(())
+    }
+
+    /// The chat adapter of a platform, if that platform is configured.
+    pub(crate) fn chat(&self, platform: Platform) -> Option<&Arc<dyn Chat>> {
+        self.chats.iter().find(|c| c.platform() == platform)
     }
 }

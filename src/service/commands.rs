@@ -1,0 +1,290 @@
+//! Chat commands: accepted at once by the inbound handler, carried out by a job.
+
+use serde_json::json;
+
+use crate::domain::audit::AuditEvent;
+use crate::domain::command::{self, Command, HELP};
+use crate::domain::refusal::Refusal;
+use crate::domain::request::{Request, ShortId, State};
+
+use super::identity::{Caller, unidentified};
+use super::jobs::{InboundCommand, Job, NewJob};
+use super::notice::Reply;
+use super::{Service, ServiceError};
+
+impl Service {
+    /// See [`Service::accept_command`](super::Service::accept_command).
+    pub(crate) async fn accept(&self, inbound: InboundCommand) -> Result<Reply, ServiceError> {
+        let parsed = match command::parse(&inbound.text) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                let actor = unidentified(inbound.platform, &inbound.chat_user);
+                let event = AuditEvent::new("command.unparsable", None, actor, "parse_error")
+                    .with_detail(json!({ "text": inbound.text, "error": error.to_string() }));
+                self.store.append_audit(event, Vec::new()).await?;
+                return Ok(Reply::text(error.to_string()));
+            }
+        };
+        metrics::counter!("pimbot_commands_total", "command" => parsed.name()).increment(1);
+        if parsed == Command::Help {
+            return Ok(Reply::text(HELP));
+        }
+        self.store
+            .enqueue(vec![NewJob::now(Job::Command { command: inbound })])
+            .await?;
+        self.jobs_ready.notify_one();
+        let working = match parsed {
+            Command::Request(_) => "Checking your eligibility and the PIM policy…",
+            _ => "Working on it…",
+        };
+        Ok(Reply::text(working))
+    }
+
+    /// The `command` job: identify the caller, carry the command out, answer where it was typed.
+    pub(crate) async fn run_command(&self, inbound: &InboundCommand) -> Result<(), ServiceError> {
+        let reply = match self.identify(inbound.platform, &inbound.chat_user).await? {
+            Err(refusal) => {
+                self.audit_refusal(
+                    None,
+                    unidentified(inbound.platform, &inbound.chat_user),
+                    &refusal,
+                    json!({ "text": inbound.text }),
+                )
+                .await?;
+                Reply::text(refusal.to_string())
+            }
+            Ok(caller) => match command::parse(&inbound.text) {
+                Err(error) => Reply::text(error.to_string()),
+                Ok(parsed) => self.execute(&caller, inbound, parsed).await?,
+            },
+        };
+        if let Some(chat) = self.chat(inbound.platform) {
+            chat.reply(&inbound.reply_to, &reply).await?;
+        }
+        Ok(())
+    }
+
+    async fn execute(
+        &self,
+        caller: &Caller,
+        inbound: &InboundCommand,
+        parsed: Command,
+    ) -> Result<Reply, ServiceError> {
+        match parsed {
+            Command::Help => Ok(Reply::text(HELP)),
+            Command::List => self.list(caller).await,
+            Command::Request(args) => self.submit(caller, inbound, args).await,
+            Command::Status { id } => self.status(caller, id).await,
+            Command::Cancel { id } => self.cancel(caller, id).await,
+            Command::End { id } => self.end(caller, id).await,
+            Command::Approvals => self.approvals(caller).await,
+            Command::Approve { id, reason } => self.decide_as(caller, id, true, reason).await,
+            Command::Deny { id, reason } => self.decide_as(caller, id, false, Some(reason)).await,
+        }
+    }
+
+    async fn status(&self, caller: &Caller, id: Option<ShortId>) -> Result<Reply, ServiceError> {
+        let requests = match id {
+            Some(id) => match self.store.request(id).await? {
+                Some(r)
+                    if r.requester.entra_id == caller.user.id || r.is_approver(&caller.user.id) =>
+                {
+                    vec![r]
+                }
+                _ => {
+                    return Ok(Reply::text(
+                        Refusal::NoSuchRequest(id.to_string()).to_string(),
+                    ));
+                }
+            },
+            None => self.store.requests_of(&caller.user.id, 10).await?,
+        };
+        if requests.is_empty() {
+            return Ok(Reply::text(
+                "You have no requests yet. Try `request` or `list`.",
+            ));
+        }
+        let lines: Vec<String> = requests.iter().map(status_line).collect();
+        Ok(Reply::text(format!(
+            "*Your requests*\n{}",
+            lines.join("\n")
+        )))
+    }
+
+    async fn approvals(&self, caller: &Caller) -> Result<Reply, ServiceError> {
+        let waiting: Vec<Request> = self
+            .store
+            .pending_requests()
+            .await?
+            .into_iter()
+            .filter(|r| {
+                r.is_approver(&caller.user.id)
+                    && !r.approvals().any(|d| d.approver.entra_id == caller.user.id)
+            })
+            .collect();
+        if waiting.is_empty() {
+            return Ok(Reply::text("Nothing is waiting for your decision."));
+        }
+        let lines: Vec<String> = waiting
+            .iter()
+            .map(|r| {
+                format!(
+                    "• {} from {}: {}",
+                    status_line(r),
+                    r.requester.display_name,
+                    r.justification.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        Ok(Reply::text(format!(
+            "*Waiting for your decision*\n{}\nUse `approve ID` or `deny ID REASON`.",
+            lines.join("\n")
+        )))
+    }
+
+    async fn list(&self, caller: &Caller) -> Result<Reply, ServiceError> {
+        let targets = self.eligible_targets(caller).await?;
+        let mut text = String::from("*You are eligible for*\n");
+        if targets.is_empty() {
+            text.push_str("nothing in PIM (directly or through your groups).\n");
+        }
+        for target in &targets {
+            text.push_str(&format!(
+                "• {} — up to {}{}: `request {}`\n",
+                target.label,
+                target.max_duration,
+                if target.require_ticket {
+                    ", ticket required"
+                } else {
+                    ""
+                },
+                target.key
+            ));
+        }
+        let active: Vec<String> = self
+            .store
+            .requests_of(&caller.user.id, 20)
+            .await?
+            .iter()
+            .filter(|r| !r.state.is_final())
+            .map(status_line)
+            .collect();
+        if !active.is_empty() {
+            text.push_str(&format!("*In progress or active*\n{}", active.join("\n")));
+        }
+        Ok(Reply::text(text.trim_end().to_owned()))
+    }
+
+    async fn cancel(&self, caller: &Caller, id: ShortId) -> Result<Reply, ServiceError> {
+        use super::notice::Notice;
+        use super::transition::Step;
+        use crate::domain::authorization::{Action, authorize};
+        use crate::domain::request::Event;
+        let Some(request) = self.store.request(id).await? else {
+            return Ok(Reply::text(
+                Refusal::NoSuchRequest(id.to_string()).to_string(),
+            ));
+        };
+        if let Err(refusal) = authorize(&request, &caller.user.id, Action::Cancel) {
+            self.audit_refusal(
+                Some(id),
+                caller.actor(),
+                &refusal,
+                json!({ "command": "cancel" }),
+            )
+            .await?;
+            return Ok(Reply::text(refusal.to_string()));
+        }
+        let step = Step::new(Event::Cancel, caller.actor()).notice(Notice::Cancelled);
+        Ok(match self.apply(&request, step, |_| {}).await? {
+            Some(_) => Reply::text(format!("{id} is cancelled.")),
+            None => Reply::text(format!(
+                "{id} changed meanwhile; nothing was cancelled. Try `status {id}`."
+            )),
+        })
+    }
+
+    async fn end(&self, caller: &Caller, id: ShortId) -> Result<Reply, ServiceError> {
+        use crate::domain::authorization::{Action, authorize};
+        let Some(request) = self.store.request(id).await? else {
+            return Ok(Reply::text(
+                Refusal::NoSuchRequest(id.to_string()).to_string(),
+            ));
+        };
+        if let Err(refusal) = authorize(&request, &caller.user.id, Action::End) {
+            self.audit_refusal(
+                Some(id),
+                caller.actor(),
+                &refusal,
+                json!({ "command": "end" }),
+            )
+            .await?;
+            return Ok(Reply::text(refusal.to_string()));
+        }
+        let event = AuditEvent::new("request.end_requested", Some(id), caller.actor(), "ok");
+        self.store
+            .append_audit(
+                event,
+                vec![NewJob::now(Job::Deactivate {
+                    request: id,
+                    by: caller.user.display_name.clone(),
+                })],
+            )
+            .await?;
+        self.jobs_ready.notify_one();
+        Ok(Reply::text(format!(
+            "Ending {id} now; you will get a message when PIM has removed it."
+        )))
+    }
+
+    /// Records a refusal in the audit trail and the audit channel.
+    pub(crate) async fn audit_refusal(
+        &self,
+        request: Option<ShortId>,
+        actor: crate::domain::audit::AuditActor,
+        refusal: &Refusal,
+        detail: serde_json::Value,
+    ) -> Result<(), ServiceError> {
+        metrics::counter!("pimbot_refusals_total", "code" => refusal.code()).increment(1);
+        let who = actor
+            .display_name
+            .clone()
+            .or(actor.chat_id.clone())
+            .unwrap_or_default();
+        let mut detail = detail;
+        detail["message"] = json!(refusal.to_string());
+        let event = AuditEvent::new("request.refused", request, actor.clone(), refusal.code())
+            .with_detail(detail);
+        let platform = actor
+            .platform
+            .unwrap_or(crate::domain::request::Platform::Slack);
+        let line = format!(
+            "refused ({}): {who}{}",
+            refusal.code(),
+            request.map(|id| format!(" on {id}")).unwrap_or_default()
+        );
+        self.store
+            .append_audit(event, self.audit_line_jobs(platform, line))
+            .await?;
+        self.jobs_ready.notify_one();
+        Ok(())
+    }
+}
+
+/// `PIM-12 app1-secrets (…) for 2h: active until 14:05 UTC`.
+pub(crate) fn status_line(request: &Request) -> String {
+    let state = match (request.state, request.active_until) {
+        (State::Active, Some(until)) => format!("active until {} UTC", until.format("%H:%M")),
+        (State::Failed, _) => format!(
+            "failed: {}",
+            request.failure.as_deref().unwrap_or("unknown error")
+        ),
+        (state, _) => state.to_string(),
+    };
+    format!(
+        "{} {} for {}: {state}",
+        request.id,
+        request.target.label(),
+        request.duration
+    )
+}

@@ -1,0 +1,108 @@
+//! Approve and deny: database only, so a click is answered within the platform's deadline.
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::domain::authorization::{Action, authorize};
+use crate::domain::refusal::Refusal;
+use crate::domain::request::{Decision, Event, Platform, ShortId};
+
+use super::identity::{Caller, unidentified};
+use super::notice::{Notice, Reply};
+use super::transition::Step;
+use super::{Service, ServiceError};
+
+/// Compare-and-set attempts before giving up on a busy request.
+const DECIDE_ATTEMPTS: usize = 5;
+
+impl Service {
+    /// See [`Service::decide`](super::Service::decide).
+    pub(crate) async fn decide_clicked(
+        &self,
+        platform: Platform,
+        chat_user: &str,
+        id: ShortId,
+        approve: bool,
+        reason: Option<String>,
+    ) -> Result<Reply, ServiceError> {
+        match self.identify(platform, chat_user).await? {
+            Ok(caller) => self.decide_as(&caller, id, approve, reason).await,
+            Err(refusal) => {
+                let actor = unidentified(platform, chat_user);
+                self.audit_refusal(Some(id), actor, &refusal, json!({ "approve": approve }))
+                    .await?;
+                Ok(Reply::text(refusal.to_string()))
+            }
+        }
+    }
+
+    pub(crate) async fn decide_as(
+        &self,
+        caller: &Caller,
+        id: ShortId,
+        approve: bool,
+        reason: Option<String>,
+    ) -> Result<Reply, ServiceError> {
+        let reason = reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
+        for _ in 0..DECIDE_ATTEMPTS {
+            let Some(request) = self.store.request(id).await? else {
+                return Ok(Reply::text(
+                    Refusal::NoSuchRequest(id.to_string()).to_string(),
+                ));
+            };
+            if let Err(refusal) = authorize(&request, &caller.user.id, Action::Decide) {
+                let detail = json!({ "approve": approve, "reason": reason });
+                self.audit_refusal(Some(id), caller.actor(), &refusal, detail)
+                    .await?;
+                return Ok(Reply::text(refusal.to_string()));
+            }
+            let decision = Decision {
+                approver: caller.person(),
+                approve,
+                reason: reason.clone(),
+                at: Utc::now(),
+            };
+            let approvals = request.approvals().count() as u32 + u32::from(approve);
+            let (event, notice) = match (approve, approvals >= request.approvals_required) {
+                (false, _) => (
+                    Event::Deny,
+                    Some(Notice::Denied {
+                        by: caller.user.display_name.clone(),
+                        reason: reason
+                            .clone()
+                            .unwrap_or_else(|| "no reason given".to_owned()),
+                    }),
+                ),
+                (true, false) => (Event::PartialApprove, None),
+                (true, true) => {
+                    let mut by: Vec<String> = request
+                        .approvals()
+                        .map(|d| d.approver.display_name.clone())
+                        .collect();
+                    by.push(caller.user.display_name.clone());
+                    (Event::Approve, Some(Notice::Approved { by }))
+                }
+            };
+            let mut step = Step::new(event, caller.actor()).decision(decision);
+            if let Some(notice) = notice {
+                step = step.notice(notice);
+            }
+            if let Some(updated) = self.apply(&request, step, |_| {}).await? {
+                let verb = if approve { "approved" } else { "denied" };
+                let tally = if event == Event::PartialApprove {
+                    format!(
+                        " ({} of {} approvals)",
+                        approvals, updated.approvals_required
+                    )
+                } else {
+                    String::new()
+                };
+                return Ok(Reply::text(format!("You {verb} {id}{tally}.")));
+            }
+            // Someone else changed the request first: read it again and re-check.
+        }
+        Ok(Reply::text(format!("{id} is busy; try again in a moment.")))
+    }
+}

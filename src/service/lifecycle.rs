@@ -1,0 +1,256 @@
+//! The jobs that move an approved request through PIM: activate, end early, expire, time out.
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::domain::audit::AuditActor;
+use crate::domain::request::{Event, Request, ShortId, State};
+
+use super::notice::Notice;
+use super::ports::{Grant, UpstreamError};
+use super::transition::Step;
+use super::{Service, ServiceError};
+
+/// PIM keeps justifications short; longer text is cut.
+const MAX_JUSTIFICATION: usize = 500;
+
+impl Service {
+    /// The `activate` job: record the intent, re-check eligibility, `adminAssign`, record the result.
+    /// Safe to repeat: a request already `activating` first asks PIM whether the assignment exists.
+    pub(crate) async fn activate(&self, id: ShortId) -> Result<(), ServiceError> {
+        let Some(mut request) = self.store.request(id).await? else {
+            return Ok(());
+        };
+        if request.state == State::Approved {
+            let step = Step::new(Event::StartActivation, AuditActor::system());
+            match self.apply(&request, step, |_| {}).await? {
+                Some(next) => request = next,
+                None => return Ok(()),
+            }
+        }
+        if request.state != State::Activating {
+            return Ok(());
+        }
+        let principal = request.requester.entra_id.clone();
+        if let Some(existing) = self
+            .pim
+            .active_assignment(&request.target, &principal)
+            .await?
+        {
+            let until = existing
+                .end
+                .unwrap_or_else(|| Utc::now() + request.duration.as_chrono());
+            return self
+                .mark_active(&request, None, until, json!({ "confirmed_existing": true }))
+                .await;
+        }
+        if let Some(reason) = self.still_eligible(&request).await? {
+            return self
+                .mark_failed(&request, reason, json!({ "stage": "recheck" }))
+                .await;
+        }
+        let grant = self.grant(&request);
+        match self.pim.assign(&request.target, &grant).await {
+            Ok(receipt) => {
+                let until = receipt
+                    .end
+                    .unwrap_or_else(|| Utc::now() + request.duration.as_chrono());
+                let detail = json!({ "pim_request_id": receipt.pim_request_id, "pim_status": receipt.status, "upstream_request_id": receipt.upstream_request_id });
+                self.mark_active(&request, Some(receipt.pim_request_id), until, detail)
+                    .await
+            }
+            Err(error) if error.is_retryable() => Err(error.into()),
+            Err(error) => {
+                let detail = upstream_detail(&error);
+                self.mark_failed(&request, error.user_message(), detail)
+                    .await
+            }
+        }
+    }
+
+    /// `None` when the requester may still be assigned; else why not, for the requester.
+    async fn still_eligible(&self, request: &Request) -> Result<Option<String>, ServiceError> {
+        let Some(user) = self.directory.user(&request.requester.entra_id).await? else {
+            return Ok(Some("your Entra account no longer exists".to_owned()));
+        };
+        if !user.account_enabled {
+            return Ok(Some("your Entra account is disabled".to_owned()));
+        }
+        let mut principals = vec![user.id.clone()];
+        principals.extend(
+            self.directory
+                .user_groups(&user.id)
+                .await?
+                .into_iter()
+                .map(|g| g.id),
+        );
+        let eligible = self
+            .pim
+            .role_eligibilities(&principals, Some(&request.target.id))
+            .await?
+            .iter()
+            .any(|e| e.scope == request.target.scope);
+        Ok((!eligible).then(|| {
+            format!(
+                "you are no longer eligible for {} in PIM",
+                request.target.label()
+            )
+        }))
+    }
+
+    fn grant(&self, request: &Request) -> Grant {
+        let approvers: Vec<&str> = request
+            .approvals()
+            .map(|d| d.approver.display_name.as_str())
+            .collect();
+        let mut justification = format!(
+            "pimbot {}: requested by {} ({}) via {}; approved by {}",
+            request.id,
+            request.requester.display_name,
+            request.requester.entra_id,
+            request.platform.as_str(),
+            approvers.join(", ")
+        );
+        if let Some(ticket) = &request.ticket {
+            justification.push_str(&format!("; ticket {ticket}"));
+        }
+        if let Some(reason) = &request.justification {
+            justification.push_str(&format!("; reason: {reason}"));
+        }
+        Grant {
+            principal_id: request.requester.entra_id.clone(),
+            duration: request.duration,
+            justification: justification.chars().take(MAX_JUSTIFICATION).collect(),
+            ticket: request.ticket.clone(),
+            request: request.id,
+        }
+    }
+
+    async fn mark_active(
+        &self,
+        request: &Request,
+        pim_request_id: Option<String>,
+        until: chrono::DateTime<Utc>,
+        detail: serde_json::Value,
+    ) -> Result<(), ServiceError> {
+        let step = Step::new(Event::Activated, AuditActor::system())
+            .notice(Notice::Active { until })
+            .detail(detail);
+        self.apply(request, step, |r| {
+            r.active_until = Some(until);
+            if pim_request_id.is_some() {
+                r.pim_request_id = pim_request_id;
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn mark_failed(
+        &self,
+        request: &Request,
+        reason: String,
+        detail: serde_json::Value,
+    ) -> Result<(), ServiceError> {
+        let step = Step::new(Event::Fail, AuditActor::system())
+            .notice(Notice::Failed {
+                reason: reason.clone(),
+            })
+            .detail(detail);
+        self.apply(request, step, |r| r.failure = Some(reason))
+            .await?;
+        Ok(())
+    }
+
+    /// The `deactivate` job (`end ID`): `adminRemove`, then `ended`.
+    pub(crate) async fn deactivate(&self, id: ShortId, by: &str) -> Result<(), ServiceError> {
+        let Some(request) = self.store.request(id).await? else {
+            return Ok(());
+        };
+        if request.state != State::Active {
+            return Ok(());
+        }
+        let receipt = match self
+            .pim
+            .remove(&request.target, &self.grant(&request))
+            .await
+        {
+            Ok(receipt) => {
+                json!({ "pim_request_id": receipt.pim_request_id, "upstream_request_id": receipt.upstream_request_id })
+            }
+            Err(error) if error.is_retryable() => return Err(error.into()),
+            Err(error) => {
+                // The elevation stays active; tell the person and keep the trail.
+                let detail = upstream_detail(&error);
+                let event = crate::domain::audit::AuditEvent::new(
+                    "request.end_failed",
+                    Some(id),
+                    AuditActor::system(),
+                    error.code.as_deref().unwrap_or("rejected"),
+                )
+                .with_detail(detail);
+                let line = format!("{id} could not be ended early: {}", error.user_message());
+                self.store
+                    .append_audit(event, self.audit_line_jobs(request.platform, line))
+                    .await?;
+                return Ok(());
+            }
+        };
+        let step = Step::new(Event::End, AuditActor::system())
+            .notice(Notice::Ended {
+                early: true,
+                by: Some(by.to_owned()),
+            })
+            .detail(json!({ "early": true, "by": by, "removal": receipt }));
+        self.apply(&request, step, |r| r.active_until = Some(Utc::now()))
+            .await?;
+        Ok(())
+    }
+
+    /// The `expire` job at the assignment's end time.
+    pub(crate) async fn expire(&self, id: ShortId) -> Result<(), ServiceError> {
+        let Some(request) = self.store.request(id).await? else {
+            return Ok(());
+        };
+        let due = request
+            .active_until
+            .is_some_and(|until| until <= Utc::now());
+        if request.state != State::Active || !due {
+            return Ok(());
+        }
+        let step = Step::new(Event::End, AuditActor::system())
+            .notice(Notice::Ended {
+                early: false,
+                by: None,
+            })
+            .detail(json!({ "early": false }));
+        self.apply(&request, step, |_| {}).await?;
+        Ok(())
+    }
+
+    /// The `approval_timeout` job at the approval deadline.
+    pub(crate) async fn time_out(&self, id: ShortId) -> Result<(), ServiceError> {
+        let Some(request) = self.store.request(id).await? else {
+            return Ok(());
+        };
+        if request.state != State::PendingApproval || request.approval_deadline > Utc::now() {
+            return Ok(());
+        }
+        let step = Step::new(Event::Timeout, AuditActor::system()).notice(Notice::Expired);
+        self.apply(&request, step, |_| {}).await?;
+        Ok(())
+    }
+}
+
+/// The upstream facts worth keeping in the audit trail.
+pub(crate) fn upstream_detail(error: &UpstreamError) -> serde_json::Value {
+    json!({
+        "error": {
+            "service": error.service,
+            "operation": error.operation,
+            "code": error.code,
+            "message": error.message,
+            "upstream_request_id": error.upstream_request_id,
+        }
+    })
+}

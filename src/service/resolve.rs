@@ -1,0 +1,210 @@
+//! From what a user typed to a PIM target: configured names, role names and scopes, eligibility.
+
+use crate::domain::policy::{EffectivePolicy, LocalPolicy, PimPolicy};
+use crate::domain::refusal::Refusal;
+use crate::domain::target::{GroupAccess, ResolvedTarget, TargetKind, TargetRef};
+
+use super::identity::Caller;
+use super::ports::Eligibility;
+use super::settings::TargetSettings;
+use super::{Service, ServiceError};
+
+/// A target the caller may request, and how they are eligible.
+#[derive(Debug, Clone)]
+pub(crate) struct EligibleFor {
+    pub(crate) target: ResolvedTarget,
+    /// The group through which the caller is eligible, when not directly.
+    pub(crate) via_group: Option<String>,
+    pub(crate) settings: Option<TargetSettings>,
+}
+
+impl Service {
+    /// Resolves a typed target and checks the caller's eligibility for it.
+    pub(crate) async fn resolve_eligible(
+        &self,
+        caller: &Caller,
+        typed: &TargetRef,
+    ) -> Result<Result<EligibleFor, Refusal>, ServiceError> {
+        let (name, role, scope, settings) = match typed {
+            TargetRef::Named(name) => {
+                let Some(settings) = self.settings.targets.iter().find(|t| &t.name == name) else {
+                    return Ok(Err(Refusal::UnknownTarget(format!(
+                        "a target named `{name}`"
+                    ))));
+                };
+                if settings.kind != TargetKind::Role {
+                    return Ok(Err(kind_not_available(settings.kind)));
+                }
+                (
+                    Some(name.clone()),
+                    settings.resource.clone(),
+                    settings.scope.clone(),
+                    Some(settings.clone()),
+                )
+            }
+            TargetRef::Role { role, scope } => (None, role.clone(), scope.clone(), None),
+            TargetRef::Group { .. } => return Ok(Err(kind_not_available(TargetKind::Group))),
+            TargetRef::Azure { .. } => return Ok(Err(kind_not_available(TargetKind::Azure))),
+        };
+        let Some(definition) = self.pim.role_definition(&role).await? else {
+            return Ok(Err(Refusal::UnknownTarget(format!(
+                "a role named `{role}`"
+            ))));
+        };
+        let principals = self.principals(caller).await?;
+        let eligibilities = self
+            .pim
+            .role_eligibilities(&principals, Some(&definition.id))
+            .await?;
+        let label = definition.display_name.clone();
+        let scope = match scope {
+            Some(scope) => match self.resolve_scope(&scope).await? {
+                Some(scope) => scope,
+                None => return Ok(Err(Refusal::UnknownTarget(format!("the scope `{scope}`")))),
+            },
+            None => {
+                let mut scopes: Vec<&str> =
+                    eligibilities.iter().map(|e| e.scope.as_str()).collect();
+                scopes.sort_unstable();
+                scopes.dedup();
+                match scopes.as_slice() {
+                    [] => return Ok(Err(Refusal::NotEligible(label))),
+                    [only] => (only.to_string(), self.scope_display(only).await?),
+                    many => {
+                        return Ok(Err(Refusal::UnknownTarget(format!(
+                            "which scope of {label} you mean (you are eligible at {}); add `@SCOPE`",
+                            many.join(", ")
+                        ))));
+                    }
+                }
+            }
+        };
+        let Some(eligibility) = pick_eligibility(&eligibilities, &caller.user.id, &scope.0) else {
+            let what = format!("{label} on {}", scope.1);
+            return Ok(Err(Refusal::NotEligible(what)));
+        };
+        let via_group =
+            (eligibility.principal_id != caller.user.id).then(|| eligibility.principal_id.clone());
+        let settings = settings.or_else(|| {
+            self.settings
+                .targets
+                .iter()
+                .find(|t| {
+                    t.kind == TargetKind::Role
+                        && (t.resource.eq_ignore_ascii_case(&definition.display_name)
+                            || t.resource == definition.id)
+                })
+                .cloned()
+                .filter(|t| {
+                    t.scope
+                        .as_deref()
+                        .is_none_or(|s| s == scope.0 || s.eq_ignore_ascii_case(&scope.1))
+                })
+        });
+        let target = ResolvedTarget {
+            kind: TargetKind::Role,
+            name: name.or_else(|| settings.as_ref().map(|s| s.name.clone())),
+            id: definition.id,
+            display_name: definition.display_name,
+            scope: scope.0,
+            scope_display: scope.1,
+            access: None::<GroupAccess>,
+        };
+        Ok(Ok(EligibleFor {
+            target,
+            via_group,
+            settings,
+        }))
+    }
+
+    /// The caller and every group they belong to: eligibility may come through any of them.
+    pub(crate) async fn principals(&self, caller: &Caller) -> Result<Vec<String>, ServiceError> {
+        let mut principals = vec![caller.user.id.clone()];
+        principals.extend(
+            self.directory
+                .user_groups(&caller.user.id)
+                .await?
+                .into_iter()
+                .map(|g| g.id),
+        );
+        Ok(principals)
+    }
+
+    /// `(directory scope id, how people call it)` for `/`, `/administrativeUnits/..`, `/{objectId}`
+    /// or an application's display name / appId.
+    pub(crate) async fn resolve_scope(
+        &self,
+        scope: &str,
+    ) -> Result<Option<(String, String)>, ServiceError> {
+        if scope == "/" || scope.starts_with("/administrativeUnits/") {
+            return Ok(Some((scope.to_owned(), self.scope_display(scope).await?)));
+        }
+        let lookup = scope.strip_prefix('/').unwrap_or(scope);
+        Ok(self
+            .directory
+            .application(lookup)
+            .await?
+            .map(|(object_id, name)| (format!("/{object_id}"), name)))
+    }
+
+    pub(crate) async fn scope_display(&self, scope: &str) -> Result<String, ServiceError> {
+        if scope == "/" {
+            return Ok("the whole tenant".to_owned());
+        }
+        if scope.starts_with("/administrativeUnits/") {
+            return Ok(scope.to_owned());
+        }
+        let id = scope.trim_start_matches('/');
+        Ok(self
+            .directory
+            .application(id)
+            .await?
+            .map_or_else(|| scope.to_owned(), |(_, name)| name))
+    }
+
+    /// PIM's rules for the target, tightened by pimbot's defaults and the target's overrides.
+    pub(crate) async fn effective_policy(
+        &self,
+        eligible: &EligibleFor,
+    ) -> Result<(EffectivePolicy, PimPolicy), ServiceError> {
+        let pim_policy = self.pim.role_policy(&eligible.target.id, "/").await?;
+        let defaults = &self.settings.defaults;
+        let overrides = eligible.settings.as_ref();
+        let local = LocalPolicy {
+            max_duration: overrides
+                .and_then(|t| t.max_duration)
+                .map_or(defaults.max_duration, |m| m.min(defaults.max_duration)),
+            default_duration: defaults.duration,
+            require_justification: overrides
+                .and_then(|t| t.require_justification)
+                .unwrap_or(defaults.require_justification),
+            require_ticket: overrides
+                .and_then(|t| t.require_ticket)
+                .unwrap_or(defaults.require_ticket),
+        };
+        Ok((EffectivePolicy::merge(&pim_policy, &local), pim_policy))
+    }
+}
+
+/// The caller's own eligibility if there is one, else one through a group.
+fn pick_eligibility<'a>(
+    eligibilities: &'a [Eligibility],
+    user_id: &str,
+    scope: &str,
+) -> Option<&'a Eligibility> {
+    let at_scope = || eligibilities.iter().filter(|e| e.scope == scope);
+    at_scope()
+        .find(|e| e.principal_id == user_id)
+        .or_else(|| at_scope().next())
+}
+
+fn kind_not_available(kind: TargetKind) -> Refusal {
+    let kind = match kind {
+        TargetKind::Role => "Entra role",
+        TargetKind::Group => "PIM for Groups",
+        TargetKind::Azure => "Azure resource",
+    };
+    Refusal::UnknownTarget(format!(
+        "support for {kind} targets in this version of pimbot (Entra roles only for now)"
+    ))
+}

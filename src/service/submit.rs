@@ -1,0 +1,214 @@
+//! `request`: resolve, check eligibility and policy, find approvers, then record a pending request.
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::domain::audit::AuditEvent;
+use crate::domain::command::RequestArgs;
+use crate::domain::refusal::Refusal;
+use crate::domain::request::{Request, ShortId, State};
+use crate::domain::target::TargetRef;
+
+use super::identity::Caller;
+use super::jobs::{InboundCommand, Job, NewJob};
+use super::notice::Reply;
+use super::ports::CreateEffects;
+use super::ports::EligibleTarget;
+use super::transition::{audit_line, line_jobs, summary};
+use super::{Service, ServiceError};
+
+impl Service {
+    pub(crate) async fn submit(
+        &self,
+        caller: &Caller,
+        inbound: &InboundCommand,
+        args: RequestArgs,
+    ) -> Result<Reply, ServiceError> {
+        let Some(typed) = args.target.clone() else {
+            return Ok(Reply::text(
+                "Name a target (`request TARGET for 2h ticket ID REASON`), or use `list` to see yours.",
+            ));
+        };
+        let detail = json!({
+            "text": inbound.text,
+            "target": typed.to_string(),
+            "duration": args.duration.map(|d| d.to_iso8601()),
+            "ticket": args.ticket,
+            "justification": args.reason,
+        });
+        match self.prepare(caller, inbound, &typed, args).await? {
+            Ok(draft) => {
+                let request = self.create(draft, caller).await?;
+                let approvers: Vec<&str> = request
+                    .approvers
+                    .iter()
+                    .map(|a| a.display_name.as_str())
+                    .collect();
+                Ok(Reply::text(format!(
+                    "{} is waiting for approval by {}: {} for {}.",
+                    request.id,
+                    approvers.join(", "),
+                    request.target.label(),
+                    request.duration
+                )))
+            }
+            Err(refusal) => {
+                self.audit_refusal(None, caller.actor(), &refusal, detail)
+                    .await?;
+                Ok(Reply::text(refusal.to_string()))
+            }
+        }
+    }
+
+    /// Every check, in the order a person would want to hear about problems.
+    async fn prepare(
+        &self,
+        caller: &Caller,
+        inbound: &InboundCommand,
+        typed: &TargetRef,
+        args: RequestArgs,
+    ) -> Result<Result<Request, Refusal>, ServiceError> {
+        let eligible = match self.resolve_eligible(caller, typed).await? {
+            Ok(eligible) => eligible,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let (policy, pim_policy) = self.effective_policy(&eligible).await?;
+        let duration = args.duration.unwrap_or(policy.default_duration);
+        if let Err(refusal) = policy.check(duration, args.ticket.as_deref(), args.reason.as_deref())
+        {
+            return Ok(Err(refusal));
+        }
+        let approvers = self
+            .resolve_approvers(inbound.platform, caller, &eligible, &pim_policy)
+            .await?;
+        let required = eligible
+            .settings
+            .as_ref()
+            .and_then(|t| t.approvals_required)
+            .unwrap_or(self.settings.defaults.approvals_required);
+        if approvers.is_empty() || (approvers.len() as u32) < required {
+            return Ok(Err(Refusal::NoApprovers));
+        }
+        let approval_conversation = eligible
+            .settings
+            .as_ref()
+            .and_then(|t| t.approval_channel.get(&inbound.platform).cloned())
+            .unwrap_or_else(|| inbound.conversation.clone());
+        let now = Utc::now();
+        Ok(Ok(Request {
+            id: ShortId(0),
+            version: 0,
+            state: State::PendingApproval,
+            platform: inbound.platform,
+            requester: caller.person(),
+            target: eligible.target,
+            duration,
+            ticket: args.ticket,
+            justification: args.reason,
+            approvers,
+            approvals_required: required,
+            decisions: Vec::new(),
+            conversation: inbound.conversation.clone(),
+            approval_conversation,
+            approval_deadline: now + self.settings.defaults.approval_timeout,
+            pim_request_id: None,
+            active_until: None,
+            failure: None,
+            created_at: now,
+            updated_at: now,
+        }))
+    }
+
+    async fn create(&self, draft: Request, caller: &Caller) -> Result<Request, ServiceError> {
+        let actor = caller.actor();
+        let platforms = self.audit_platforms(draft.platform);
+        let effects: CreateEffects = Box::new(move |request: &Request| {
+            let event = AuditEvent::new("request.submitted", Some(request.id), actor, "ok")
+                .with_detail(summary(request));
+            let mut jobs = vec![
+                NewJob::now(Job::PostApproval {
+                    request: request.id,
+                }),
+                NewJob::at(
+                    Job::ApprovalTimeout {
+                        request: request.id,
+                    },
+                    request.approval_deadline,
+                ),
+            ];
+            jobs.extend(line_jobs(&platforms, &audit_line(request, "submitted")));
+            (event, jobs)
+        });
+        let request = self.store.create_request(draft, effects).await?;
+        metrics::counter!("pimbot_requests_total").increment(1);
+        self.jobs_ready.notify_one();
+        Ok(request)
+    }
+
+    /// The targets the caller may request, with the limits a form shows.
+    pub(crate) async fn eligible_targets(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<EligibleTarget>, ServiceError> {
+        let principals = self.principals(caller).await?;
+        let mut eligibilities = self.pim.role_eligibilities(&principals, None).await?;
+        eligibilities.sort_by(|a, b| {
+            (&a.role_definition_id, &a.scope).cmp(&(&b.role_definition_id, &b.scope))
+        });
+        eligibilities
+            .dedup_by(|a, b| a.role_definition_id == b.role_definition_id && a.scope == b.scope);
+        let mut targets = Vec::new();
+        for eligibility in eligibilities {
+            let typed = TargetRef::Role {
+                role: eligibility.role_definition_id.clone(),
+                scope: Some(eligibility.scope.clone()),
+            };
+            let Ok(eligible) = self.resolve_eligible(caller, &typed).await? else {
+                continue;
+            };
+            let (policy, _) = self.effective_policy(&eligible).await?;
+            let key = match &eligible.target.name {
+                Some(name) => name.clone(),
+                None => format!(
+                    "role:\"{}\"@{}",
+                    eligible.target.display_name, eligible.target.scope
+                ),
+            };
+            targets.push(EligibleTarget {
+                key,
+                label: eligible.target.label(),
+                max_duration: policy.max_duration,
+                default_duration: policy.default_duration,
+                require_ticket: policy.require_ticket,
+                require_justification: policy.require_justification,
+            });
+        }
+        Ok(targets)
+    }
+
+    /// The `fill_form` job.
+    pub(crate) async fn fill_form(
+        &self,
+        platform: crate::domain::request::Platform,
+        chat_user: &str,
+        form_ref: &str,
+    ) -> Result<(), ServiceError> {
+        let Some(chat) = self.chat(platform) else {
+            return Ok(());
+        };
+        match self.identify(platform, chat_user).await? {
+            Err(refusal) => {
+                chat.show_request_form(form_ref, &[], Some(&refusal.to_string()))
+                    .await?
+            }
+            Ok(caller) => {
+                let targets = self.eligible_targets(&caller).await?;
+                let error = targets.is_empty().then_some(
+                    "You are not eligible for anything in PIM (directly or through your groups).",
+                );
+                chat.show_request_form(form_ref, &targets, error).await?;
+            }
+        }
+        Ok(())
+    }
+}
