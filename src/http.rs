@@ -1,0 +1,88 @@
+//! The HTTP edge shared by every route: health, readiness, metrics, body limits, tracing and
+//! graceful shutdown. Platform routes (Slack, Teams) are merged in by `app`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::service::ports::Store;
+
+/// Request bodies above this are refused with 413 before any handler runs.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How long a readiness probe waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Clone)]
+struct OpsState {
+    store: Arc<dyn Store>,
+    metrics: Option<PrometheusHandle>,
+}
+
+/// `/healthz`, `/readyz` and `/metrics`, plus the layers every route gets.
+pub fn with_operations(
+    routes: Router,
+    store: Arc<dyn Store>,
+    metrics: Option<PrometheusHandle>,
+) -> Router {
+    let ops = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(handle_ready))
+        .route("/metrics", get(handle_metrics))
+        .with_state(OpsState { store, metrics });
+    routes
+        .merge(ops)
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn handle_ready(State(state): State<OpsState>) -> impl IntoResponse {
+    match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready".to_owned()),
+        Ok(Err(error)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {error}"),
+        ),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the database did not answer within 2 s".to_owned(),
+        ),
+    }
+}
+
+async fn handle_metrics(State(state): State<OpsState>) -> impl IntoResponse {
+    let body = state
+        .metrics
+        .as_ref()
+        .map(PrometheusHandle::render)
+        .unwrap_or_default();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        body,
+    )
+}
+
+/// The process-wide Prometheus recorder (installed once; later calls reuse it).
+pub fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .map_err(|error| tracing::warn!(error = %error, "metrics recorder not installed"))
+                .ok()
+        })
+        .clone()
+}
