@@ -1,0 +1,3 @@
+//! pimbot: chat-ops front door to Microsoft Entra PIM.
+
+pub mod emulator;
