@@ -11,6 +11,8 @@ mod schedule;
 mod server;
 mod state;
 mod tenant;
+#[cfg(test)]
+mod tests;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
