@@ -2,6 +2,13 @@
 //! token endpoint, directory reads, role eligibility/assignment, policies, schedule requests.
 //! It serves real HTTP (axum) for the black-box tests and `pimbot demo`; nothing else may depend on it
 //! at runtime, and it must not use any other pimbot module.
+//!
+//! Routes: `POST /{tenant}/oauth2/v2.0/token` (client credentials); under `/v1.0` (bearer token required):
+//! `users`, `users/{id|upn}`, `users/{id}/transitiveMemberOf/microsoft.graph.group`, `groups`, `groups/{id}`,
+//! `groups/{id}/owners|members`, `roleManagement/directory/roleDefinitions[/{id}]`,
+//! `…/roleEligibilityScheduleInstances`, `…/roleAssignmentScheduleInstances`,
+//! `…/roleAssignmentScheduleRequests[/{id}]` (GET, POST `adminAssign`/`adminRemove`) and
+//! `policies/roleManagementPolicyAssignments`. Lists page at 100 (or `$top`) with `@odata.nextLink`.
 
 mod duration;
 mod filter;
