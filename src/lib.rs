@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod domain;
+pub mod emulator;
 pub mod http;
 pub mod secret;
 pub mod service;

@@ -1,0 +1,151 @@
+//! A faithful, in-memory emulator of the Microsoft Graph subset pimbot uses for Entra PIM:
+//! token endpoint, directory reads, role eligibility/assignment, policies, schedule requests.
+//! It serves real HTTP (axum) for the black-box tests and `pimbot demo`; nothing else may depend on it
+//! at runtime, and it must not use any other pimbot module.
+//!
+//! Routes: `POST /{tenant}/oauth2/v2.0/token` (client credentials); under `/v1.0` (bearer token required):
+//! `users`, `users/{id|upn}`, `users/{id}/transitiveMemberOf/microsoft.graph.group`, `groups`, `groups/{id}`,
+//! `groups/{id}/owners|members`, `roleManagement/directory/roleDefinitions[/{id}]`,
+//! `…/roleEligibilityScheduleInstances`, `…/roleAssignmentScheduleInstances`,
+//! `…/roleAssignmentScheduleRequests[/{id}]` (GET, POST `adminAssign`/`adminRemove`) and
+//! `policies/roleManagementPolicyAssignments`. Lists page at 100 (or `$top`) with `@odata.nextLink`.
+
+mod duration;
+mod filter;
+mod odata;
+mod policy;
+mod schedule;
+mod server;
+mod state;
+mod tenant;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Value;
+
+pub use policy::{
+    ApprovalOverride, AuthContextOverride, EnablementOverride, ExpirationOverride, PolicyFixture,
+    RuleOverrides,
+};
+pub use tenant::{Application, Eligibility, Group, RoleDefinition, ServicePrincipal, Tenant, User};
+
+use state::State;
+
+/// Why a tenant fixture could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// The JSON does not match the fixture model.
+    #[error("tenant fixture is not valid JSON for the model: {0}")]
+    Parse(#[source] serde_json::Error),
+    /// The JSON parsed but refers to something that does not exist, or repeats an id.
+    #[error("tenant fixture is inconsistent: {0}")]
+    InvalidFixture(String),
+}
+
+/// A scripted answer for the next call whose path contains a given string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// 429 `TooManyRequests` with `Retry-After: {retry_after_secs}`.
+    Throttle {
+        /// Seconds sent in `Retry-After`.
+        retry_after_secs: u64,
+    },
+    /// 500 `UnknownError`.
+    ServerError,
+    /// Sleep, then serve the call normally.
+    Delay(Duration),
+}
+
+/// A started, non-expired active role assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveAssignment {
+    /// Assigned principal.
+    pub principal_id: String,
+    /// Role definition id.
+    pub role_definition_id: String,
+    /// Directory scope (empty if the assignment used `appScopeId`).
+    pub directory_scope_id: String,
+    /// When it started.
+    pub start: DateTime<Utc>,
+    /// When it ends; `None` for permanent.
+    pub end: Option<DateTime<Utc>>,
+}
+
+/// A running PIM tenant. Cheap to clone; clones share state.
+#[derive(Clone, Debug)]
+pub struct Emulator {
+    state: Arc<Mutex<State>>,
+}
+
+impl Emulator {
+    /// An emulator serving `tenant`, with no tokens, assignments or requests yet.
+    pub fn new(tenant: Tenant) -> Emulator {
+        Emulator {
+            state: Arc::new(Mutex::new(State::new(tenant))),
+        }
+    }
+
+    /// All routes (token endpoint and Graph `/v1.0`), with request ids, faults and auth applied.
+    pub fn router(&self) -> axum::Router {
+        server::router(self.clone())
+    }
+
+    /// Serves on `listener` in a background task until the returned handle is aborted
+    /// (or the runtime shuts down). Read `listener.local_addr()` before calling.
+    pub fn spawn(
+        &self,
+        listener: tokio::net::TcpListener,
+    ) -> tokio::task::JoinHandle<std::io::Result<()>> {
+        let emulator = self.clone();
+        tokio::spawn(async move { emulator.serve(listener).await })
+    }
+
+    /// Serves on `listener` in the current task until the future is dropped or the server fails.
+    pub async fn serve(&self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        axum::serve(listener, self.router()).await
+    }
+
+    /// Every POSTed `roleAssignmentScheduleRequests` body, verbatim and in order (rejected ones included).
+    pub fn schedule_requests(&self) -> Vec<Value> {
+        self.lock().posted.clone()
+    }
+
+    /// Started, non-expired active assignments (by the emulator clock).
+    pub fn active_assignments(&self) -> Vec<ActiveAssignment> {
+        let state = self.lock();
+        let now = state.now();
+        state
+            .assignments
+            .iter()
+            .filter(|a| a.is_current(now))
+            .map(|a| a.public())
+            .collect()
+    }
+
+    /// Queues `faults` for the next calls whose path contains `path_contains`, answered in order.
+    pub fn inject_faults(&self, path_contains: &str, faults: Vec<Fault>) {
+        self.lock()
+            .faults
+            .push((path_contains.to_owned(), VecDeque::from(faults)));
+    }
+
+    /// How many calls reached the token endpoint (successful or not).
+    pub fn token_requests(&self) -> usize {
+        self.lock().token_requests
+    }
+
+    /// Moves the emulator clock forward, so assignments (and tokens) expire without waiting.
+    pub fn advance_clock(&self, by: TimeDelta) {
+        self.lock().clock_offset += by;
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic in one handler must not wedge every later test call.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,376 @@
+//! `roleAssignmentScheduleRequests` semantics: body validation, Admin-rule policy checks,
+//! `adminAssign` / `adminRemove`, and the `unifiedRoleAssignmentScheduleRequest` they return.
+
+use axum::http::StatusCode;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::duration;
+use super::odata::GraphError;
+use super::policy::AssignmentAsk;
+use super::server::iso;
+use super::state::{Assignment, State};
+
+const ACTIONS: [&str; 10] = [
+    "adminAssign",
+    "adminUpdate",
+    "adminRemove",
+    "adminExtend",
+    "adminRenew",
+    "selfActivate",
+    "selfDeactivate",
+    "selfExtend",
+    "selfRenew",
+    "unknownFutureValue",
+];
+
+/// The fields every request names.
+struct Target {
+    action: &'static str,
+    principal_id: String,
+    role_definition_id: String,
+    directory_scope_id: Option<String>,
+    app_scope_id: Option<String>,
+}
+
+/// A resolved `scheduleInfo`.
+struct Schedule {
+    start: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
+    /// Requested length, for the expiration rule; `None` for permanent.
+    length: Option<TimeDelta>,
+    kind: &'static str,
+    duration: Option<String>,
+}
+
+/// Validates and executes one POSTed request; returns the stored request entity.
+pub(crate) fn create(
+    state: &mut State,
+    body: &Value,
+    client_id: &str,
+) -> Result<Value, GraphError> {
+    if !body.is_object() {
+        return Err(GraphError::bad_request(
+            "The request body must be a JSON object.",
+        ));
+    }
+    let target = read_target(body)?;
+    if state.tenant.principal_kind(&target.principal_id).is_none() {
+        return Err(GraphError::not_found(&target.principal_id));
+    }
+    if state.tenant.role(&target.role_definition_id).is_none() {
+        return Err(GraphError::not_found(&target.role_definition_id));
+    }
+    if let Some(scope) = &target.directory_scope_id {
+        if !scope.starts_with('/') {
+            return Err(GraphError::bad_request(format!(
+                "Invalid directoryScopeId '{scope}': it must start with '/'."
+            )));
+        }
+        if !state.tenant.scope_exists(scope) {
+            return Err(GraphError::not_found(scope.trim_start_matches('/')));
+        }
+    }
+    let validation_only = body
+        .get("isValidationOnly")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let now = state.now();
+    let same = |a: &Assignment| {
+        a.is_live(now)
+            && a.same_target(
+                &target.principal_id,
+                &target.role_definition_id,
+                target.directory_scope_id.as_deref(),
+                target.app_scope_id.as_deref(),
+            )
+    };
+    let request_id = Uuid::new_v4().to_string();
+    if target.action == "adminRemove" {
+        let schedule_id = match state.assignments.iter().find(|a| same(a)) {
+            Some(found) => found.schedule_id.clone(),
+            None => {
+                return Err(GraphError::new(
+                    StatusCode::BAD_REQUEST,
+                    "RoleAssignmentDoesNotExist",
+                    "The Role assignment does not exist.",
+                ));
+            }
+        };
+        if !validation_only {
+            state.assignments.retain(|a| !same(a));
+        }
+        let schedule = Schedule {
+            start: now,
+            end: None,
+            length: None,
+            kind: "notSpecified",
+            duration: None,
+        };
+        return Ok(finish(
+            state,
+            body,
+            &target,
+            &schedule,
+            &request_id,
+            &schedule_id,
+            "Revoked",
+            client_id,
+            now,
+        ));
+    }
+    let info = body
+        .get("scheduleInfo")
+        .filter(|v| v.is_object())
+        .ok_or_else(|| {
+            GraphError::bad_request(
+                "The 'scheduleInfo' field is required for action 'adminAssign'.",
+            )
+        })?;
+    let schedule = read_schedule(info, now)?;
+    let ask = AssignmentAsk {
+        length: schedule.length,
+        has_justification: non_empty(body.get("justification")),
+        has_ticket: non_empty(body.get("ticketInfo").and_then(|t| t.get("ticketNumber"))),
+    };
+    let failed = state
+        .policy(&target.role_definition_id)
+        .failed_admin_rules(ask);
+    if !failed.is_empty() {
+        let names = serde_json::to_string(&failed).unwrap_or_default();
+        return Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "RoleAssignmentRequestPolicyValidationFailed",
+            format!("The following policy rules failed: {names}"),
+        ));
+    }
+    if state.assignments.iter().any(same) {
+        return Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "RoleAssignmentExists",
+            "The Role assignment already exists.",
+        ));
+    }
+    if !validation_only {
+        state.assignments.push(Assignment {
+            instance_id: Uuid::new_v4().to_string(),
+            schedule_id: request_id.clone(),
+            principal_id: target.principal_id.clone(),
+            role_definition_id: target.role_definition_id.clone(),
+            directory_scope_id: target.directory_scope_id.clone(),
+            app_scope_id: target.app_scope_id.clone(),
+            start: schedule.start,
+            end: schedule.end,
+        });
+    }
+    let status = if schedule.start > now {
+        "Granted"
+    } else {
+        "Provisioned"
+    };
+    Ok(finish(
+        state,
+        body,
+        &target,
+        &schedule,
+        &request_id,
+        &request_id,
+        status,
+        client_id,
+        now,
+    ))
+}
+
+fn read_target(body: &Value) -> Result<Target, GraphError> {
+    let text = |name: &str| -> Result<Option<String>, GraphError> {
+        match body.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+            Some(_) => Err(GraphError::bad_request(format!(
+                "The '{name}' field must be a non-empty string."
+            ))),
+        }
+    };
+    let required = |name: &str| {
+        text(name)?
+            .ok_or_else(|| GraphError::bad_request(format!("The '{name}' field is required.")))
+    };
+    let raw_action = required("action")?;
+    let action = ACTIONS.into_iter().find(|a| a.eq_ignore_ascii_case(&raw_action)).ok_or_else(|| {
+        GraphError::bad_request(format!(
+            "Cannot convert the literal '{raw_action}' to the expected type 'microsoft.graph.unifiedRoleScheduleRequestActions'."
+        ))
+    })?;
+    if action.starts_with("self") {
+        return Err(GraphError::new(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            format!(
+                "The action '{action}' requires a delegated (user) token; an application cannot act for a principal."
+            ),
+        ));
+    }
+    if action != "adminAssign" && action != "adminRemove" {
+        return Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequest",
+            format!("The action '{action}' is not supported by the emulator."),
+        ));
+    }
+    let target = Target {
+        action,
+        principal_id: required("principalId")?,
+        role_definition_id: required("roleDefinitionId")?,
+        directory_scope_id: text("directoryScopeId")?,
+        app_scope_id: text("appScopeId")?,
+    };
+    if target.directory_scope_id.is_none() && target.app_scope_id.is_none() {
+        return Err(GraphError::bad_request(
+            "The 'directoryScopeId' or 'appScopeId' field is required.",
+        ));
+    }
+    Ok(target)
+}
+
+fn read_schedule(info: &Value, now: DateTime<Utc>) -> Result<Schedule, GraphError> {
+    let time = |value: Option<&Value>, name: &str| -> Result<Option<DateTime<Utc>>, GraphError> {
+        match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_str()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| Some(t.with_timezone(&Utc)))
+                .ok_or_else(|| {
+                    GraphError::bad_request(format!(
+                        "'{name}' is not a valid ISO-8601 date and time."
+                    ))
+                }),
+        }
+    };
+    let requested_start = time(info.get("startDateTime"), "scheduleInfo.startDateTime")?;
+    let start = requested_start.map_or(now, |s| s.max(now));
+    let expiration = info.get("expiration").cloned().unwrap_or(Value::Null);
+    let end_time = time(
+        expiration.get("endDateTime"),
+        "scheduleInfo.expiration.endDateTime",
+    )?;
+    let raw_duration = expiration.get("duration").and_then(Value::as_str);
+    let kind = match expiration.get("type").and_then(Value::as_str) {
+        Some(t) => t.to_ascii_lowercase(),
+        None if raw_duration.is_some() => "afterduration".to_owned(),
+        None if end_time.is_some() => "afterdatetime".to_owned(),
+        None => "noexpiration".to_owned(),
+    };
+    match kind.as_str() {
+        "afterduration" => {
+            let text = raw_duration.ok_or_else(|| {
+                GraphError::bad_request(
+                    "'scheduleInfo.expiration.duration' is required for afterDuration.",
+                )
+            })?;
+            let length = duration::parse(text).filter(|d| *d > TimeDelta::zero()).ok_or_else(|| {
+                GraphError::bad_request(format!("'scheduleInfo.expiration.duration' value '{text}' is not a valid ISO-8601 duration."))
+            })?;
+            let end = start.checked_add_signed(length);
+            Ok(Schedule {
+                start,
+                end,
+                length: Some(length),
+                kind: "afterDuration",
+                duration: Some(duration::format(length)),
+            })
+        }
+        "afterdatetime" => {
+            let end = end_time.ok_or_else(|| {
+                GraphError::bad_request(
+                    "'scheduleInfo.expiration.endDateTime' is required for afterDateTime.",
+                )
+            })?;
+            if end <= start {
+                return Err(GraphError::bad_request(
+                    "'scheduleInfo.expiration.endDateTime' must be after the start.",
+                ));
+            }
+            Ok(Schedule {
+                start,
+                end: Some(end),
+                length: Some(end - start),
+                kind: "afterDateTime",
+                duration: None,
+            })
+        }
+        "noexpiration" | "notspecified" => Ok(Schedule {
+            start,
+            end: None,
+            length: None,
+            kind: "noExpiration",
+            duration: None,
+        }),
+        other => Err(GraphError::bad_request(format!(
+            "Cannot convert the literal '{other}' to the expected type 'microsoft.graph.expirationPatternType'."
+        ))),
+    }
+}
+
+fn non_empty(value: Option<&Value>) -> bool {
+    value
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.trim().is_empty())
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one flat builder for the response entity reads best"
+)]
+fn finish(
+    state: &mut State,
+    body: &Value,
+    target: &Target,
+    schedule: &Schedule,
+    request_id: &str,
+    schedule_id: &str,
+    status: &str,
+    client_id: &str,
+    now: DateTime<Utc>,
+) -> Value {
+    let ticket = body.get("ticketInfo");
+    let entity = json!({
+        "id": request_id,
+        "status": status,
+        "createdDateTime": iso(now),
+        "completedDateTime": iso(now),
+        "approvalId": null,
+        "customData": body.get("customData").cloned().unwrap_or(Value::Null),
+        "action": target.action,
+        "principalId": target.principal_id,
+        "roleDefinitionId": target.role_definition_id,
+        "directoryScopeId": target.directory_scope_id,
+        "appScopeId": target.app_scope_id,
+        "isValidationOnly": body.get("isValidationOnly").and_then(Value::as_bool).unwrap_or(false),
+        "targetScheduleId": schedule_id,
+        "justification": body.get("justification").cloned().unwrap_or(Value::Null),
+        "createdBy": {
+            "application": {"displayName": null, "id": client_id},
+            "device": null,
+            "user": null,
+        },
+        "scheduleInfo": {
+            "startDateTime": iso(schedule.start),
+            "recurrence": null,
+            "expiration": {
+                "type": schedule.kind,
+                "endDateTime": schedule.end.map(iso),
+                "duration": schedule.duration,
+            },
+        },
+        "ticketInfo": {
+            "ticketNumber": ticket.and_then(|t| t.get("ticketNumber")).cloned().unwrap_or(Value::Null),
+            "ticketSystem": ticket.and_then(|t| t.get("ticketSystem")).cloned().unwrap_or(Value::Null),
+        },
+    });
+    if !entity["isValidationOnly"].as_bool().unwrap_or(false) {
+        state.requests.push(entity.clone());
+    }
+    entity
+}

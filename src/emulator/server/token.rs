@@ -1,0 +1,116 @@
+//! `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant, with Entra's error shapes.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{SecondsFormat, TimeDelta, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::emulator::Emulator;
+use crate::emulator::state::IssuedToken;
+
+const LIFETIME_SECS: i64 = 3599;
+
+pub(super) async fn issue(
+    State(emulator): State<Emulator>,
+    Path(tenant): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let mut state = emulator.lock();
+    state.token_requests += 1;
+    let known_tenant = tenant.eq_ignore_ascii_case(&state.tenant.tenant_id)
+        || state
+            .tenant
+            .domain
+            .as_deref()
+            .is_some_and(|d| d.eq_ignore_ascii_case(&tenant));
+    if !known_tenant {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            &format!(
+                "AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
+        );
+    }
+    let field = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    for name in ["grant_type", "client_id", "scope"] {
+        if field(name).is_none() {
+            return missing(name);
+        }
+    }
+    if field("grant_type") != Some("client_credentials") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            "AADSTS70003: The app requested an unsupported grant type. The emulator supports client_credentials only.",
+        );
+    }
+    if field("client_secret").is_none() && field("client_assertion").is_none() {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000218,
+            "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        );
+    }
+    if !field("scope").is_some_and(|s| s.ends_with("/.default")) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            1002012,
+            "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).",
+        );
+    }
+    let token = format!(
+        "emu.{}.{}",
+        Uuid::new_v4().simple(),
+        Uuid::new_v4().simple()
+    );
+    let expires_at = state.now() + TimeDelta::seconds(LIFETIME_SECS);
+    let client_id = field("client_id").unwrap_or_default().to_owned();
+    state.tokens.push(IssuedToken {
+        token: token.clone(),
+        client_id,
+        expires_at,
+    });
+    Json(json!({
+        "token_type": "Bearer",
+        "expires_in": LIFETIME_SECS,
+        "ext_expires_in": LIFETIME_SECS,
+        "access_token": token,
+    }))
+    .into_response()
+}
+
+fn missing(name: &str) -> Response {
+    oauth_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        900144,
+        &format!("AADSTS900144: The request body must contain the following parameter: '{name}'."),
+    )
+}
+
+fn oauth_error(status: StatusCode, error: &str, code: u32, description: &str) -> Response {
+    let trace_id = Uuid::new_v4();
+    let correlation_id = Uuid::new_v4();
+    let timestamp = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let body = json!({
+        "error": error,
+        "error_description": format!("{description}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}"),
+        "error_codes": [code],
+        "timestamp": timestamp,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+    });
+    (status, Json(body)).into_response()
+}

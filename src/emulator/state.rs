@@ -1,0 +1,142 @@
+//! The emulator's mutable state behind one mutex: issued tokens, assignments, recorded requests,
+//! queued faults and the clock offset. Never held across an `.await`.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Value;
+
+use super::policy::RolePolicy;
+use super::tenant::Tenant;
+use super::{ActiveAssignment, Fault};
+
+/// An access token handed out by the token endpoint.
+#[derive(Debug, Clone)]
+pub(crate) struct IssuedToken {
+    pub(crate) token: String,
+    pub(crate) client_id: String,
+    pub(crate) expires_at: DateTime<Utc>,
+}
+
+/// An active role assignment created by `adminAssign`.
+#[derive(Debug, Clone)]
+pub(crate) struct Assignment {
+    pub(crate) instance_id: String,
+    pub(crate) schedule_id: String,
+    pub(crate) principal_id: String,
+    pub(crate) role_definition_id: String,
+    pub(crate) directory_scope_id: Option<String>,
+    pub(crate) app_scope_id: Option<String>,
+    pub(crate) start: DateTime<Utc>,
+    pub(crate) end: Option<DateTime<Utc>>,
+}
+
+impl Assignment {
+    /// Not yet expired (it may still start in the future).
+    pub(crate) fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.end.is_none_or(|end| end > now)
+    }
+
+    /// Started and not expired: what `roleAssignmentScheduleInstances` shows.
+    pub(crate) fn is_current(&self, now: DateTime<Utc>) -> bool {
+        self.start <= now && self.is_live(now)
+    }
+
+    pub(crate) fn same_target(
+        &self,
+        principal: &str,
+        role: &str,
+        dir: Option<&str>,
+        app: Option<&str>,
+    ) -> bool {
+        let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            (None, None) => true,
+            _ => false,
+        };
+        self.principal_id.eq_ignore_ascii_case(principal)
+            && self.role_definition_id.eq_ignore_ascii_case(role)
+            && same(self.directory_scope_id.as_deref(), dir)
+            && same(self.app_scope_id.as_deref(), app)
+    }
+
+    pub(crate) fn public(&self) -> ActiveAssignment {
+        ActiveAssignment {
+            principal_id: self.principal_id.clone(),
+            role_definition_id: self.role_definition_id.clone(),
+            directory_scope_id: self.directory_scope_id.clone().unwrap_or_default(),
+            start: self.start,
+            end: self.end,
+        }
+    }
+}
+
+/// Everything the handlers read and write.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) tenant: Tenant,
+    pub(crate) tokens: Vec<IssuedToken>,
+    pub(crate) token_requests: usize,
+    /// Every POSTed schedule-request body, verbatim and in order.
+    pub(crate) posted: Vec<Value>,
+    /// Stored `unifiedRoleAssignmentScheduleRequest` responses.
+    pub(crate) requests: Vec<Value>,
+    pub(crate) assignments: Vec<Assignment>,
+    pub(crate) faults: Vec<(String, VecDeque<Fault>)>,
+    pub(crate) clock_offset: TimeDelta,
+}
+
+impl State {
+    pub(crate) fn new(tenant: Tenant) -> State {
+        State {
+            tenant,
+            tokens: Vec::new(),
+            token_requests: 0,
+            posted: Vec::new(),
+            requests: Vec::new(),
+            assignments: Vec::new(),
+            faults: Vec::new(),
+            clock_offset: TimeDelta::zero(),
+        }
+    }
+
+    /// The emulator's clock: the wall clock plus whatever tests advanced it by.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.clock_offset
+    }
+
+    /// The effective policy for a role: fixture overrides on top of PIM defaults.
+    pub(crate) fn policy(&self, role_id: &str) -> RolePolicy {
+        let overrides = self
+            .tenant
+            .policies
+            .iter()
+            .find(|p| p.role_definition_id.eq_ignore_ascii_case(role_id))
+            .map(|p| &p.rules);
+        RolePolicy::resolve(overrides)
+    }
+
+    /// The next queued fault for a path, consuming it.
+    pub(crate) fn take_fault(&mut self, path: &str) -> Option<Fault> {
+        let (_, queue) = self
+            .faults
+            .iter_mut()
+            .find(|(pattern, queue)| !queue.is_empty() && path.contains(pattern.as_str()))?;
+        let fault = queue.pop_front();
+        self.faults.retain(|(_, queue)| !queue.is_empty());
+        fault
+    }
+
+    /// The client id of a valid, unexpired token.
+    pub(crate) fn token_client(&self, token: &str) -> Result<String, &'static str> {
+        let issued = self
+            .tokens
+            .iter()
+            .find(|t| t.token == token)
+            .ok_or("Access token validation failure.")?;
+        if issued.expires_at <= self.now() {
+            return Err("Lifetime validation failed, the token is expired.");
+        }
+        Ok(issued.client_id.clone())
+    }
+}
