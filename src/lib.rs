@@ -1,9 +1,61 @@
-//! pimbot: a chat-ops front door to Microsoft Entra Privileged Identity Management.
+//! pimbot: a chat-ops front door to Microsoft Entra Privileged Identity Management (PIM).
+//!
+//! Engineers ask for just-in-time elevation in Slack (`/pim request app1-secrets for 2h ticket
+//! INC-1234 rotating the cert`); the owners of their team's group approve or deny with buttons in
+//! the channel; pimbot then creates a time-bound PIM assignment (`adminAssign`, `afterDuration`),
+//! tells the requester, posts every transition to an audit channel, and keeps a hash-chained audit
+//! trail in its database.
+//!
+//! # Layout
+//!
+//! Dependencies point inwards: [`domain`] uses nothing of ours; [`service`] uses `domain` and
+//! defines the ports (traits) it needs; the adapters ([`store`], [`pim`], [`slack`]) implement or
+//! call those ports and never each other; only [`app`] wires concrete types together.
+//! `tests/architecture.rs` checks the rule.
+//!
+//! - [`domain`]: the request and its state machine ([`domain::request::next_state`]), targets,
+//!   durations, the activation policy, the command grammar shared by every chat platform, who may
+//!   do what ([`domain::authorization`]), refusals in the user's words, and audit events with
+//!   their hash chain. Pure: no I/O.
+//! - [`service`]: the use cases (submit, decide, cancel, end, list, status, activate, expire) over
+//!   the ports in [`service::ports`]: [`service::ports::Store`], [`service::ports::Directory`],
+//!   [`service::ports::Pim`] and [`service::ports::Chat`]. Every transition is one store
+//!   transaction: a compare-and-set on the request's version, the audit event and the jobs for its
+//!   side effects ([`service::jobs`], the outbox).
+//! - [`worker`]: runs those jobs with a lease, retries with backoff and jitter, and gives up
+//!   honestly (the request fails, the requester is told).
+//! - [`store`]: the store port for SQLite (default) and PostgreSQL (several replicas), one SQL
+//!   implementation instantiated for both, migrations in `migrations/`.
+//! - [`pim`]: the token provider (azure_identity in production) and the Microsoft Graph client
+//!   implementing the directory and PIM ports, with retries, paging and PIM error mapping.
+//! - [`slack`]: request signatures, inbound routes, Block Kit rendering and the Web API client
+//!   implementing the chat port.
+//! - [`emulator`]: a PIM tenant emulator serving the Graph endpoints pimbot uses, with PIM's
+//!   semantics and error codes; the tests (and later `pimbot demo`) run against it.
+//! - [`http`]: health, readiness, metrics, body limits and tracing for every route.
+//! - [`audit`]: `pimbot audit verify` and `pimbot audit export`.
+//! - [`config`]: the TOML file and `PIMBOT_<SECTION>__<KEY>` overrides, validated at startup.
+//! - [`app`]: the composition root; `serve(app, listener, shutdown)` runs HTTP and the worker.
+//!
+//! # Glossary
+//!
+//! - *target*: what is requested: an Entra role at a directory scope (later also PIM for Groups
+//!   and Azure roles).
+//! - *eligibility*: PIM's statement that a principal (the user, or a group they are in) may hold
+//!   a target; pimbot checks it at request time and again just before assigning.
+//! - *assign mode*: pimbot holds application permissions and brokers: it enforces the target's
+//!   end-user activation policy itself, runs the approval in chat, then `adminAssign`s.
+//! - *short id*: `PIM-42`, the number people type.
 
+pub mod app;
 pub mod audit;
+pub mod config;
 pub mod domain;
 pub mod emulator;
 pub mod http;
+pub mod pim;
 pub mod secret;
 pub mod service;
+pub mod slack;
+pub mod store;
 pub mod worker;

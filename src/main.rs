@@ -1,1 +1,123 @@
-fn main() {}
+//! The `pimbot` command line: parse arguments, load configuration, hand over to `app`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use pimbot::audit::ExportFormat;
+use pimbot::config::Config;
+
+#[derive(Parser)]
+#[command(name = "pimbot", version, about = "Chat-ops front door to Microsoft Entra PIM")]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Run the service (applies database migrations first).
+    Serve(ConfigArg),
+    /// Apply database migrations and exit.
+    Migrate(ConfigArg),
+    /// Preflight checks of config, database, tokens, permissions and targets.
+    Check(ConfigArg),
+    /// The whole service on 127.0.0.1 with a built-in PIM emulator tenant.
+    Demo,
+    /// Verify or export the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every link of the hash chain; names the first broken one.
+    Verify(ConfigArg),
+    /// Write the audit trail to standard output.
+    Export {
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+        /// Only events at or after this date (2026-11-30) or time (RFC 3339).
+        #[arg(long, value_parser = pimbot::audit::parse_since)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+}
+
+#[derive(clap::Args)]
+struct ConfigArg {
+    /// Configuration file (default: ./pimbot.toml when present).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+impl ConfigArg {
+    fn load(&self) -> Result<Config, String> {
+        #[expect(clippy::disallowed_methods, reason = "main is the one place that reads the environment")]
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Config::load(self.config.as_deref(), &env).map_err(|e| e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&format!("cannot start the async runtime: {error}")),
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let outcome = match cli.command {
+        Commands::Serve(arg) => match arg.load() {
+            Ok(config) => pimbot::app::serve_command(config).await.map_err(|e| format!("{e:#}")),
+            Err(error) => Err(error),
+        },
+        Commands::Migrate(arg) => match arg.load() {
+            Ok(config) => pimbot::app::migrate_command(&config).await.map_err(|e| format!("{e:#}")),
+            Err(error) => Err(error),
+        },
+        Commands::Check(_) => Err("`pimbot check` is not available yet in this version; \
+            run `pimbot migrate` to test the database and `pimbot serve` to validate the configuration"
+            .to_owned()),
+        Commands::Demo => Err("`pimbot demo` is not available yet in this version; \
+            see the README's \"Try it\" section for the test suite, which runs the whole flow against the PIM emulator"
+            .to_owned()),
+        Commands::Audit { command } => audit(command).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+async fn audit(command: AuditCommand) -> Result<(), String> {
+    match command {
+        AuditCommand::Verify(arg) => {
+            let config = arg.load()?;
+            let count = pimbot::app::audit_verify(&config).await.map_err(|e| format!("{e:#}"))?;
+            say(&format!("audit chain intact: {count} events verified"));
+            Ok(())
+        }
+        AuditCommand::Export { format, since, config } => {
+            let config = config.load()?;
+            pimbot::app::audit_export(&config, format, since).await.map_err(|e| format!("{e:#}")).map(|_| ())
+        }
+    }
+}
+
+fn say(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{message}");
+}
+
+fn fail(message: &str) -> ExitCode {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "pimbot: {message}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,194 @@
+//! The composition root: builds the store, the PIM and chat adapters, the service, the router and
+//! the worker, and runs them until shutdown. The only module that knows every concrete type.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::audit::ExportFormat;
+use crate::config::Config;
+use crate::pim::{token_provider, GraphClient, GraphSettings, TokenSettings};
+use crate::secret::Secret;
+use crate::service::ports::{Chat, Store};
+use crate::service::Service;
+use crate::slack::{SlackClient, SlackSettings, SlackState};
+use crate::worker::WorkerSettings;
+
+/// A built application, ready to serve.
+pub struct App {
+    pub service: Arc<Service>,
+    pub store: Arc<dyn Store>,
+    pub router: Router,
+    /// Tests shorten the intervals; production keeps the defaults.
+    pub worker: WorkerSettings,
+}
+
+/// Timeout for every call pimbot makes to Slack, Teams or Entra.
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connects to the database (migrating it) and wires every adapter from `config`.
+pub async fn build(config: &Config) -> anyhow::Result<App> {
+    let store = crate::store::connect_and_migrate(&config.database.url)
+        .await
+        .with_context(|| format!("database `{}`", redact_url(&config.database.url)))?;
+    let http = reqwest::Client::builder()
+        .timeout(UPSTREAM_TIMEOUT)
+        .build()
+        .context("building the HTTP client")?;
+    let tokens = token_provider(&TokenSettings {
+        authority_host: config.azure.authority_host.clone(),
+        tenant_id: config.azure.tenant_id.clone(),
+        client_id: config.azure.client_id.clone(),
+        client_secret: config.azure.client_secret.clone().unwrap_or_else(|| Secret::new("")),
+        timeout: UPSTREAM_TIMEOUT,
+    })
+    .context("configuring Entra sign-in")?;
+    let graph = Arc::new(
+        GraphClient::new(
+            GraphSettings {
+                graph_url: config.azure.graph_url.clone(),
+                ..GraphSettings::default()
+            },
+            tokens,
+            http.clone(),
+        )
+        .context("configuring Microsoft Graph")?,
+    );
+    let mut chats: Vec<Arc<dyn Chat>> = Vec::new();
+    let mut slack = None;
+    if let Some(slack_config) = &config.slack {
+        let settings = Arc::new(SlackSettings {
+            signing_secrets: slack_config.signing_secrets.clone(),
+            bot_token: slack_config.bot_token.clone(),
+            api_url: slack_config.api_url.clone(),
+            audit_channel: slack_config.audit_channel.clone(),
+            timeout: UPSTREAM_TIMEOUT,
+        });
+        let client = Arc::new(SlackClient::new(settings.clone(), http.clone()));
+        chats.push(client.clone());
+        slack = Some((settings, client));
+    }
+    let service = Arc::new(Service::new(
+        store.clone(),
+        graph.clone(),
+        graph,
+        chats,
+        config.service_settings(),
+    ));
+    let mut routes = Router::new();
+    if let Some((settings, client)) = slack {
+        routes = routes.merge(crate::slack::router(SlackState {
+            service: service.clone(),
+            settings,
+            client,
+        }));
+    }
+    let router = crate::http::with_operations(routes, store.clone(), crate::http::metrics_handle());
+    Ok(App {
+        service,
+        store,
+        router,
+        worker: WorkerSettings::default(),
+    })
+}
+
+/// Serves HTTP and runs the worker until `shutdown` resolves; then drains in-flight requests and
+/// lets running jobs finish.
+pub async fn serve(
+    app: App,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(crate::worker::run(app.service.clone(), app.worker, worker_stopped));
+    let served = axum::serve(listener, app.router)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = stop_worker.send(true);
+    worker.await.context("the worker task panicked")?;
+    served.context("the HTTP server failed")
+}
+
+/// `pimbot serve`.
+pub async fn serve_command(config: Config) -> anyhow::Result<()> {
+    config.validate_for_serve()?;
+    let app = build(&config).await?;
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.server.listen))?;
+    tracing::info!(listen = %config.server.listen, "pimbot is serving");
+    serve(app, listener, shutdown_signal()).await?;
+    tracing::info!("pimbot stopped cleanly");
+    Ok(())
+}
+
+/// `pimbot migrate`.
+pub async fn migrate_command(config: &Config) -> anyhow::Result<()> {
+    crate::store::migrate(&config.database.url)
+        .await
+        .with_context(|| format!("migrating `{}`", redact_url(&config.database.url)))?;
+    Ok(())
+}
+
+/// `pimbot audit verify`: the number of events checked, or the first broken link.
+pub async fn audit_verify(config: &Config) -> anyhow::Result<u64> {
+    let store = crate::store::connect(&config.database.url).await?;
+    Ok(crate::audit::verify(store.as_ref()).await?)
+}
+
+/// `pimbot audit export` to standard output.
+pub async fn audit_export(
+    config: &Config,
+    format: ExportFormat,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<u64> {
+    let store = crate::store::connect(&config.database.url).await?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = crate::audit::export(store.as_ref(), format, since, &mut out).await?;
+    std::io::Write::flush(&mut out)?;
+    Ok(written)
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: draining requests and jobs");
+}
+
+/// A database URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

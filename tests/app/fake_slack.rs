@@ -1,0 +1,156 @@
+//! A fake Slack Web API that records every call and answers like Slack, plus a `response_url` sink.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+/// One recorded call: the Web API method (or `response_url`) and its parameters as JSON.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub body: Value,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeSlack {
+    calls: Arc<Mutex<Vec<Call>>>,
+    /// Slack user id → e-mail.
+    users: Arc<HashMap<String, String>>,
+    pub base_url: String,
+}
+
+impl FakeSlack {
+    pub async fn start(users: &[(&str, &str)]) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let fake = FakeSlack {
+            calls: Arc::default(),
+            users: Arc::new(users.iter().map(|(id, mail)| (id.to_string(), mail.to_string())).collect()),
+            base_url,
+        };
+        let app = Router::new()
+            .route("/api/{method}", post(handle_api).get(handle_api))
+            .route("/response/{id}", post(handle_response))
+            .with_state(fake.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        fake
+    }
+
+    pub fn api_url(&self) -> String {
+        format!("{}/api", self.base_url)
+    }
+
+    pub fn response_url(&self, id: &str) -> String {
+        format!("{}/response/{id}", self.base_url)
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.lock().expect("lock").clone()
+    }
+
+    pub fn calls_to(&self, method: &str) -> Vec<Call> {
+        self.calls().into_iter().filter(|c| c.method == method).collect()
+    }
+
+    /// Waits until `predicate` holds for the recorded calls (or panics after 10 s).
+    pub async fn wait_for(&self, what: &str, predicate: impl Fn(&[Call]) -> bool) -> Vec<Call> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let calls = self.calls();
+            if predicate(&calls) {
+                return calls;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let seen: Vec<String> = calls.iter().map(|c| format!("{} {}", c.method, c.body)).collect();
+                panic!("timed out waiting for {what}; Slack saw:\n{}", seen.join("\n"));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn record(&self, method: &str, body: Value) {
+        self.calls.lock().expect("lock").push(Call { method: method.to_owned(), body });
+    }
+}
+
+/// Slack methods take form, query or JSON parameters; normalise them to one JSON object.
+fn parameters(headers: &HeaderMap, query: Option<String>, body: &Bytes) -> Value {
+    let mut out = serde_json::Map::new();
+    let form = |text: &str, out: &mut serde_json::Map<String, Value>| {
+        for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(text).unwrap_or_default() {
+            out.insert(k, Value::String(v));
+        }
+    };
+    if let Some(query) = query {
+        form(&query, &mut out);
+    }
+    let is_json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) {
+            out.extend(map);
+        }
+    } else {
+        form(&String::from_utf8_lossy(body), &mut out);
+    }
+    Value::Object(out)
+}
+
+async fn handle_api(
+    State(fake): State<FakeSlack>,
+    Path(method): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Json<Value> {
+    let params = parameters(&headers, query, &body);
+    let authorized = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "Bearer xoxb-test-token");
+    fake.record(&method, params.clone());
+    if !authorized {
+        return Json(json!({ "ok": false, "error": "not_authed" }));
+    }
+    let text = |key: &str| params[key].as_str().unwrap_or_default().to_owned();
+    let answer = match method.as_str() {
+        "users.info" => match fake.users.get(&text("user")) {
+            Some(mail) => json!({ "ok": true, "user": { "id": text("user"), "profile": { "email": mail } } }),
+            None => json!({ "ok": false, "error": "user_not_found" }),
+        },
+        "users.lookupByEmail" => {
+            let wanted = text("email").to_lowercase();
+            match fake.users.iter().find(|(_, mail)| mail.to_lowercase() == wanted) {
+                Some((id, _)) => json!({ "ok": true, "user": { "id": id } }),
+                None => json!({ "ok": false, "error": "users_not_found" }),
+            }
+        }
+        "conversations.open" => json!({ "ok": true, "channel": { "id": format!("D{}", text("users")) } }),
+        "chat.postMessage" => {
+            let n = fake.calls_to("chat.postMessage").len();
+            json!({ "ok": true, "channel": text("channel"), "ts": format!("1700000000.{n:06}") })
+        }
+        "views.open" => {
+            let n = fake.calls_to("views.open").len();
+            json!({ "ok": true, "view": { "id": format!("V{n:04}") } })
+        }
+        _ => json!({ "ok": true }),
+    };
+    Json(answer)
+}
+
+async fn handle_response(State(fake): State<FakeSlack>, Path(id): Path<String>, body: Bytes) -> Json<Value> {
+    let mut parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    parsed["response_url_id"] = Value::String(id);
+    fake.record("response_url", parsed);
+    Json(json!({ "ok": true }))
+}

@@ -1,0 +1,263 @@
+//! `TestApp`: the real pimbot on 127.0.0.1:0 against the PIM emulator and a fake Slack, with a
+//! fresh database (SQLite file, or a new PostgreSQL database when `DATABASE_URL` is set).
+
+use std::time::Duration;
+
+use hmac::{KeyInit, Mac};
+use pimbot::emulator::{Emulator, Tenant};
+use serde_json::{json, Value};
+
+use crate::fake_slack::FakeSlack;
+
+pub const TENANT_ID: &str = "8a3e5c1f-2b4d-4e6f-9a1b-3c5d7e9f1a2b";
+pub const SIGNING_SECRET: &str = "test-signing-secret";
+pub const TEAM_CHANNEL: &str = "CTEAMFOO";
+pub const AUDIT_CHANNEL: &str = "CAUDIT";
+
+/// Slack users of the demo tenant: (Slack id, e-mail).
+pub const SLACK_USERS: &[(&str, &str)] = &[
+    ("UALICE", "alice@contoso.example"),
+    ("UBOB", "bob@contoso.example"),
+    ("UCAROL", "carol@contoso.example"),
+    ("UDAVE", "dave@contoso.example"),
+    ("UERIN", "erin@contoso.example"),
+    ("UFRANK", "frank@contoso.example"),
+];
+
+pub struct TestApp {
+    pub base_url: String,
+    pub slack: FakeSlack,
+    pub emulator: Emulator,
+    pub database_url: String,
+    pub store: std::sync::Arc<dyn pimbot::service::ports::Store>,
+    http: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+/// The test database: a SQLite file in `dir`, or a fresh PostgreSQL database.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    match std::env::var("DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => pimbot::store::testing::fresh_test_database(&base)
+            .await
+            .expect("create a PostgreSQL test database"),
+        _ => format!("sqlite://{}", dir.join("pimbot.db").display()),
+    }
+}
+
+impl TestApp {
+    pub async fn start() -> Self {
+        Self::start_with(Tenant::demo(), "").await
+    }
+
+    /// Starts with a custom tenant and extra TOML appended to the test configuration.
+    pub async fn start_with(tenant: Tenant, extra_toml: &str) -> Self {
+        init_test_logging();
+        let emulator = Emulator::new(tenant);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let emulator_url = format!("http://{}", listener.local_addr().expect("addr"));
+        emulator.spawn(listener);
+        let slack = FakeSlack::start(SLACK_USERS).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database_url = fresh_database(dir.path()).await;
+        let toml = format!(
+            r#"
+[server]
+listen = "127.0.0.1:0"
+
+[database]
+url = "{database_url}"
+
+[azure]
+tenant_id = "{TENANT_ID}"
+client_id = "11111111-2222-3333-4444-555555555555"
+client_secret = "emulator-secret"
+authority_host = "{emulator_url}"
+graph_url = "{emulator_url}"
+
+[slack]
+signing_secrets = ["old-rotated-secret", "{SIGNING_SECRET}"]
+bot_token = "xoxb-test-token"
+api_url = "{api}"
+audit_channel = "{AUDIT_CHANNEL}"
+
+{extra_toml}
+"#,
+            api = slack.api_url()
+        );
+        let config = pimbot::config::Config::parse(&toml, &[]).expect("test config is valid");
+        let mut app = pimbot::app::build(&config).await.expect("app builds");
+        app.worker.poll_interval = Duration::from_millis(50);
+        app.worker.base_backoff = Duration::from_millis(50);
+        let store = app.store.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(pimbot::app::serve(app, listener, async move {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            base_url,
+            slack,
+            emulator,
+            database_url,
+            store,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+            server: Some(server),
+            _dir: dir,
+        }
+    }
+
+    /// Stops the server and waits for it to drain.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stopped cleanly");
+        }
+    }
+
+    /// POSTs a body signed as Slack signs it, `age_secs` in the past.
+    pub async fn post_signed(&self, path: &str, content_type: &str, body: String, age_secs: i64) -> reqwest::Response {
+        let ts = chrono::Utc::now().timestamp() - age_secs;
+        self.http
+            .post(format!("{}{path}", self.base_url))
+            .header("content-type", content_type)
+            .header("x-slack-request-timestamp", ts.to_string())
+            .header("x-slack-signature", slack_signature(SIGNING_SECRET, ts, body.as_bytes()))
+            .body(body)
+            .send()
+            .await
+            .expect("request reaches pimbot")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.base_url)).send().await.expect("request reaches pimbot")
+    }
+
+    /// `/pim <text>` typed by `user` in the team channel; returns the HTTP answer.
+    pub async fn slash(&self, user: &str, text: &str) -> (u16, Value) {
+        let body = slash_body(user, text, &self.slack.response_url(&format!("{user}-{}", fastrand())));
+        let response = self.post_signed("/slack/commands", "application/x-www-form-urlencoded", body, 0).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// A click on a button of the approval message.
+    pub async fn click(&self, user: &str, action_id: &str, request: &str) -> u16 {
+        let payload = json!({
+            "type": "block_actions",
+            "user": { "id": user, "username": user.to_lowercase(), "team_id": "T1" },
+            "api_app_id": "A1",
+            "team": { "id": "T1", "domain": "contoso" },
+            "channel": { "id": TEAM_CHANNEL, "name": "team-foo" },
+            "container": { "type": "message", "message_ts": "1700000000.000000", "channel_id": TEAM_CHANNEL, "is_ephemeral": false },
+            "message": { "ts": "1700000000.000000", "text": "approval" },
+            "trigger_id": format!("trigger-{}", fastrand()),
+            "response_url": self.slack.response_url(&format!("click-{user}-{}", fastrand())),
+            "actions": [{ "action_id": action_id, "block_id": "decision", "type": "button", "value": request, "action_ts": "1700000001.000000" }]
+        });
+        let body = serde_urlencoded::to_string([("payload", payload.to_string())]).expect("encode");
+        self.post_signed("/slack/interactions", "application/x-www-form-urlencoded", body, 0)
+            .await
+            .status()
+            .as_u16()
+    }
+
+    /// The ephemeral answers sent to `response_url`s whose id starts with `prefix`.
+    pub fn responses(&self, prefix: &str) -> Vec<Value> {
+        self.slack
+            .calls_to("response_url")
+            .into_iter()
+            .map(|c| c.body)
+            .filter(|b| b["response_url_id"].as_str().is_some_and(|id| id.starts_with(prefix)))
+            .collect()
+    }
+
+    /// Waits for a `response_url` answer to `prefix` containing `needle`.
+    pub async fn wait_for_response(&self, prefix: &str, needle: &str) -> Value {
+        let calls = self
+            .slack
+            .wait_for(&format!("a reply to {prefix} containing `{needle}`"), |calls| {
+                calls.iter().any(|c| is_response_with(c, prefix, needle))
+            })
+            .await;
+        calls.into_iter().find(|c| is_response_with(c, prefix, needle)).map(|c| c.body).unwrap_or_default()
+    }
+}
+
+fn is_response_with(call: &crate::fake_slack::Call, prefix: &str, needle: &str) -> bool {
+    call.method == "response_url"
+        && call.body["response_url_id"].as_str().is_some_and(|id| id.starts_with(prefix))
+        && call.body.to_string().contains(needle)
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub fn slash_body(user: &str, text: &str, response_url: &str) -> String {
+    serde_urlencoded::to_string([
+        ("token", "legacy-verification-token"),
+        ("team_id", "T1"),
+        ("team_domain", "contoso"),
+        ("channel_id", TEAM_CHANNEL),
+        ("channel_name", "team-foo"),
+        ("user_id", user),
+        ("user_name", &user.to_lowercase()),
+        ("command", "/pim"),
+        ("text", text),
+        ("api_app_id", "A1"),
+        ("response_url", response_url),
+        ("trigger_id", &format!("trigger-{}", fastrand())),
+    ])
+    .expect("encode")
+}
+
+/// `v0=` + hex HMAC-SHA256 of `v0:{ts}:{body}`, exactly as Slack computes it.
+pub fn slack_signature(secret: &str, ts: i64, body: &[u8]) -> String {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(format!("v0:{ts}:").as_bytes());
+    mac.update(body);
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// A unique-enough suffix for ids in one test run.
+pub fn fastrand() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn init_test_logging() {
+    if std::env::var("TEST_LOG").is_ok() {
+        let _ = tracing_subscriber::fmt().with_env_filter("pimbot=debug,info").with_test_writer().try_init();
+    }
+}
+
+/// Edits one stored audit event behind pimbot's back, bypassing the append-only triggers the way
+/// an attacker with database access could.
+pub async fn tamper_with_audit_event(database_url: &str, seq: i64) {
+    let edit = "UPDATE audit_events SET canonical = replace(canonical, 'rotating', 'ROTATING') WHERE seq = $1";
+    if database_url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(database_url).await.expect("open sqlite");
+        sqlx::query("DROP TRIGGER audit_events_no_update").execute(&pool).await.expect("drop trigger");
+        let done = sqlx::query(edit).bind(seq).execute(&pool).await.expect("edit");
+        assert_eq!(done.rows_affected(), 1);
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(database_url).await.expect("open postgres");
+        sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER ALL").execute(&pool).await.expect("disable");
+        let done = sqlx::query(edit).bind(seq).execute(&pool).await.expect("edit");
+        assert_eq!(done.rows_affected(), 1);
+        pool.close().await;
+    }
+}
