@@ -56,14 +56,38 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
 }
 
-/// `[database]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `[database]`. `Debug` hides the password a PostgreSQL URL may hold.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseConfig {
     /// `url`: `sqlite://pimbot.db` (relative), `sqlite:///var/lib/pimbot/pimbot.db` (absolute), or a
     /// `postgres://` / `postgresql://` URL (required for several replicas). Default
     /// `sqlite://pimbot.db`. Also read from `DATABASE_URL` when neither the file nor
     /// `PIMBOT_DATABASE__URL` sets it.
     pub url: String,
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redact_password(&self.url))
+            .finish()
+    }
+}
+
+/// `scheme://user:[redacted]@host/...` for a URL with a password; anything else unchanged.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:[redacted]@{host}{path}"),
+        None => url.to_owned(),
+    }
 }
 
 /// `[azure]`.

@@ -182,7 +182,9 @@ impl Check<'_> {
         if !known.iter().any(|scheme| lower.starts_with(scheme)) {
             return Err(self.error(
                 "database.url",
-                format!("`{url}` is not a database URL: use sqlite://pimbot.db or postgres://user@host/db"),
+                // The value itself is not shown: it may hold a password.
+                "not a database URL: use sqlite://pimbot.db, sqlite:///absolute/path.db or \
+                 postgres://user@host/db",
             ));
         }
         Ok(DatabaseConfig {
