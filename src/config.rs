@@ -1,0 +1,398 @@
+//! Typed configuration: one TOML file, overridden by `PIMBOT_<SECTION>__<KEY>` environment variables,
+//! validated once at startup. Every error names the key (or variable) at fault; secrets are
+//! [`Secret`]s from the moment they are read, so `Debug` of a [`Config`] never shows them.
+//!
+//! The field docs below are the reference for every key; [`EXAMPLE`] is a complete, commented file.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::domain::duration::ElevationDuration;
+use crate::domain::request::Platform;
+use crate::domain::target::{GroupAccess, TargetKind};
+use crate::secret::Secret;
+use crate::service::{ApproverRef, Defaults, Settings, TargetSettings};
+
+mod env;
+mod error;
+mod raw;
+mod resolve;
+#[cfg(test)]
+mod tests;
+
+pub use error::ConfigError;
+use error::{Origins, suggest};
+
+/// A complete, commented example configuration file (it loads and validates).
+pub const EXAMPLE: &str = include_str!("config/example.toml");
+
+/// The file read when no `--config` is given, if it exists.
+pub const DEFAULT_PATH: &str = "pimbot.toml";
+
+/// The whole configuration, validated and with defaults and cloud presets filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `[server]`: the HTTP listener.
+    pub server: ServerConfig,
+    /// `[database]`: where requests, jobs and the audit trail live.
+    pub database: DatabaseConfig,
+    /// `[azure]`: pimbot's own Entra identity and the cloud it talks to.
+    pub azure: AzureConfig,
+    /// `[slack]`: present when Slack is enabled (the section's presence enables it).
+    pub slack: Option<SlackConfig>,
+    /// `[teams]`: present when Microsoft Teams is enabled (the section's presence enables it).
+    pub teams: Option<TeamsConfig>,
+    /// `[defaults]`: policy that applies to every target unless the target overrides it.
+    pub defaults: DefaultsConfig,
+    /// `[[targets]]`: named aliases and per-target overrides (eligibilities are also discovered).
+    pub targets: Vec<TargetConfig>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// `listen`: the address and port of the one HTTP listener. Default `0.0.0.0:3000`.
+    pub listen: SocketAddr,
+    /// `public_url`: pimbot's externally reachable base URL, used in links the bot posts
+    /// (absolute http(s); no trailing slash is kept). Optional.
+    pub public_url: Option<String>,
+}
+
+/// `[database]`. `Debug` hides the password a PostgreSQL URL may hold.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseConfig {
+    /// `url`: `sqlite://pimbot.db` (relative), `sqlite:///var/lib/pimbot/pimbot.db` (absolute), or a
+    /// `postgres://` / `postgresql://` URL (required for several replicas). Default
+    /// `sqlite://pimbot.db`. Also read from `DATABASE_URL` when neither the file nor
+    /// `PIMBOT_DATABASE__URL` sets it.
+    pub url: String,
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redact_password(&self.url))
+            .finish()
+    }
+}
+
+/// `scheme://user:[redacted]@host/...` for a URL with a password; anything else unchanged.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:[redacted]@{host}{path}"),
+        None => url.to_owned(),
+    }
+}
+
+/// `[azure]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzureConfig {
+    /// `tenant_id`: the Entra tenant (directory) id. Required.
+    pub tenant_id: String,
+    /// `client_id`: the application (client) id of pimbot's app registration or managed identity.
+    /// Required.
+    pub client_id: String,
+    /// `credential`: how pimbot gets its tokens. Default `client_secret`.
+    pub credential: AzureCredential,
+    /// `client_secret`: the app registration's secret; required when `credential` is
+    /// `client_secret`. Better set as `PIMBOT_AZURE__CLIENT_SECRET` than in the file.
+    pub client_secret: Option<Secret>,
+    /// `cloud`: `public`, `usgov`, `usgov-dod` or `china`; chooses the presets for the three hosts
+    /// below. Default `public`.
+    pub cloud: AzureCloud,
+    /// `authority_host`: where tokens come from
+    /// (`<authority_host>/<tenant_id>/oauth2/v2.0/token`). Default: the cloud's preset, e.g.
+    /// `https://login.microsoftonline.com`. No trailing slash.
+    pub authority_host: String,
+    /// `graph_url`: Microsoft Graph's base URL; the token scope is `<graph_url>/.default`.
+    /// Default: the cloud's preset, e.g. `https://graph.microsoft.com`. No trailing slash.
+    pub graph_url: String,
+    /// `arm_url`: Azure Resource Manager's base URL; the token scope is `<arm_url>/.default`.
+    /// Default: the cloud's preset, e.g. `https://management.azure.com`. No trailing slash.
+    pub arm_url: String,
+    /// `arm_scopes`: ARM scopes (`/subscriptions/<id>`, `/providers/Microsoft.Management/managementGroups/<id>`,
+    /// ...) where Azure eligibilities are looked for. Default: none (no discovery of Azure targets).
+    pub arm_scopes: Vec<String>,
+}
+
+/// `azure.credential`: how pimbot authenticates to Entra.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AzureCredential {
+    /// `client_secret`: the app registration's `client_secret`.
+    ClientSecret,
+    /// `workload_identity`: a federated token (Kubernetes workload identity), from the standard
+    /// `AZURE_FEDERATED_TOKEN_FILE` environment.
+    WorkloadIdentity,
+    /// `managed_identity`: the Azure managed identity of the host (`client_id` picks a user-assigned one).
+    ManagedIdentity,
+    /// `azure_cli`: the signed-in Azure CLI user (local development only).
+    AzureCli,
+}
+
+/// `azure.cloud`: which Azure cloud, and so the default hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AzureCloud {
+    /// `public`: Azure commercial.
+    Public,
+    /// `usgov`: Azure Government (GCC High).
+    Usgov,
+    /// `usgov-dod`: Azure Government, Department of Defense.
+    UsgovDod,
+    /// `china`: Azure China, operated by 21Vianet.
+    China,
+}
+
+impl AzureCloud {
+    /// The cloud's Entra authority host.
+    pub fn authority_host(self) -> &'static str {
+        match self {
+            AzureCloud::Public => "https://login.microsoftonline.com",
+            AzureCloud::Usgov | AzureCloud::UsgovDod => "https://login.microsoftonline.us",
+            AzureCloud::China => "https://login.chinacloudapi.cn",
+        }
+    }
+
+    /// The cloud's Microsoft Graph endpoint.
+    pub fn graph_url(self) -> &'static str {
+        match self {
+            AzureCloud::Public => "https://graph.microsoft.com",
+            AzureCloud::Usgov => "https://graph.microsoft.us",
+            AzureCloud::UsgovDod => "https://dod-graph.microsoft.us",
+            AzureCloud::China => "https://microsoftgraph.chinacloudapi.cn",
+        }
+    }
+
+    /// The cloud's Azure Resource Manager endpoint.
+    pub fn arm_url(self) -> &'static str {
+        match self {
+            AzureCloud::Public => "https://management.azure.com",
+            AzureCloud::Usgov | AzureCloud::UsgovDod => "https://management.usgovcloudapi.net",
+            AzureCloud::China => "https://management.chinacloudapi.cn",
+        }
+    }
+}
+
+/// `[slack]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlackConfig {
+    /// `signing_secrets`: the app's signing secrets; a request signed with any of them is accepted
+    /// (several, for rotation). At least one. From the environment,
+    /// `PIMBOT_SLACK__SIGNING_SECRETS=a,b` or `PIMBOT_SLACK__SIGNING_SECRET=a`.
+    pub signing_secrets: Vec<Secret>,
+    /// `bot_token`: the bot user OAuth token (`xoxb-...`). Required.
+    pub bot_token: Secret,
+    /// `api_url`: the Slack Web API base URL. Default `https://slack.com/api`. No trailing slash.
+    pub api_url: String,
+    /// `audit_channel`: the channel id (`C...`) that gets one line per transition. Optional.
+    pub audit_channel: Option<String>,
+}
+
+/// `[teams]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamsConfig {
+    /// `app_id`: the Bot Framework app (client) id; inbound tokens must have it as audience.
+    /// Required.
+    pub app_id: String,
+    /// `app_secret`: the bot app's client secret, for the outbound Connector token. Required.
+    pub app_secret: Secret,
+    /// `app_tenant_id`: set for a single-tenant bot; outbound tokens then come from this tenant
+    /// instead of `botframework.com`. Optional.
+    pub app_tenant_id: Option<String>,
+    /// `openid_metadata_url`: where the Bot Framework's token signing keys are published. Default
+    /// `https://login.botframework.com/v1/.well-known/openidconfiguration`.
+    pub openid_metadata_url: String,
+    /// `service_url`: the Connector base URL for proactive posts (replies use the activity's own).
+    /// Default `https://smba.trafficmanager.net/teams/`.
+    pub service_url: String,
+    /// `audit_conversation`: the conversation id (`19:...@thread.tacv2`) that gets one line per
+    /// transition. Optional.
+    pub audit_conversation: Option<String>,
+}
+
+/// `[defaults]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultsConfig {
+    /// `duration`: how long an elevation lasts when the request names no duration (`PT1H`, `2h`,
+    /// `1h30m`). Default `PT1H`; at most `max_duration`.
+    pub duration: ElevationDuration,
+    /// `max_duration`: the longest elevation pimbot grants (never above the PIM policy's own
+    /// maximum, which also applies). Default `PT8H`.
+    pub max_duration: ElevationDuration,
+    /// `approval_timeout`: how long a request waits for decisions before it expires. Default `PT1H`.
+    pub approval_timeout: ElevationDuration,
+    /// `approvals_required`: how many distinct approvers must approve. Default 1; at least 1.
+    pub approvals_required: u32,
+    /// `require_justification`: whether a request must give a reason. Default `true`.
+    pub require_justification: bool,
+    /// `require_ticket`: whether a request must give a ticket id. Default `false`.
+    pub require_ticket: bool,
+    /// `approvers`: `user:<object id>` or `group:<object id>` entries; the last resort when nothing
+    /// else names approvers. Default: none.
+    pub approvers: Vec<ApproverRef>,
+}
+
+/// One `[[targets]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetConfig {
+    /// `name`: what people type (`request app1-secrets`); unique, letters, digits, `.`, `_`, `-`.
+    pub name: String,
+    /// `kind`: `role` (Entra directory role), `group` (PIM for Groups) or `azure` (Azure RBAC role).
+    pub kind: TargetKind,
+    /// `role`: the role's display name or id; required for kinds `role` and `azure`.
+    pub role: Option<String>,
+    /// `group`: the group's display name or id; required for kind `group`.
+    pub group: Option<String>,
+    /// `scope`: for `role`, a directory scope (`/`, `/administrativeUnits/<id>`, `/<application
+    /// object id>`; default `/`); for `azure`, the ARM scope (required). Not used by `group`.
+    pub scope: Option<String>,
+    /// `access`: `member` or `owner` of the group (kind `group` only). Default `member`.
+    pub access: GroupAccess,
+    /// `max_duration`: this target's longest elevation, instead of `defaults.max_duration`.
+    pub max_duration: Option<ElevationDuration>,
+    /// `require_ticket`: overrides `defaults.require_ticket` for this target.
+    pub require_ticket: Option<bool>,
+    /// `require_justification`: overrides `defaults.require_justification` for this target.
+    pub require_justification: Option<bool>,
+    /// `approvals_required`: overrides `defaults.approvals_required` for this target (at least 1).
+    pub approvals_required: Option<u32>,
+    /// `approvers`: `user:<object id>` / `group:<object id>`; when set, these approve this target
+    /// before anything PIM or group ownership would name.
+    pub approvers: Vec<ApproverRef>,
+    /// `approval_channel = { slack = "C0123", teams = "19:...@thread.tacv2" }`: where this target's
+    /// approval cards are posted, per platform.
+    pub approval_channel: ApprovalChannel,
+}
+
+/// A target's `approval_channel`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApprovalChannel {
+    /// `slack`: a Slack channel id (`C...`).
+    pub slack: Option<String>,
+    /// `teams`: a Teams conversation id (`19:...@thread.tacv2`).
+    pub teams: Option<String>,
+}
+
+impl Config {
+    /// Reads `path` (else `./pimbot.toml` if it exists, else an empty document), applies the
+    /// `PIMBOT_<SECTION>__<KEY>` overrides (and `DATABASE_URL`) found in `env`, and validates.
+    /// `env` is the process environment as the caller collected it; this never reads it itself.
+    pub fn load(path: Option<&Path>, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let (origin, text) = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                (path.display().to_string(), text)
+            }
+            None => match std::fs::read_to_string(DEFAULT_PATH) {
+                Ok(text) => (DEFAULT_PATH.to_owned(), text),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    (DEFAULT_PATH.to_owned(), String::new())
+                }
+                Err(source) => {
+                    return Err(ConfigError::Read {
+                        path: PathBuf::from(DEFAULT_PATH),
+                        source,
+                    });
+                }
+            },
+        };
+        Self::read(&origin, &text, env)
+    }
+
+    /// Like [`Config::load`], from TOML text (tests, and configs built in code).
+    pub fn parse(toml: &str, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        Self::read("(text)", toml, env)
+    }
+
+    fn read(origin: &str, text: &str, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let mut document: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            origin: origin.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        let mut origins = Origins::default();
+        env::apply(&mut document, env, &mut origins)?;
+        resolve::resolve(document, &origins)
+    }
+
+    /// What `serve` needs beyond [`Config::load`]: at least one chat platform.
+    pub fn validate_for_serve(&self) -> Result<(), ConfigError> {
+        if self.slack.is_none() && self.teams.is_none() {
+            return Err(ConfigError::NoChatPlatform);
+        }
+        Ok(())
+    }
+
+    /// The service's view: defaults and targets in domain types.
+    pub fn service_settings(&self) -> Settings {
+        let d = &self.defaults;
+        let mut audit_conversation = HashMap::new();
+        if let Some(channel) = self.slack.as_ref().and_then(|s| s.audit_channel.clone()) {
+            audit_conversation.insert(Platform::Slack, channel);
+        }
+        if let Some(conversation) = self
+            .teams
+            .as_ref()
+            .and_then(|t| t.audit_conversation.clone())
+        {
+            audit_conversation.insert(Platform::Teams, conversation);
+        }
+        Settings {
+            defaults: Defaults {
+                duration: d.duration,
+                max_duration: d.max_duration,
+                approval_timeout: d.approval_timeout.as_chrono(),
+                approvals_required: d.approvals_required,
+                require_justification: d.require_justification,
+                require_ticket: d.require_ticket,
+                approvers: d.approvers.clone(),
+            },
+            targets: self.targets.iter().map(TargetConfig::settings).collect(),
+            identity_ttl: chrono::Duration::hours(1),
+            audit_conversation,
+        }
+    }
+}
+
+impl TargetConfig {
+    fn settings(&self) -> TargetSettings {
+        let resource = match self.kind {
+            TargetKind::Group => self.group.clone(),
+            TargetKind::Role | TargetKind::Azure => self.role.clone(),
+        };
+        let mut approval_channel = HashMap::new();
+        if let Some(channel) = &self.approval_channel.slack {
+            approval_channel.insert(Platform::Slack, channel.clone());
+        }
+        if let Some(channel) = &self.approval_channel.teams {
+            approval_channel.insert(Platform::Teams, channel.clone());
+        }
+        TargetSettings {
+            name: self.name.clone(),
+            kind: self.kind,
+            // Validation guarantees the field the kind needs.
+            resource: resource.unwrap_or_default(),
+            scope: self.scope.clone(),
+            access: self.access,
+            max_duration: self.max_duration,
+            require_ticket: self.require_ticket,
+            require_justification: self.require_justification,
+            approvals_required: self.approvals_required,
+            approvers: self.approvers.clone(),
+            approval_channel,
+        }
+    }
+}

@@ -1,0 +1,458 @@
+//! From the parsed document to a validated [`Config`]: defaults, cloud presets, and every check that
+//! spans more than one key.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+
+use super::raw::{
+    self, RawApprovalChannel, RawAzure, RawDatabase, RawDefaults, RawServer, RawSlack, RawTarget,
+    RawTeams, SECTIONS, section,
+};
+use super::{
+    ApprovalChannel, AzureCloud, AzureConfig, AzureCredential, Config, ConfigError, DatabaseConfig,
+    DefaultsConfig, Origins, ServerConfig, SlackConfig, TargetConfig, TeamsConfig,
+};
+use crate::domain::duration::ElevationDuration;
+use crate::domain::target::{GroupAccess, TargetKind};
+use crate::secret::Secret;
+use crate::service::ApproverRef;
+
+const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
+const DEFAULT_DATABASE_URL: &str = "sqlite://pimbot.db";
+const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
+const DEFAULT_OPENID_METADATA_URL: &str =
+    "https://login.botframework.com/v1/.well-known/openidconfiguration";
+const DEFAULT_SERVICE_URL: &str = "https://smba.trafficmanager.net/teams/";
+
+pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Config, ConfigError> {
+    if let Some(key) = document
+        .keys()
+        .find(|key| !SECTIONS.contains(&key.as_str()))
+    {
+        return Err(ConfigError::UnknownKey {
+            key: key.clone(),
+            suggestion: super::suggest(key, SECTIONS),
+        });
+    }
+    let mut take = |name: &str| document.remove(name);
+    let server = take("server");
+    let database = take("database");
+    let azure = take("azure");
+    let slack = take("slack");
+    let teams = take("teams");
+    let defaults = take("defaults");
+    let targets = take("targets");
+
+    let check = Check { origins };
+    let server = check.server(read_or_default(server, "server", origins)?)?;
+    let database = check.database(read_or_default(database, "database", origins)?)?;
+    let azure = check.azure(read_or_default(azure, "azure", origins)?)?;
+    let slack = slack
+        .map(|value| section::<RawSlack>(value, "slack", origins))
+        .transpose()?
+        .map(|raw| check.slack(raw))
+        .transpose()?;
+    let teams = teams
+        .map(|value| section::<RawTeams>(value, "teams", origins))
+        .transpose()?
+        .map(|raw| check.teams(raw))
+        .transpose()?;
+    let defaults = check.defaults(read_or_default(defaults, "defaults", origins)?)?;
+    let targets = check.targets(targets)?;
+
+    Ok(Config {
+        server,
+        database,
+        azure,
+        slack,
+        teams,
+        defaults,
+        targets,
+    })
+}
+
+fn read_or_default<T: serde::de::DeserializeOwned + Default>(
+    value: Option<toml::Value>,
+    path: &str,
+    origins: &Origins,
+) -> Result<T, ConfigError> {
+    value.map_or_else(|| Ok(T::default()), |value| section(value, path, origins))
+}
+
+struct Check<'a> {
+    origins: &'a Origins,
+}
+
+impl Check<'_> {
+    fn error(&self, key: &str, message: impl std::fmt::Display) -> ConfigError {
+        self.origins.invalid(key, message)
+    }
+
+    fn required<T>(&self, value: Option<T>, key: &str, what: &str) -> Result<T, ConfigError> {
+        value.ok_or_else(|| {
+            let variable = format!("PIMBOT_{}", key.replace('.', "__").to_ascii_uppercase());
+            self.error(
+                key,
+                format!("missing: {what}; set it in the file or with {variable}"),
+            )
+        })
+    }
+
+    fn non_empty(&self, value: String, key: &str) -> Result<String, ConfigError> {
+        if value.trim().is_empty() {
+            return Err(self.error(key, "must not be empty"));
+        }
+        Ok(value)
+    }
+
+    fn secret(&self, value: Secret, key: &str) -> Result<Secret, ConfigError> {
+        if value.expose().trim().is_empty() {
+            return Err(self.error(key, "must not be empty"));
+        }
+        Ok(value)
+    }
+
+    /// An absolute http(s) URL; plain http only for the local machine. Trailing slashes are kept
+    /// only when `keep_slash` (the Connector's service URL is documented with one).
+    fn url(&self, value: String, key: &str, keep_slash: bool) -> Result<String, ConfigError> {
+        let parsed = reqwest::Url::parse(value.trim())
+            .map_err(|_| self.error(key, format!("`{value}` is not an absolute http(s) URL")))?;
+        let local = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        match parsed.scheme() {
+            "https" if parsed.host_str().is_some() => {}
+            "http" if local => {}
+            "http" if parsed.host_str().is_some() => {
+                return Err(self.error(
+                    key,
+                    format!("`{value}` must use https (http is only for localhost and 127.0.0.1)"),
+                ));
+            }
+            _ => {
+                return Err(self.error(key, format!("`{value}` is not an absolute http(s) URL")));
+            }
+        }
+        let value = value.trim();
+        Ok(if keep_slash {
+            value.to_owned()
+        } else {
+            value.trim_end_matches('/').to_owned()
+        })
+    }
+
+    fn approvers(&self, values: Vec<String>, key: &str) -> Result<Vec<ApproverRef>, ConfigError> {
+        values
+            .into_iter()
+            .map(|entry| {
+                parse_approver(&entry).ok_or_else(|| {
+                    self.error(
+                        key,
+                        format!("`{entry}` is not an approver: use user:<object id> or group:<object id>"),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    fn approvals_required(&self, value: u32, key: &str) -> Result<u32, ConfigError> {
+        if value == 0 {
+            return Err(self.error(key, "must be at least 1"));
+        }
+        Ok(value)
+    }
+
+    fn server(&self, raw: RawServer) -> Result<ServerConfig, ConfigError> {
+        let listen = raw.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen: SocketAddr = listen.trim().parse().map_err(|_| {
+            self.error(
+                "server.listen",
+                format!("`{listen}` is not an address and port like 0.0.0.0:3000"),
+            )
+        })?;
+        let public_url = raw
+            .public_url
+            .map(|url| self.url(url, "server.public_url", false))
+            .transpose()?;
+        Ok(ServerConfig { listen, public_url })
+    }
+
+    fn database(&self, raw: RawDatabase) -> Result<DatabaseConfig, ConfigError> {
+        let url = raw.url.unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let lower = url.trim().to_ascii_lowercase();
+        let known = ["sqlite:", "postgres:", "postgresql:"];
+        if !known.iter().any(|scheme| lower.starts_with(scheme)) {
+            return Err(self.error(
+                "database.url",
+                // The value itself is not shown: it may hold a password.
+                "not a database URL: use sqlite://pimbot.db, sqlite:///absolute/path.db or \
+                 postgres://user@host/db",
+            ));
+        }
+        Ok(DatabaseConfig {
+            url: url.trim().to_owned(),
+        })
+    }
+
+    fn azure(&self, raw: RawAzure) -> Result<AzureConfig, ConfigError> {
+        let tenant_id = self.required(raw.tenant_id, "azure.tenant_id", "the Entra tenant id")?;
+        let tenant_id = self.non_empty(tenant_id, "azure.tenant_id")?;
+        let client_id = self.required(
+            raw.client_id,
+            "azure.client_id",
+            "the application (client) id pimbot signs in as",
+        )?;
+        let client_id = self.non_empty(client_id, "azure.client_id")?;
+        let credential = raw.credential.unwrap_or(AzureCredential::ClientSecret);
+        let client_secret = raw
+            .client_secret
+            .map(|secret| self.secret(secret, "azure.client_secret"))
+            .transpose()?;
+        if credential == AzureCredential::ClientSecret && client_secret.is_none() {
+            return Err(self.error(
+                "azure.client_secret",
+                "missing: required when azure.credential is client_secret; set \
+                 PIMBOT_AZURE__CLIENT_SECRET, or choose another azure.credential",
+            ));
+        }
+        let cloud = raw.cloud.unwrap_or(AzureCloud::Public);
+        let host = |value: Option<String>, preset: &str, key: &str| {
+            self.url(value.unwrap_or_else(|| preset.to_owned()), key, false)
+        };
+        Ok(AzureConfig {
+            tenant_id,
+            client_id,
+            credential,
+            client_secret,
+            cloud,
+            authority_host: host(
+                raw.authority_host,
+                cloud.authority_host(),
+                "azure.authority_host",
+            )?,
+            graph_url: host(raw.graph_url, cloud.graph_url(), "azure.graph_url")?,
+            arm_url: host(raw.arm_url, cloud.arm_url(), "azure.arm_url")?,
+            arm_scopes: raw.arm_scopes.unwrap_or_default(),
+        })
+    }
+
+    fn slack(&self, raw: RawSlack) -> Result<SlackConfig, ConfigError> {
+        let signing_secrets = raw.signing_secrets.unwrap_or_default();
+        if signing_secrets.is_empty() {
+            return Err(self.error(
+                "slack.signing_secrets",
+                "at least one signing secret is needed (from the Slack app's Basic Information \
+                 page); set it in the file or with PIMBOT_SLACK__SIGNING_SECRETS",
+            ));
+        }
+        let signing_secrets = signing_secrets
+            .into_iter()
+            .map(|secret| self.secret(secret, "slack.signing_secrets"))
+            .collect::<Result<_, _>>()?;
+        let bot_token =
+            self.required(raw.bot_token, "slack.bot_token", "the bot token (xoxb-...)")?;
+        let bot_token = self.secret(bot_token, "slack.bot_token")?;
+        let api_url = raw
+            .api_url
+            .unwrap_or_else(|| DEFAULT_SLACK_API_URL.to_owned());
+        Ok(SlackConfig {
+            signing_secrets,
+            bot_token,
+            api_url: self.url(api_url, "slack.api_url", false)?,
+            audit_channel: raw.audit_channel,
+        })
+    }
+
+    fn teams(&self, raw: RawTeams) -> Result<TeamsConfig, ConfigError> {
+        let app_id = self.required(raw.app_id, "teams.app_id", "the bot's app id")?;
+        let app_id = self.non_empty(app_id, "teams.app_id")?;
+        let app_secret =
+            self.required(raw.app_secret, "teams.app_secret", "the bot's app secret")?;
+        let app_secret = self.secret(app_secret, "teams.app_secret")?;
+        let openid = raw
+            .openid_metadata_url
+            .unwrap_or_else(|| DEFAULT_OPENID_METADATA_URL.to_owned());
+        let service = raw
+            .service_url
+            .unwrap_or_else(|| DEFAULT_SERVICE_URL.to_owned());
+        Ok(TeamsConfig {
+            app_id,
+            app_secret,
+            app_tenant_id: raw.app_tenant_id,
+            openid_metadata_url: self.url(openid, "teams.openid_metadata_url", true)?,
+            service_url: self.url(service, "teams.service_url", true)?,
+            audit_conversation: raw.audit_conversation,
+        })
+    }
+
+    fn defaults(&self, raw: RawDefaults) -> Result<DefaultsConfig, ConfigError> {
+        let hours = |h: u32, key: &str| {
+            ElevationDuration::from_minutes(h * 60)
+                .ok_or_else(|| self.error(key, format!("{h}h is not a duration")))
+        };
+        let one_hour = hours(1, "defaults.duration")?;
+        let eight_hours = hours(8, "defaults.max_duration")?;
+        let duration = raw.duration.unwrap_or(one_hour);
+        let max_duration = raw.max_duration.unwrap_or(eight_hours);
+        if duration > max_duration {
+            return Err(self.error(
+                "defaults.duration",
+                format!("{duration} is longer than defaults.max_duration ({max_duration})"),
+            ));
+        }
+        Ok(DefaultsConfig {
+            duration,
+            max_duration,
+            approval_timeout: raw.approval_timeout.unwrap_or(one_hour),
+            approvals_required: self.approvals_required(
+                raw.approvals_required.unwrap_or(1),
+                "defaults.approvals_required",
+            )?,
+            require_justification: raw.require_justification.unwrap_or(true),
+            require_ticket: raw.require_ticket.unwrap_or(false),
+            approvers: self.approvers(raw.approvers.unwrap_or_default(), "defaults.approvers")?,
+        })
+    }
+
+    fn targets(&self, value: Option<toml::Value>) -> Result<Vec<TargetConfig>, ConfigError> {
+        let entries = match value {
+            None => return Ok(Vec::new()),
+            Some(toml::Value::Array(entries)) => entries,
+            Some(_) => {
+                return Err(self.error("targets", "must be a list of [[targets]] tables"));
+            }
+        };
+        let mut names = HashSet::new();
+        let mut targets = Vec::with_capacity(entries.len());
+        for (index, entry) in entries.into_iter().enumerate() {
+            let path = format!("targets[{index}]");
+            let raw: RawTarget = section(entry, &path, self.origins)?;
+            let target = self.target(raw, &path)?;
+            if !names.insert(target.name.clone()) {
+                return Err(self.error(
+                    &format!("{path}.name"),
+                    format!("target `{}` is configured twice", target.name),
+                ));
+            }
+            targets.push(target);
+        }
+        Ok(targets)
+    }
+
+    fn target(&self, raw: RawTarget, path: &str) -> Result<TargetConfig, ConfigError> {
+        let key = |name: &str| raw::join(path, name);
+        let name = raw
+            .name
+            .ok_or_else(|| self.error(&key("name"), "missing: every target needs a name"))?;
+        let valid_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !valid_name {
+            return Err(self.error(
+                &key("name"),
+                format!("`{name}` is not a target name: use letters, digits, `.`, `_` and `-`"),
+            ));
+        }
+        let kind = raw.kind.ok_or_else(|| {
+            self.error(
+                &key("kind"),
+                format!("missing: target `{name}` needs a kind: role, group or azure"),
+            )
+        })?;
+        let present =
+            |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
+        match kind {
+            TargetKind::Role | TargetKind::Azure => {
+                if !present(&raw.role) {
+                    return Err(self.error(
+                        &key("role"),
+                        format!("missing: target `{name}` needs the role's display name or id"),
+                    ));
+                }
+                if raw.group.is_some() {
+                    return Err(self.error(
+                        &key("group"),
+                        format!("target `{name}` is not of kind group: use `role`"),
+                    ));
+                }
+                if raw.access.is_some() {
+                    return Err(self.error(
+                        &key("access"),
+                        format!("target `{name}` is not of kind group: access is for groups"),
+                    ));
+                }
+                if kind == TargetKind::Azure && !present(&raw.scope) {
+                    return Err(self.error(
+                        &key("scope"),
+                        format!(
+                            "missing: azure target `{name}` needs an ARM scope like /subscriptions/<id>/resourceGroups/<name>"
+                        ),
+                    ));
+                }
+            }
+            TargetKind::Group => {
+                if !present(&raw.group) {
+                    return Err(self.error(
+                        &key("group"),
+                        format!("missing: target `{name}` needs the group's display name or id"),
+                    ));
+                }
+                if raw.role.is_some() {
+                    return Err(self.error(
+                        &key("role"),
+                        format!("target `{name}` is of kind group: use `group`"),
+                    ));
+                }
+                if raw.scope.is_some() {
+                    return Err(self.error(
+                        &key("scope"),
+                        format!("target `{name}` is of kind group, which has no scope"),
+                    ));
+                }
+            }
+        }
+        let approvals_required = raw
+            .approvals_required
+            .map(|n| self.approvals_required(n, &key("approvals_required")))
+            .transpose()?;
+        let approval_channel = match raw.approval_channel {
+            None => ApprovalChannel::default(),
+            Some(value) => {
+                let channel: RawApprovalChannel =
+                    section(value, &key("approval_channel"), self.origins)?;
+                ApprovalChannel {
+                    slack: channel.slack,
+                    teams: channel.teams,
+                }
+            }
+        };
+        Ok(TargetConfig {
+            kind,
+            role: raw.role,
+            group: raw.group,
+            scope: raw.scope,
+            access: raw.access.unwrap_or(GroupAccess::Member),
+            max_duration: raw.max_duration,
+            require_ticket: raw.require_ticket,
+            require_justification: raw.require_justification,
+            approvals_required,
+            approvers: self.approvers(raw.approvers.unwrap_or_default(), &key("approvers"))?,
+            approval_channel,
+            name,
+        })
+    }
+}
+
+/// `user:<id>` or `group:<id>` (prefix in any case).
+fn parse_approver(entry: &str) -> Option<ApproverRef> {
+    let entry = entry.trim();
+    let (prefix, id) = entry.split_once(':')?;
+    let id = id.trim();
+    if id.is_empty() || id.chars().any(char::is_whitespace) {
+        return None;
+    }
+    match prefix.to_ascii_lowercase().as_str() {
+        "user" => Some(ApproverRef::User(id.to_owned())),
+        "group" => Some(ApproverRef::Group(id.to_owned())),
+        _ => None,
+    }
+}
