@@ -1,5 +1,6 @@
 //! pimbot: a chat-ops front door to Microsoft Entra Privileged Identity Management.
 
 pub mod domain;
+pub mod pim;
 pub mod secret;
 pub mod service;
