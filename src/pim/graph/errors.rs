@@ -206,3 +206,58 @@ fn truncate(text: &str, max: usize) -> String {
         None => text.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refuse(status: u16, body: &str) -> UpstreamError {
+        let status = StatusCode::from_u16(status).expect("status");
+        from_response("adminAssign", status, &HeaderMap::new(), None, body)
+    }
+
+    #[test]
+    fn a_policy_validation_failure_names_each_failed_rule_for_the_user() {
+        let error = refuse(
+            400,
+            r#"{"error":{"code":"RoleAssignmentRequestPolicyValidationFailed","message":"The following policy rules failed: [\"JustificationRule\",\"MfaRule\"]","innerError":{"request-id":"2f1e","client-request-id":"9a0b","date":"2026-11-22T10:00:00"}}}"#,
+        );
+        assert_eq!(error.kind, UpstreamErrorKind::Rejected);
+        assert_eq!(error.code.as_deref(), Some(POLICY_VALIDATION_FAILED));
+        assert_eq!(error.upstream_request_id.as_deref(), Some("2f1e"));
+        assert_eq!(
+            error.user_message(),
+            "PIM requires a justification for this role; add one. PIM requires multi-factor authentication for this assignment, which pimbot's app identity cannot provide; an administrator must change the role setting or you must activate in the Entra portal."
+        );
+    }
+
+    #[test]
+    fn statuses_map_to_kinds_the_core_can_act_on() {
+        let kind = |status| refuse(status, "not json").kind;
+        assert_eq!(kind(401), UpstreamErrorKind::Unauthorized);
+        assert_eq!(kind(403), UpstreamErrorKind::Unauthorized);
+        assert_eq!(kind(404), UpstreamErrorKind::NotFound);
+        assert_eq!(kind(409), UpstreamErrorKind::Rejected);
+        assert_eq!(kind(502), UpstreamErrorKind::Unavailable);
+        assert_eq!(
+            kind(429),
+            UpstreamErrorKind::Throttled {
+                retry_after_secs: None
+            }
+        );
+        assert!(refuse(400, "not json").message.contains("not json"));
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_a_date() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "7".parse().expect("header"));
+        assert_eq!(retry_after_secs(&headers), Some(7));
+        headers.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().expect("header"),
+        );
+        assert_eq!(retry_after_secs(&headers), Some(0));
+        assert_eq!(retry_after_secs(&HeaderMap::new()), None);
+    }
+}

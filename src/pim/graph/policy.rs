@@ -34,15 +34,15 @@ pub(super) fn from_rules(rules: &[Value]) -> Result<PimPolicy, String> {
                     }
                 }
             }
-            ("AuthenticationContext_EndUser_Assignment", AUTH_CONTEXT) => {
-                if rule.get("isEnabled").and_then(Value::as_bool) == Some(true) {
-                    let claim = rule
-                        .get("claimValue")
-                        .and_then(Value::as_str)
-                        .filter(|c| !c.is_empty())
-                        .unwrap_or("unspecified");
-                    policy.authentication_context = Some(claim.to_owned());
-                }
+            ("AuthenticationContext_EndUser_Assignment", AUTH_CONTEXT)
+                if rule.get("isEnabled").and_then(Value::as_bool) == Some(true) =>
+            {
+                let claim = rule
+                    .get("claimValue")
+                    .and_then(Value::as_str)
+                    .filter(|c| !c.is_empty())
+                    .unwrap_or("unspecified");
+                policy.authentication_context = Some(claim.to_owned());
             }
             ("Approval_EndUser_Assignment", APPROVAL) => approvers(rule, &mut policy),
             _ => {}

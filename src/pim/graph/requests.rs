@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tracing::{info, warn};
@@ -82,7 +82,8 @@ impl GraphClient {
         let started = Instant::now();
         let mut attempt = 1;
         loop {
-            let now = Utc::now();
+            // Whole seconds: the receipt's fallback end is computed from what was sent.
+            let now = Utc::now().trunc_subsecs(0);
             let body = request_body(action, target, grant, now);
             let error = match self
                 .attempt(operation, Method::POST, url.clone(), &[], Some(&body))
