@@ -330,6 +330,24 @@ impl Config {
 
     /// What `serve` needs beyond [`Config::load`]: at least one chat platform.
     pub fn validate_for_serve(&self) -> Result<(), ConfigError> {
+        let missing = |key: &str, what: &str| ConfigError::Invalid {
+            key: key.to_owned(),
+            origin: None,
+            message: format!("missing: {what}"),
+        };
+        if self.azure.tenant_id.is_empty() {
+            return Err(missing("azure.tenant_id", "the Entra tenant id"));
+        }
+        if self.azure.client_id.is_empty() {
+            return Err(missing("azure.client_id", "the application (client) id pimbot signs in as"));
+        }
+        if self.azure.credential == AzureCredential::ClientSecret && self.azure.client_secret.is_none() {
+            return Err(missing(
+                "azure.client_secret",
+                "required when azure.credential is client_secret; set PIMBOT_AZURE__CLIENT_SECRET, \
+                 or choose another azure.credential",
+            ));
+        }
         if self.slack.is_none() && self.teams.is_none() {
             return Err(ConfigError::NoChatPlatform);
         }

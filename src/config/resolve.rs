@@ -193,26 +193,15 @@ impl Check<'_> {
     }
 
     fn azure(&self, raw: RawAzure) -> Result<AzureConfig, ConfigError> {
-        let tenant_id = self.required(raw.tenant_id, "azure.tenant_id", "the Entra tenant id")?;
-        let tenant_id = self.non_empty(tenant_id, "azure.tenant_id")?;
-        let client_id = self.required(
-            raw.client_id,
-            "azure.client_id",
-            "the application (client) id pimbot signs in as",
-        )?;
-        let client_id = self.non_empty(client_id, "azure.client_id")?;
+        // Identity keys are checked by `Config::validate_for_serve`: the `audit` and `migrate`
+        // commands only need the database.
+        let tenant_id = raw.tenant_id.unwrap_or_default().trim().to_owned();
+        let client_id = raw.client_id.unwrap_or_default().trim().to_owned();
         let credential = raw.credential.unwrap_or(AzureCredential::ClientSecret);
         let client_secret = raw
             .client_secret
             .map(|secret| self.secret(secret, "azure.client_secret"))
             .transpose()?;
-        if credential == AzureCredential::ClientSecret && client_secret.is_none() {
-            return Err(self.error(
-                "azure.client_secret",
-                "missing: required when azure.credential is client_secret; set \
-                 PIMBOT_AZURE__CLIENT_SECRET, or choose another azure.credential",
-            ));
-        }
         let cloud = raw.cloud.unwrap_or(AzureCloud::Public);
         let host = |value: Option<String>, preset: &str, key: &str| {
             self.url(value.unwrap_or_else(|| preset.to_owned()), key, false)
