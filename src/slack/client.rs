@@ -193,7 +193,10 @@ impl SlackClient {
 }
 
 /// Reads Slack's answer: HTTP errors first, then `ok`.
-#[expect(clippy::result_large_err, reason = "UpstreamError is the port's error type")]
+#[expect(
+    clippy::result_large_err,
+    reason = "UpstreamError is the port's error type"
+)]
 fn answer(
     method: &str,
     status: StatusCode,
@@ -289,5 +292,7 @@ fn string(value: &Value, pointer: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+#[cfg(test)]
+mod fake;
 #[cfg(test)]
 mod tests;

@@ -45,6 +45,16 @@ impl SlashCommand {
     pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
         serde_urlencoded::from_bytes(body).map_err(PayloadError::Command)
     }
+
+    /// Slack's certificate check (`ssl_check=1`), which only needs a 200.
+    pub fn is_ssl_check(body: &[u8]) -> bool {
+        #[derive(Deserialize)]
+        struct Check {
+            ssl_check: Option<String>,
+        }
+        serde_urlencoded::from_bytes::<Check>(body)
+            .is_ok_and(|c| c.ssl_check.as_deref() == Some("1"))
+    }
 }
 
 /// An interaction (`payload=` JSON in a form), told apart by `type`.

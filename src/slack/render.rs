@@ -39,7 +39,7 @@ pub(crate) fn escape(text: &str) -> String {
 pub(crate) fn who(person: &Person, platform: Platform) -> String {
     match person.chat_id.as_deref() {
         Some(id) if platform == Platform::Slack && is_slack_id(id) => format!("<@{id}>"),
-        _ => escape(&person.display_name),
+        _ => escape(&clip(&person.display_name, 80)),
     }
 }
 

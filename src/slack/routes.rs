@@ -88,6 +88,9 @@ async fn handle_command(
     body: Bytes,
 ) -> Result<Response, Rejection> {
     state.verify(&headers, &body)?;
+    if SlashCommand::is_ssl_check(&body) {
+        return Ok(StatusCode::OK.into_response());
+    }
     let command = SlashCommand::parse(&body)?;
     if opens_form(&command.text) {
         return Ok(open_form(&state, &command, &headers).await);
@@ -99,11 +102,11 @@ async fn handle_command(
         reply_to: command.response_url,
         text: command.text,
     };
-    let reply = match state.service.accept_command(inbound).await {
-        Ok(reply) => render::ephemeral(&reply),
-        Err(e) => Failure::new(&e, &headers).ephemeral(),
-    };
-    Ok(Json(reply).into_response())
+    Ok(match state.service.accept_command(inbound).await {
+        Ok(reply) if reply.text.trim().is_empty() => StatusCode::OK.into_response(),
+        Ok(reply) => Json(render::ephemeral(&reply)).into_response(),
+        Err(e) => Json(Failure::new(&e, &headers).ephemeral()).into_response(),
+    })
 }
 
 /// `request` with no target (whatever else it has) is answered with the form.
@@ -191,5 +194,16 @@ mod tests {
         assert!(!opens_form(""));
         assert!(!opens_form("list"));
         assert!(!opens_form("request \"unclosed"));
+    }
+
+    #[test]
+    fn a_bad_signature_is_401_and_a_malformed_body_400() {
+        let unsigned = Rejection::from(SignatureError::Stale).into_response();
+        assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+        let malformed = SlashCommand::parse(b"text=help")
+            .map(drop)
+            .map_err(Rejection::from);
+        let response = malformed.expect_err("malformed").into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     }
 }

@@ -46,6 +46,12 @@ fn a_slash_command_with_empty_text_parses() {
 }
 
 #[test]
+fn slacks_certificate_check_is_recognised() {
+    assert!(SlashCommand::is_ssl_check(b"ssl_check=1&token=abc"));
+    assert!(!SlashCommand::is_ssl_check(SLASH_COMMAND.as_bytes()));
+}
+
+#[test]
 fn a_slash_command_without_a_user_is_malformed() {
     let body = "team_id=T1&channel_id=C1&command=%2Fpim&text=help";
     assert!(SlashCommand::parse(body.as_bytes()).is_err());

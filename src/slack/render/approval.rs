@@ -32,7 +32,7 @@ pub(crate) fn approval_message(request: &Request) -> Value {
                     "*Ticket*\n{}",
                     request.ticket.as_deref().map_or("none".into(), |t| clip(&escape(t), 200))
                 )),
-                mrkdwn(&format!("*Approvers*\n{}", clip(&approvers(request), 1500))),
+                mrkdwn(&format!("*Approvers*\n{}", approvers(request))),
             ]
         }),
         json!({
@@ -87,15 +87,21 @@ fn approval_text(request: &Request) -> String {
     )
 }
 
+/// The people who may decide, mentioned; a long list is cut rather than broken mid-mention.
 fn approvers(request: &Request) -> String {
+    const SHOWN: usize = 20;
     if request.approvers.is_empty() {
         return "nobody".into();
     }
-    let names: Vec<String> = request
+    let mut names: Vec<String> = request
         .approvers
         .iter()
+        .take(SHOWN)
         .map(|a| who(a, request.platform))
         .collect();
+    if request.approvers.len() > SHOWN {
+        names.push(format!("and {} more", request.approvers.len() - SHOWN));
+    }
     names.join(", ")
 }
 

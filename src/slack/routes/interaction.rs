@@ -37,40 +37,14 @@ pub(super) async fn handle_interaction(
 
 /// Approve decides at once (the answer goes to the clicker only); Deny asks for a reason first.
 async fn on_click(state: &SlackState, click: BlockActions, headers: &HeaderMap) -> Response {
-    let Some(action) = click.actions.first() else {
+    let Some((action, id)) = button(&click) else {
         return StatusCode::OK.into_response();
     };
-    let id = action.value.as_deref().map(ShortId::parse);
-    let answer = match (action.action_id.as_str(), id) {
-        (APPROVE_ACTION, Some(Ok(id))) => {
-            let decided = state
-                .service
-                .decide(Platform::Slack, &click.user.id, id, true, None)
-                .await;
-            match decided {
-                Ok(reply) => render::reply_text(&reply),
-                Err(e) => Failure::new(&e, headers).text,
-            }
-        }
-        (DENY_ACTION, Some(Ok(id))) => {
-            let opened = state
-                .client
-                .open_view(&click.trigger_id, render::deny_reason_modal(id))
-                .await;
-            match opened {
-                Ok(_) => return StatusCode::OK.into_response(),
-                Err(e) => {
-                    tracing::warn!(error = %e, request.id = %id, "could not open the deny form");
-                    format!("I couldn't open the deny form. Type `/pim deny {id} REASON` instead.")
-                }
-            }
-        }
-        (action_id, _) => {
-            tracing::debug!(slack.action_id = action_id, "ignored a Slack action");
-            return StatusCode::OK.into_response();
-        }
+    let answer = match action {
+        APPROVE_ACTION => approve(state, &click.user.id, id, headers).await,
+        _ => ask_deny_reason(state, &click.trigger_id, id).await,
     };
-    if let Some(response_url) = click.response_url {
+    if let (Some(answer), Some(response_url)) = (answer, click.response_url) {
         let client = state.client.clone();
         let body = json!({"response_type": "ephemeral", "replace_original": false, "text": answer});
         spawn(async move {
@@ -80,6 +54,52 @@ async fn on_click(state: &SlackState, click: BlockActions, headers: &HeaderMap) 
         });
     }
     StatusCode::OK.into_response()
+}
+
+/// Our Approve or Deny button and the request id it carries; other actions are ignored.
+fn button(click: &BlockActions) -> Option<(&'static str, ShortId)> {
+    let action = click.actions.first()?;
+    let kind = [APPROVE_ACTION, DENY_ACTION]
+        .into_iter()
+        .find(|a| *a == action.action_id);
+    let id = action.value.as_deref().map(ShortId::parse);
+    match (kind, id) {
+        (Some(kind), Some(Ok(id))) => Some((kind, id)),
+        _ => {
+            tracing::debug!(slack.action_id = %action.action_id, "ignored a Slack action");
+            None
+        }
+    }
+}
+
+/// The answer for the clicker.
+async fn approve(
+    state: &SlackState,
+    user: &str,
+    id: ShortId,
+    headers: &HeaderMap,
+) -> Option<String> {
+    let decided = state
+        .service
+        .decide(Platform::Slack, user, id, true, None)
+        .await;
+    Some(match decided {
+        Ok(reply) => render::reply_text(&reply),
+        Err(e) => Failure::new(&e, headers).text,
+    })
+}
+
+/// Opens the deny-reason modal; an answer only when it could not be opened.
+async fn ask_deny_reason(state: &SlackState, trigger_id: &str, id: ShortId) -> Option<String> {
+    let opened = state
+        .client
+        .open_view(trigger_id, render::deny_reason_modal(id))
+        .await;
+    let error = opened.err()?;
+    tracing::warn!(error = %error, request.id = %id, "could not open the deny form");
+    Some(format!(
+        "I couldn't open the deny form. Type `/pim deny {id} REASON` instead."
+    ))
 }
 
 /// The deny-reason form: the modal closes only when this denial was recorded.
