@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, and the middleware every Graph response goes through
 //! (request ids, scripted faults, bearer-token checks, Graph-shaped error bodies).
 
+mod applications;
 mod directory;
 mod requests;
 mod roles;
@@ -37,6 +38,11 @@ pub(super) fn router(emulator: Emulator) -> Router {
         .route(
             "/v1.0/users/{id}/transitiveMemberOf/microsoft.graph.group",
             get(directory::user_groups),
+        )
+        .route("/v1.0/applications", get(applications::list_applications))
+        .route(
+            "/v1.0/applications/{id}",
+            get(applications::get_application),
         )
         .route("/v1.0/groups", get(directory::list_groups))
         .route("/v1.0/groups/{id}", get(directory::get_group))

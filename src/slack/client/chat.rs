@@ -1,0 +1,106 @@
+//! The `Chat` port on Slack: approval messages, DMs, the audit channel, replies and the form.
+
+use async_trait::async_trait;
+use serde_json::json;
+
+use super::{SERVICE, SlackClient};
+use crate::domain::request::{Platform, Request};
+use crate::service::notice::{Notice, Reply};
+use crate::service::ports::{Chat, EligibleTarget, MessageRef, UpstreamError, UpstreamErrorKind};
+use crate::slack::form::FormRef;
+use crate::slack::render;
+
+/// `reply_to` prefix for a direct message instead of a `response_url`.
+pub(crate) const DM_PREFIX: &str = "dm:";
+
+#[async_trait]
+impl Chat for SlackClient {
+    fn platform(&self) -> Platform {
+        Platform::Slack
+    }
+
+    async fn user_email(&self, chat_id: &str) -> Result<Option<String>, UpstreamError> {
+        SlackClient::user_email(self, chat_id).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<String>, UpstreamError> {
+        SlackClient::user_by_email(self, email).await
+    }
+
+    async fn post_approval(&self, request: &Request) -> Result<MessageRef, UpstreamError> {
+        self.post_message(
+            &request.approval_conversation,
+            render::approval_message(request),
+        )
+        .await
+    }
+
+    async fn update_approval(
+        &self,
+        request: &Request,
+        message: &MessageRef,
+    ) -> Result<(), UpstreamError> {
+        self.update_message(message, render::approval_message(request))
+            .await
+    }
+
+    async fn notify_requester(
+        &self,
+        request: &Request,
+        notice: &Notice,
+    ) -> Result<(), UpstreamError> {
+        let user = request.requester.chat_id.as_deref().ok_or_else(|| {
+            UpstreamError::new(
+                SERVICE,
+                "notify_requester",
+                UpstreamErrorKind::Rejected,
+                format!("{} has no Slack user id for the requester", request.id),
+            )
+        })?;
+        self.send_dm(user, &render::notice_text(request, notice))
+            .await
+            .map(drop)
+    }
+
+    async fn post_audit_line(&self, line: &str) -> Result<(), UpstreamError> {
+        let Some(channel) = self.settings().audit_channel.as_deref() else {
+            return Ok(());
+        };
+        let message = json!({"text": render::audit_line(line), "unfurl_links": false});
+        self.post_message(channel, message).await.map(drop)
+    }
+
+    async fn reply(&self, reply_to: &str, reply: &Reply) -> Result<(), UpstreamError> {
+        if let Some(user) = reply_to.strip_prefix(DM_PREFIX) {
+            return self
+                .send_dm(user, &render::reply_text(reply))
+                .await
+                .map(drop);
+        }
+        if reply_to.starts_with("https://") || reply_to.starts_with("http://") {
+            let mut body = render::ephemeral(reply);
+            body["replace_original"] = json!(false);
+            return self.respond(reply_to, &body).await;
+        }
+        Err(UpstreamError::new(
+            SERVICE,
+            "reply",
+            UpstreamErrorKind::Rejected,
+            "reply_to is neither a response_url nor dm:<user id>",
+        ))
+    }
+
+    async fn show_request_form(
+        &self,
+        form_ref: &str,
+        targets: &[EligibleTarget],
+        error: Option<&str>,
+    ) -> Result<(), UpstreamError> {
+        let form = FormRef::parse(form_ref);
+        let view = match error {
+            Some(error) => render::request_form_error(error),
+            None => render::request_form(form.channel.as_deref(), targets),
+        };
+        self.update_view(&form.view_id, view).await
+    }
+}

@@ -1,0 +1,126 @@
+//! The requester's direct messages: one per `Notice`, always naming the request id and target.
+
+use super::{clip, escape, hhmm};
+use crate::domain::request::Request;
+use crate::service::notice::Notice;
+
+/// The DM text for `notice` about `request` (mrkdwn, user text escaped).
+pub(crate) fn notice_text(request: &Request, notice: &Notice) -> String {
+    let what = format!(
+        "*{}* ({})",
+        request.id,
+        clip(&escape(&request.target.label()), 500)
+    );
+    let names = |names: &[String]| {
+        let escaped: Vec<String> = names.iter().map(|n| escape(n)).collect();
+        escaped.join(", ")
+    };
+    let text = match notice {
+        Notice::Approved { by } if by.is_empty() => {
+            format!(":white_check_mark: {what} was approved. pimbot is activating it now.")
+        }
+        Notice::Approved { by } => format!(
+            ":white_check_mark: {what} was approved by {}. pimbot is activating it now.",
+            names(by)
+        ),
+        Notice::Active { until } => format!(
+            ":unlock: {what} is active until {}. The rights may take a few minutes to apply.",
+            hhmm(*until)
+        ),
+        Notice::Denied { by, reason } => format!(
+            ":no_entry: {what} was denied by {}: {}",
+            escape(by),
+            clip(&escape(reason), 2000)
+        ),
+        Notice::Failed { reason } => {
+            format!(":x: {what} failed: {}", clip(&escape(reason), 2000))
+        }
+        Notice::Expired => format!(":hourglass: {what} expired: nobody decided in time."),
+        Notice::Ended {
+            early: true,
+            by: Some(by),
+        } => format!(
+            ":lock: {what} was ended early by {}; the rights are removed.",
+            escape(by)
+        ),
+        Notice::Ended { early: true, .. } => {
+            format!(":lock: {what} was ended early; the rights are removed.")
+        }
+        Notice::Ended { early: false, .. } => {
+            format!(":lock: {what} has ended; the rights are removed.")
+        }
+        Notice::Cancelled => format!(":wastebasket: {what} was cancelled."),
+    };
+    clip(&text, 3000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::slack::render::fixtures::{at, request};
+
+    fn every_notice() -> Vec<Notice> {
+        vec![
+            Notice::Approved {
+                by: vec!["Bob".into(), "Carol".into()],
+            },
+            Notice::Approved { by: vec![] },
+            Notice::Active { until: at(16, 7) },
+            Notice::Denied {
+                by: "Carol".into(),
+                reason: "no change window".into(),
+            },
+            Notice::Failed {
+                reason: "PIM refused: RoleAssignmentExists".into(),
+            },
+            Notice::Expired,
+            Notice::Ended {
+                early: true,
+                by: Some("Alice".into()),
+            },
+            Notice::Ended {
+                early: true,
+                by: None,
+            },
+            Notice::Ended {
+                early: false,
+                by: None,
+            },
+            Notice::Cancelled,
+        ]
+    }
+
+    #[test]
+    fn every_direct_message_names_the_request_id_and_target() {
+        for notice in every_notice() {
+            let text = notice_text(&request(), &notice);
+            assert!(text.contains("PIM-12"), "{notice:?}: {text}");
+            assert!(text.contains("app1-secrets"), "{notice:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn direct_messages_say_what_happened() {
+        let text = |n: Notice| notice_text(&request(), &n);
+        assert!(text(every_notice()[0].clone()).contains("approved by Bob, Carol"));
+        let active = text(Notice::Active { until: at(16, 7) });
+        assert!(active.contains("active until 16:07 UTC") && active.contains("few minutes"));
+        assert!(text(every_notice()[3].clone()).contains("denied by Carol: no change window"));
+        assert!(text(every_notice()[4].clone()).contains("failed: PIM refused"));
+        assert!(text(Notice::Expired).contains("nobody decided"));
+        assert!(text(every_notice()[6].clone()).contains("ended early by Alice"));
+        assert!(text(Notice::Cancelled).contains("cancelled"));
+    }
+
+    #[test]
+    fn names_and_reasons_in_direct_messages_are_escaped() {
+        let text = notice_text(
+            &request(),
+            &Notice::Denied {
+                by: "Eve <!channel>".into(),
+                reason: "<@U1> & <!here>".into(),
+            },
+        );
+        assert!(text.contains("Eve &lt;!channel&gt;: &lt;@U1&gt; &amp; &lt;!here&gt;"));
+    }
+}

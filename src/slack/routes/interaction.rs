@@ -1,0 +1,178 @@
+//! `/slack/interactions`: Approve and Deny clicks, and the deny-reason and request forms.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::outcome::{self, Failure};
+use super::{Rejection, SlackState, spawn};
+use crate::domain::request::{Platform, ShortId};
+use crate::service::jobs::InboundCommand;
+use crate::service::notice::Reply;
+use crate::slack::client::DM_PREFIX;
+use crate::slack::form::{self, FormMetadata, TARGET};
+use crate::slack::payload::{BlockActions, Interaction, ViewSubmission};
+use crate::slack::render::{
+    self, APPROVE_ACTION, DENY_ACTION, DENY_CALLBACK, FORM_CALLBACK, REASON,
+};
+
+pub(super) async fn handle_interaction(
+    State(state): State<SlackState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Rejection> {
+    state.verify(&headers, &body)?;
+    Ok(match Interaction::parse(&body)? {
+        Interaction::BlockActions(click) => on_click(&state, click, &headers).await,
+        Interaction::ViewSubmission(submission) => match submission.view.callback_id.as_str() {
+            DENY_CALLBACK => on_deny_reason(&state, submission, &headers).await,
+            FORM_CALLBACK => on_request_form(&state, submission, &headers).await,
+            _ => StatusCode::OK.into_response(),
+        },
+        Interaction::Other => StatusCode::OK.into_response(),
+    })
+}
+
+/// Approve decides at once (the answer goes to the clicker only); Deny asks for a reason first.
+async fn on_click(state: &SlackState, click: BlockActions, headers: &HeaderMap) -> Response {
+    let Some((action, id)) = button(&click) else {
+        return StatusCode::OK.into_response();
+    };
+    let answer = match action {
+        APPROVE_ACTION => approve(state, &click.user.id, id, headers).await,
+        _ => ask_deny_reason(state, &click.trigger_id, id).await,
+    };
+    if let (Some(answer), Some(response_url)) = (answer, click.response_url) {
+        let client = state.client.clone();
+        let body = json!({"response_type": "ephemeral", "replace_original": false, "text": answer});
+        spawn(async move {
+            if let Err(e) = client.respond(&response_url, &body).await {
+                tracing::warn!(error = %e, "could not answer a click");
+            }
+        });
+    }
+    StatusCode::OK.into_response()
+}
+
+/// Our Approve or Deny button and the request id it carries; other actions are ignored.
+fn button(click: &BlockActions) -> Option<(&'static str, ShortId)> {
+    let action = click.actions.first()?;
+    let kind = [APPROVE_ACTION, DENY_ACTION]
+        .into_iter()
+        .find(|a| *a == action.action_id);
+    let id = action.value.as_deref().map(ShortId::parse);
+    match (kind, id) {
+        (Some(kind), Some(Ok(id))) => Some((kind, id)),
+        _ => {
+            tracing::debug!(slack.action_id = %action.action_id, "ignored a Slack action");
+            None
+        }
+    }
+}
+
+/// The answer for the clicker.
+async fn approve(
+    state: &SlackState,
+    user: &str,
+    id: ShortId,
+    headers: &HeaderMap,
+) -> Option<String> {
+    let decided = state
+        .service
+        .decide(Platform::Slack, user, id, true, None)
+        .await;
+    Some(match decided {
+        Ok(reply) => render::reply_text(&reply),
+        Err(e) => Failure::new(&e, headers).text,
+    })
+}
+
+/// Opens the deny-reason modal; an answer only when it could not be opened.
+async fn ask_deny_reason(state: &SlackState, trigger_id: &str, id: ShortId) -> Option<String> {
+    let opened = state
+        .client
+        .open_view(trigger_id, render::deny_reason_modal(id))
+        .await;
+    let error = opened.err()?;
+    tracing::warn!(error = %error, request.id = %id, "could not open the deny form");
+    Some(format!(
+        "I couldn't open the deny form. Type `/pim deny {id} REASON` instead."
+    ))
+}
+
+/// The deny-reason form: the modal closes only when this denial was recorded.
+async fn on_deny_reason(
+    state: &SlackState,
+    submission: ViewSubmission,
+    headers: &HeaderMap,
+) -> Response {
+    let user = submission.user.id;
+    let Ok(id) = ShortId::parse(&submission.view.private_metadata) else {
+        return outcome::field_error(
+            REASON,
+            "This form lost its request id: type `/pim deny ID REASON`.",
+        );
+    };
+    let Some(reason) = submission.view.state.text(REASON, REASON) else {
+        return outcome::field_error(REASON, "Say why you deny it.");
+    };
+    let decided = state
+        .service
+        .decide(Platform::Slack, &user, id, false, Some(reason.clone()))
+        .await;
+    let reply = match decided {
+        Ok(reply) => reply,
+        Err(e) => return outcome::field_error(REASON, &Failure::new(&e, headers).text),
+    };
+    // `decide` answers refusals as a reply too; the stored request tells which it was.
+    match state.service.store().request(id).await {
+        Ok(Some(request)) if outcome::denied_by(&request, &user, &reason) => outcome::clear(),
+        _ => outcome::field_error(REASON, &reply.text),
+    }
+}
+
+/// The request form: field errors stay in the form; a valid request becomes a `request` command
+/// whose answers go to the requester's DMs.
+async fn on_request_form(
+    state: &SlackState,
+    submission: ViewSubmission,
+    headers: &HeaderMap,
+) -> Response {
+    let user = submission.user.id;
+    let metadata = FormMetadata::decode(&submission.view.private_metadata);
+    let request = match form::validate(&submission.view.state, &metadata) {
+        Ok(request) => request,
+        Err(errors) => return outcome::field_errors(&errors),
+    };
+    let inbound = InboundCommand {
+        platform: Platform::Slack,
+        chat_user: user.clone(),
+        conversation: metadata.channel.unwrap_or_else(|| user.clone()),
+        reply_to: format!("{DM_PREFIX}{user}"),
+        text: request.command_text(),
+    };
+    let reply_to = inbound.reply_to.clone();
+    match state.service.accept_command(inbound).await {
+        Ok(reply) => {
+            send_receipt(state, reply_to, reply);
+            outcome::clear()
+        }
+        Err(e) => outcome::field_error(TARGET, &Failure::new(&e, headers).text),
+    }
+}
+
+/// The immediate answer to a form request goes to the DM, where the later answers arrive.
+fn send_receipt(state: &SlackState, reply_to: String, reply: Reply) {
+    if reply.text.trim().is_empty() {
+        return;
+    }
+    let client = state.client.clone();
+    spawn(async move {
+        use crate::service::ports::Chat;
+        if let Err(e) = client.reply(&reply_to, &reply).await {
+            tracing::warn!(error = %e, "could not send the form receipt");
+        }
+    });
+}
