@@ -1,0 +1,1 @@
+//! Tests of the store against SQLite and, with DATABASE_URL, PostgreSQL.
