@@ -14,7 +14,7 @@
 //! URLs: `sqlite://pimbot.db` (relative to the working directory), `sqlite:///abs/path.db`,
 //! `sqlite:pimbot.db`; a missing SQLite file is created. `postgres://…` or `postgresql://…`.
 
-mod backend;
+pub(crate) mod backend;
 mod postgres;
 mod rows;
 mod sqlite;

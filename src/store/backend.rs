@@ -5,8 +5,11 @@
 //! - `begin_write`: the statement that opens a write transaction. SQLite uses `BEGIN IMMEDIATE`,
 //!   which takes the write lock at once (a deferred transaction that reads first and writes later
 //!   can fail with `SQLITE_BUSY_SNAPSHOT` instead of waiting). PostgreSQL uses plain `BEGIN`.
-//! - `skip_locked`: appended to the job-claim subquery; PostgreSQL's `FOR UPDATE SKIP LOCKED` lets
-//!   workers on several replicas claim different jobs without waiting for each other.
+//! - `skip_locked`: appended to the job-claim subquery (see [`jobs`]); PostgreSQL's
+//!   `FOR UPDATE SKIP LOCKED` lets workers on several replicas claim different jobs without
+//!   waiting for each other.
+
+pub(crate) mod jobs;
 
 macro_rules! sql_store {
     (
@@ -16,6 +19,12 @@ macro_rules! sql_store {
         begin_write: $begin:literal,
         skip_locked: $skip:literal $(,)?
     ) => {
+        $crate::store::backend::jobs::sql_jobs! {
+            store: $store,
+            conn: $conn,
+            skip_locked: $skip,
+        }
+
         impl $store {
             async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, StoreError> {
                 self.pool.begin_with($begin).await.map_err(db_error)
@@ -55,25 +64,6 @@ macro_rules! sql_store {
                     .await
                     .map_err(db_error)?;
                 Ok(seq)
-            }
-
-            async fn insert_jobs_in(conn: &mut $conn, jobs: &[NewJob]) -> Result<(), StoreError> {
-                let now = Utc::now();
-                for new in jobs {
-                    sqlx::query(
-                        "INSERT INTO jobs (kind, payload, run_at, attempts, created_at, request_id) \
-                         VALUES ($1, $2, $3, 0, $4, $5)",
-                    )
-                    .bind(new.job.kind())
-                    .bind(rows::job_json(&new.job)?)
-                    .bind(new.run_at)
-                    .bind(now)
-                    .bind(new.job.request().map(|id| id.0))
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db_error)?;
-                }
-                Ok(())
             }
 
             fn requests_from(
@@ -262,12 +252,7 @@ macro_rules! sql_store {
             }
 
             async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<(), StoreError> {
-                if jobs.is_empty() {
-                    return Ok(());
-                }
-                let mut tx = self.begin_write().await?;
-                Self::insert_jobs_in(&mut tx, &jobs).await?;
-                tx.commit().await.map_err(db_error)
+                self.enqueue_jobs(jobs).await
             }
 
             async fn claim_jobs(
@@ -277,58 +262,11 @@ macro_rules! sql_store {
                 lease: std::time::Duration,
                 limit: u32,
             ) -> Result<Vec<ClaimedJob>, StoreError> {
-                let mut tx = self.begin_write().await?;
-                let mut leased: Vec<(i64, i32, String, DateTime<Utc>)> = sqlx::query_as(concat!(
-                    "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
-                     WHERE id IN (SELECT id FROM jobs \
-                     WHERE run_at <= $3 AND (locked_until IS NULL OR locked_until < $3) \
-                     ORDER BY run_at, id LIMIT $4",
-                    $skip,
-                    ") RETURNING id, attempts, payload, run_at"
-                ))
-                .bind(worker)
-                .bind(rows::lease_end(now, lease))
-                .bind(now)
-                .bind(rows::limit(limit))
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db_error)?;
-                leased.sort_by_key(|(id, _, _, run_at)| (*run_at, *id));
-                let mut claimed = Vec::with_capacity(leased.len());
-                for (id, attempts, payload, _) in leased {
-                    match rows::job_from_payload(id, &payload) {
-                        Ok(job) => claimed.push(ClaimedJob {
-                            id,
-                            attempts: rows::attempts(attempts),
-                            job,
-                        }),
-                        Err(error) => {
-                            // Park it so it cannot wedge the queue; an operator must look.
-                            tracing::error!(job_id = id, %error, "parking a job that cannot be read");
-                            sqlx::query(
-                                "UPDATE jobs SET locked_by = NULL, locked_until = NULL, \
-                                 run_at = $1, last_error = $2 WHERE id = $3",
-                            )
-                            .bind(rows::parked_until())
-                            .bind(error.to_string())
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db_error)?;
-                        }
-                    }
-                }
-                tx.commit().await.map_err(db_error)?;
-                Ok(claimed)
+                self.claim_leased(worker, now, lease, limit).await
             }
 
             async fn complete_job(&self, id: i64) -> Result<(), StoreError> {
-                sqlx::query("DELETE FROM jobs WHERE id = $1")
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(db_error)?;
-                Ok(())
+                self.delete_job(id).await
             }
 
             async fn retry_job(
@@ -337,17 +275,7 @@ macro_rules! sql_store {
                 run_at: DateTime<Utc>,
                 error: &str,
             ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "UPDATE jobs SET locked_by = NULL, locked_until = NULL, run_at = $1, \
-                     last_error = $2 WHERE id = $3",
-                )
-                .bind(run_at)
-                .bind(error)
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(db_error)?;
-                Ok(())
+                self.release_job(id, run_at, error).await
             }
 
             async fn save_message(
