@@ -68,7 +68,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             audit_channel: slack_config.audit_channel.clone(),
             timeout: UPSTREAM_TIMEOUT,
         });
-        let client = Arc::new(SlackClient::new(settings.clone(), http.clone()));
+        let client = Arc::new(SlackClient::new(settings.clone()).context("building the Slack client")?);
         chats.push(client.clone());
         slack = Some((settings, client));
     }

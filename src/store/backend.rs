@@ -1,0 +1,373 @@
+//! The SQL, once: `sql_store!` implements [`Store`](crate::service::ports::Store) for a store type
+//! holding `pool: sqlx::Pool<DB>`. The same statements run on both databases (`$N` placeholders,
+//! `RETURNING`, `ON CONFLICT`); what differs is passed in:
+//!
+//! - `begin_write`: the statement that opens a write transaction. SQLite uses `BEGIN IMMEDIATE`,
+//!   which takes the write lock at once (a deferred transaction that reads first and writes later
+//!   can fail with `SQLITE_BUSY_SNAPSHOT` instead of waiting). PostgreSQL uses plain `BEGIN`.
+//! - `skip_locked`: appended to the job-claim subquery (see [`jobs`]); PostgreSQL's
+//!   `FOR UPDATE SKIP LOCKED` lets workers on several replicas claim different jobs without
+//!   waiting for each other.
+
+pub(crate) mod jobs;
+
+macro_rules! sql_store {
+    (
+        store: $store:ident,
+        db: $db:ty,
+        conn: $conn:ty,
+        begin_write: $begin:literal,
+        skip_locked: $skip:literal $(,)?
+    ) => {
+        $crate::store::backend::jobs::sql_jobs! {
+            store: $store,
+            conn: $conn,
+            skip_locked: $skip,
+        }
+
+        impl $store {
+            async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, StoreError> {
+                self.pool.begin_with($begin).await.map_err(db_error)
+            }
+
+            /// Appends one event to the chain inside the caller's transaction. The first
+            /// statement takes the `audit_head` row lock, which serialises appends.
+            async fn append_audit_in(
+                conn: &mut $conn,
+                event: &AuditEvent,
+            ) -> Result<i64, StoreError> {
+                let (seq, prev_hash): (i64, String) = sqlx::query_as(
+                    "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+                )
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_error)?;
+                let canonical = event.canonical(seq);
+                let hash = chain_hash(&prev_hash, &canonical);
+                sqlx::query(
+                    "INSERT INTO audit_events (seq, at, kind, request_id, canonical, prev_hash, hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(seq)
+                .bind(event.at)
+                .bind(&event.kind)
+                .bind(event.request_id.map(|id| id.0))
+                .bind(&canonical)
+                .bind(&prev_hash)
+                .bind(&hash)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+                sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                    .bind(&hash)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_error)?;
+                Ok(seq)
+            }
+
+            fn requests_from(
+                found: Vec<(i64, i64, String, String)>,
+            ) -> Result<Vec<Request>, StoreError> {
+                found
+                    .iter()
+                    .map(|(id, version, state, data)| {
+                        rows::request_from_row(*id, *version, state, data)
+                    })
+                    .collect()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $store {
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1")
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_error)?;
+                Ok(())
+            }
+
+            async fn create_request(
+                &self,
+                request: Request,
+                effects: CreateEffects,
+            ) -> Result<Request, StoreError> {
+                let mut request = request;
+                request.version = 1;
+                let mut tx = self.begin_write().await?;
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO requests \
+                     (version, state, platform, requester_entra_id, created_at, updated_at, data) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(request.version)
+                .bind(request.state.as_str())
+                .bind(request.platform.as_str())
+                .bind(&request.requester.entra_id)
+                .bind(request.created_at)
+                .bind(request.updated_at)
+                .bind(rows::request_json(&request)?)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                request.id = ShortId(id);
+                // Keep `data` self-consistent for anyone reading the table directly.
+                sqlx::query("UPDATE requests SET data = $1 WHERE id = $2")
+                    .bind(rows::request_json(&request)?)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                let (event, jobs) = effects(&request);
+                Self::append_audit_in(&mut tx, &event).await?;
+                Self::insert_jobs_in(&mut tx, &jobs).await?;
+                tx.commit().await.map_err(db_error)?;
+                Ok(request)
+            }
+
+            async fn transition(&self, write: TransitionWrite) -> Result<bool, StoreError> {
+                let request = &write.request;
+                let mut tx = self.begin_write().await?;
+                let updated = sqlx::query(
+                    "UPDATE requests SET version = $1, state = $2, data = $3, updated_at = $4 \
+                     WHERE id = $5 AND version = $6",
+                )
+                .bind(request.version)
+                .bind(request.state.as_str())
+                .bind(rows::request_json(request)?)
+                .bind(request.updated_at)
+                .bind(request.id.0)
+                .bind(write.expected_version)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+                if updated == 0 {
+                    tx.rollback().await.map_err(db_error)?;
+                    return Ok(false);
+                }
+                if let Some(decision) = &write.decision {
+                    let inserted = sqlx::query(
+                        "INSERT INTO approvals \
+                         (request_id, approver_entra_id, approve, reason, decided_at) \
+                         VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (request_id, approver_entra_id) DO NOTHING",
+                    )
+                    .bind(request.id.0)
+                    .bind(&decision.approver.entra_id)
+                    .bind(decision.approve)
+                    .bind(decision.reason.as_deref())
+                    .bind(decision.at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?
+                    .rows_affected();
+                    if inserted == 0 {
+                        tx.rollback().await.map_err(db_error)?;
+                        return Ok(false);
+                    }
+                }
+                Self::append_audit_in(&mut tx, &write.audit).await?;
+                Self::insert_jobs_in(&mut tx, &write.jobs).await?;
+                tx.commit().await.map_err(db_error)?;
+                Ok(true)
+            }
+
+            async fn request(&self, id: ShortId) -> Result<Option<Request>, StoreError> {
+                let row: Option<(i64, i64, String, String)> =
+                    sqlx::query_as("SELECT id, version, state, data FROM requests WHERE id = $1")
+                        .bind(id.0)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_error)?;
+                row.map(|(id, version, state, data)| {
+                    rows::request_from_row(id, version, &state, &data)
+                })
+                .transpose()
+            }
+
+            async fn requests_of(
+                &self,
+                requester_entra_id: &str,
+                limit: u32,
+            ) -> Result<Vec<Request>, StoreError> {
+                let found = sqlx::query_as(
+                    "SELECT id, version, state, data FROM requests \
+                     WHERE requester_entra_id = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(requester_entra_id)
+                .bind(rows::limit(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Self::requests_from(found)
+            }
+
+            async fn pending_requests(&self) -> Result<Vec<Request>, StoreError> {
+                let found = sqlx::query_as(
+                    "SELECT id, version, state, data FROM requests WHERE state = $1 ORDER BY id",
+                )
+                .bind(State::PendingApproval.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Self::requests_from(found)
+            }
+
+            async fn append_audit(
+                &self,
+                event: AuditEvent,
+                jobs: Vec<NewJob>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                Self::append_audit_in(&mut tx, &event).await?;
+                Self::insert_jobs_in(&mut tx, &jobs).await?;
+                tx.commit().await.map_err(db_error)
+            }
+
+            async fn audit_events(
+                &self,
+                after_seq: i64,
+                limit: u32,
+            ) -> Result<Vec<StoredAuditEvent>, StoreError> {
+                let found: Vec<(i64, String, String, String)> = sqlx::query_as(
+                    "SELECT seq, canonical, prev_hash, hash FROM audit_events \
+                     WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(after_seq)
+                .bind(rows::limit(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(found
+                    .into_iter()
+                    .map(|(seq, canonical, prev_hash, hash)| StoredAuditEvent {
+                        seq,
+                        canonical,
+                        prev_hash,
+                        hash,
+                    })
+                    .collect())
+            }
+
+            async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<(), StoreError> {
+                self.enqueue_jobs(jobs).await
+            }
+
+            async fn claim_jobs(
+                &self,
+                worker: &str,
+                now: DateTime<Utc>,
+                lease: std::time::Duration,
+                limit: u32,
+            ) -> Result<Vec<ClaimedJob>, StoreError> {
+                self.claim_leased(worker, now, lease, limit).await
+            }
+
+            async fn complete_job(&self, id: i64) -> Result<(), StoreError> {
+                self.delete_job(id).await
+            }
+
+            async fn retry_job(
+                &self,
+                id: i64,
+                run_at: DateTime<Utc>,
+                error: &str,
+            ) -> Result<(), StoreError> {
+                self.release_job(id, run_at, error).await
+            }
+
+            async fn save_message(
+                &self,
+                request: ShortId,
+                platform: Platform,
+                message: &MessageRef,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO chat_messages (request_id, platform, conversation, message_id) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (request_id, platform) DO UPDATE \
+                     SET conversation = excluded.conversation, message_id = excluded.message_id",
+                )
+                .bind(request.0)
+                .bind(platform.as_str())
+                .bind(&message.conversation)
+                .bind(&message.message_id)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(())
+            }
+
+            async fn message(
+                &self,
+                request: ShortId,
+                platform: Platform,
+            ) -> Result<Option<MessageRef>, StoreError> {
+                let row: Option<(String, String)> = sqlx::query_as(
+                    "SELECT conversation, message_id FROM chat_messages \
+                     WHERE request_id = $1 AND platform = $2",
+                )
+                .bind(request.0)
+                .bind(platform.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(row.map(|(conversation, message_id)| MessageRef {
+                    conversation,
+                    message_id,
+                }))
+            }
+
+            async fn identity(
+                &self,
+                platform: Platform,
+                chat_id: &str,
+            ) -> Result<Option<CachedIdentity>, StoreError> {
+                let row: Option<(String,)> = sqlx::query_as(
+                    "SELECT data FROM identities WHERE platform = $1 AND chat_id = $2",
+                )
+                .bind(platform.as_str())
+                .bind(chat_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+                row.map(|(data,)| rows::identity_from_row(&data)).transpose()
+            }
+
+            async fn save_identity(&self, identity: &CachedIdentity) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO identities (platform, chat_id, entra_id, data, fetched_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (platform, chat_id) DO UPDATE \
+                     SET entra_id = excluded.entra_id, data = excluded.data, \
+                     fetched_at = excluded.fetched_at",
+                )
+                .bind(identity.platform.as_str())
+                .bind(&identity.chat_id)
+                .bind(&identity.user.id)
+                .bind(rows::identity_json(identity)?)
+                .bind(identity.fetched_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(())
+            }
+
+            async fn first_delivery(&self, key: &str) -> Result<bool, StoreError> {
+                let inserted = sqlx::query(
+                    "INSERT INTO deliveries (key, seen_at) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(Utc::now())
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+                Ok(inserted == 1)
+            }
+        }
+    };
+}
+
+pub(crate) use sql_store;

@@ -1,0 +1,60 @@
+//! The store on PostgreSQL. Transactions run at READ COMMITTED; the request version
+//! compare-and-set, the `audit_head` row lock and `FOR UPDATE SKIP LOCKED` on jobs make
+//! several replicas safe.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use super::backend::sql_store;
+use super::{db_error, migrate_error, redact, rows};
+use crate::domain::audit::{AuditEvent, StoredAuditEvent, chain_hash};
+use crate::domain::request::{Platform, Request, ShortId, State};
+use crate::service::jobs::{ClaimedJob, NewJob};
+use crate::service::ports::{
+    CachedIdentity, CreateEffects, MessageRef, Store, StoreError, TransitionWrite,
+};
+
+/// The store on a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to a `postgres://` or `postgresql://` URL. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
+            StoreError::Unavailable(format!("bad PostgreSQL URL `{}`: {e}", redact(url)))
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .connect_with(options)
+            .await
+            .map_err(db_error)?;
+        Ok(Self { pool })
+    }
+
+    /// Applies pending migrations from `migrations/postgres` (under an advisory lock, so replicas
+    /// starting together do not race).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(migrate_error)
+    }
+
+    /// The connection pool, for tools and tests.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+sql_store! {
+    store: PgStore,
+    db: sqlx::Postgres,
+    conn: sqlx::PgConnection,
+    begin_write: "BEGIN",
+    skip_locked: " FOR UPDATE SKIP LOCKED",
+}

@@ -1,0 +1,68 @@
+//! The store on SQLite: one file, WAL, foreign keys on, a 5 s busy timeout. Write transactions
+//! begin with `BEGIN IMMEDIATE`, so there is one writer at a time and writers queue on the lock.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::backend::sql_store;
+use super::{db_error, migrate_error, redact, rows};
+use crate::domain::audit::{AuditEvent, StoredAuditEvent, chain_hash};
+use crate::domain::request::{Platform, Request, ShortId, State};
+use crate::service::jobs::{ClaimedJob, NewJob};
+use crate::service::ports::{
+    CachedIdentity, CreateEffects, MessageRef, Store, StoreError, TransitionWrite,
+};
+
+/// How long a statement waits for another connection's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The store on a SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file named by a `sqlite:` URL. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL `{}`: {e}", redact(url))))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(db_error)?;
+        Ok(Self { pool })
+    }
+
+    /// Applies pending migrations from `migrations/sqlite`.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await
+            .map_err(migrate_error)
+    }
+
+    /// The connection pool, for tools and tests.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+sql_store! {
+    store: SqliteStore,
+    db: sqlx::Sqlite,
+    conn: sqlx::SqliteConnection,
+    begin_write: "BEGIN IMMEDIATE",
+    skip_locked: "",
+}
