@@ -13,21 +13,21 @@ use serde_json::{json, Value};
 
 /// One recorded call: the Web API method (or `response_url`) and its parameters as JSON.
 #[derive(Debug, Clone)]
-pub struct Call {
-    pub method: String,
-    pub body: Value,
+pub(crate) struct Call {
+    pub(crate) method: String,
+    pub(crate) body: Value,
 }
 
 #[derive(Clone, Default)]
-pub struct FakeSlack {
+pub(crate) struct FakeSlack {
     calls: Arc<Mutex<Vec<Call>>>,
     /// Slack user id → e-mail.
     users: Arc<HashMap<String, String>>,
-    pub base_url: String,
+    pub(crate) base_url: String,
 }
 
 impl FakeSlack {
-    pub async fn start(users: &[(&str, &str)]) -> Self {
+    pub(crate) async fn start(users: &[(&str, &str)]) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let fake = FakeSlack {
@@ -43,24 +43,24 @@ impl FakeSlack {
         fake
     }
 
-    pub fn api_url(&self) -> String {
+    pub(crate) fn api_url(&self) -> String {
         format!("{}/api", self.base_url)
     }
 
-    pub fn response_url(&self, id: &str) -> String {
+    pub(crate) fn response_url(&self, id: &str) -> String {
         format!("{}/response/{id}", self.base_url)
     }
 
-    pub fn calls(&self) -> Vec<Call> {
+    pub(crate) fn calls(&self) -> Vec<Call> {
         self.calls.lock().expect("lock").clone()
     }
 
-    pub fn calls_to(&self, method: &str) -> Vec<Call> {
+    pub(crate) fn calls_to(&self, method: &str) -> Vec<Call> {
         self.calls().into_iter().filter(|c| c.method == method).collect()
     }
 
     /// Waits until `predicate` holds for the recorded calls (or panics after 10 s).
-    pub async fn wait_for(&self, what: &str, predicate: impl Fn(&[Call]) -> bool) -> Vec<Call> {
+    pub(crate) async fn wait_for(&self, what: &str, predicate: impl Fn(&[Call]) -> bool) -> Vec<Call> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let calls = self.calls();

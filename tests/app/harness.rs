@@ -9,13 +9,13 @@ use serde_json::{json, Value};
 
 use crate::fake_slack::FakeSlack;
 
-pub const TENANT_ID: &str = "8a3e5c1f-2b4d-4e6f-9a1b-3c5d7e9f1a2b";
-pub const SIGNING_SECRET: &str = "test-signing-secret";
-pub const TEAM_CHANNEL: &str = "CTEAMFOO";
-pub const AUDIT_CHANNEL: &str = "CAUDIT";
+pub(crate) const TENANT_ID: &str = "8a3e5c1f-2b4d-4e6f-9a1b-3c5d7e9f1a2b";
+pub(crate) const SIGNING_SECRET: &str = "test-signing-secret";
+pub(crate) const TEAM_CHANNEL: &str = "CTEAMFOO";
+pub(crate) const AUDIT_CHANNEL: &str = "CAUDIT";
 
 /// Slack users of the demo tenant: (Slack id, e-mail).
-pub const SLACK_USERS: &[(&str, &str)] = &[
+pub(crate) const SLACK_USERS: &[(&str, &str)] = &[
     ("UALICE", "alice@contoso.example"),
     ("UBOB", "bob@contoso.example"),
     ("UCAROL", "carol@contoso.example"),
@@ -24,12 +24,12 @@ pub const SLACK_USERS: &[(&str, &str)] = &[
     ("UFRANK", "frank@contoso.example"),
 ];
 
-pub struct TestApp {
-    pub base_url: String,
-    pub slack: FakeSlack,
-    pub emulator: Emulator,
-    pub database_url: String,
-    pub store: std::sync::Arc<dyn pimbot::service::ports::Store>,
+pub(crate) struct TestApp {
+    pub(crate) base_url: String,
+    pub(crate) slack: FakeSlack,
+    pub(crate) emulator: Emulator,
+    pub(crate) database_url: String,
+    pub(crate) store: std::sync::Arc<dyn pimbot::service::ports::Store>,
     http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -37,7 +37,7 @@ pub struct TestApp {
 }
 
 /// The test database: a SQLite file in `dir`, or a fresh PostgreSQL database.
-pub async fn fresh_database(dir: &std::path::Path) -> String {
+pub(crate) async fn fresh_database(dir: &std::path::Path) -> String {
     match std::env::var("DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => pimbot::store::testing::fresh_test_database(&base)
             .await
@@ -47,12 +47,12 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
 }
 
 impl TestApp {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_with(Tenant::demo(), "").await
     }
 
     /// Starts with a custom tenant and extra TOML appended to the test configuration.
-    pub async fn start_with(tenant: Tenant, extra_toml: &str) -> Self {
+    pub(crate) async fn start_with(tenant: Tenant, extra_toml: &str) -> Self {
         init_test_logging();
         let emulator = Emulator::new(tenant);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -111,7 +111,7 @@ audit_channel = "{AUDIT_CHANNEL}"
     }
 
     /// Stops the server and waits for it to drain.
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -121,7 +121,7 @@ audit_channel = "{AUDIT_CHANNEL}"
     }
 
     /// POSTs a body signed as Slack signs it, `age_secs` in the past.
-    pub async fn post_signed(&self, path: &str, content_type: &str, body: String, age_secs: i64) -> reqwest::Response {
+    pub(crate) async fn post_signed(&self, path: &str, content_type: &str, body: String, age_secs: i64) -> reqwest::Response {
         let ts = chrono::Utc::now().timestamp() - age_secs;
         self.http
             .post(format!("{}{path}", self.base_url))
@@ -134,12 +134,12 @@ audit_channel = "{AUDIT_CHANNEL}"
             .expect("request reaches pimbot")
     }
 
-    pub async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(format!("{}{path}", self.base_url)).send().await.expect("request reaches pimbot")
     }
 
     /// `/pim <text>` typed by `user` in the team channel; returns the HTTP answer.
-    pub async fn slash(&self, user: &str, text: &str) -> (u16, Value) {
+    pub(crate) async fn slash(&self, user: &str, text: &str) -> (u16, Value) {
         let body = slash_body(user, text, &self.slack.response_url(&format!("{user}-{}", fastrand())));
         let response = self.post_signed("/slack/commands", "application/x-www-form-urlencoded", body, 0).await;
         let status = response.status().as_u16();
@@ -148,7 +148,7 @@ audit_channel = "{AUDIT_CHANNEL}"
     }
 
     /// A click on a button of the approval message.
-    pub async fn click(&self, user: &str, action_id: &str, request: &str) -> u16 {
+    pub(crate) async fn click(&self, user: &str, action_id: &str, request: &str) -> u16 {
         let payload = json!({
             "type": "block_actions",
             "user": { "id": user, "username": user.to_lowercase(), "team_id": "T1" },
@@ -169,7 +169,7 @@ audit_channel = "{AUDIT_CHANNEL}"
     }
 
     /// The ephemeral answers sent to `response_url`s whose id starts with `prefix`.
-    pub fn responses(&self, prefix: &str) -> Vec<Value> {
+    pub(crate) fn responses(&self, prefix: &str) -> Vec<Value> {
         self.slack
             .calls_to("response_url")
             .into_iter()
@@ -179,7 +179,7 @@ audit_channel = "{AUDIT_CHANNEL}"
     }
 
     /// Waits for a `response_url` answer to `prefix` containing `needle`.
-    pub async fn wait_for_response(&self, prefix: &str, needle: &str) -> Value {
+    pub(crate) async fn wait_for_response(&self, prefix: &str, needle: &str) -> Value {
         let calls = self
             .slack
             .wait_for(&format!("a reply to {prefix} containing `{needle}`"), |calls| {
@@ -204,7 +204,7 @@ impl Drop for TestApp {
     }
 }
 
-pub fn slash_body(user: &str, text: &str, response_url: &str) -> String {
+pub(crate) fn slash_body(user: &str, text: &str, response_url: &str) -> String {
     serde_urlencoded::to_string([
         ("token", "legacy-verification-token"),
         ("team_id", "T1"),
@@ -223,7 +223,7 @@ pub fn slash_body(user: &str, text: &str, response_url: &str) -> String {
 }
 
 /// `v0=` + hex HMAC-SHA256 of `v0:{ts}:{body}`, exactly as Slack computes it.
-pub fn slack_signature(secret: &str, ts: i64, body: &[u8]) -> String {
+pub(crate) fn slack_signature(secret: &str, ts: i64, body: &[u8]) -> String {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(format!("v0:{ts}:").as_bytes());
     mac.update(body);
@@ -231,7 +231,7 @@ pub fn slack_signature(secret: &str, ts: i64, body: &[u8]) -> String {
 }
 
 /// A unique-enough suffix for ids in one test run.
-pub fn fastrand() -> u64 {
+pub(crate) fn fastrand() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
@@ -245,7 +245,7 @@ fn init_test_logging() {
 
 /// Edits one stored audit event behind pimbot's back, bypassing the append-only triggers the way
 /// an attacker with database access could.
-pub async fn tamper_with_audit_event(database_url: &str, seq: i64) {
+pub(crate) async fn tamper_with_audit_event(database_url: &str, seq: i64) {
     let edit = "UPDATE audit_events SET canonical = replace(canonical, 'rotating', 'ROTATING') WHERE seq = $1";
     if database_url.starts_with("sqlite") {
         let pool = sqlx::SqlitePool::connect(database_url).await.expect("open sqlite");

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-pub struct Schemas {
+pub(crate) struct Schemas {
     schemas: serde_json::Map<String, Value>,
 }
 
 impl Schemas {
-    pub fn graph() -> Self {
+    pub(crate) fn graph() -> Self {
         Self::load("graph-pim-schemas.json")
     }
 
@@ -25,7 +25,7 @@ impl Schemas {
     }
 
     /// Every violation of `value` against the named schema; empty means valid.
-    pub fn validate(&self, schema_name: &str, value: &Value) -> Vec<String> {
+    pub(crate) fn validate(&self, schema_name: &str, value: &Value) -> Vec<String> {
         let mut errors = Vec::new();
         let schema = self.named(schema_name);
         self.check(&schema, value, "$", &mut errors);

@@ -5,9 +5,9 @@ use serde_json::Value;
 use crate::harness::{TestApp, AUDIT_CHANNEL, TEAM_CHANNEL};
 use crate::schema::Schemas;
 
-pub const REQUEST_TEXT: &str = "request app1-secrets for 2h ticket INC-1234 rotating the cert";
+pub(crate) const REQUEST_TEXT: &str = "request app1-secrets for 2h ticket INC-1234 rotating the cert";
 
-pub const TARGETS_TOML: &str = r#"
+pub(crate) const TARGETS_TOML: &str = r#"
 [[targets]]
 name = "app1-secrets"
 kind = "role"
@@ -17,7 +17,7 @@ require_ticket = true
 "#;
 
 /// The request id in the first approval message posted to the team channel.
-pub async fn approval_message(app: &TestApp) -> (String, Value) {
+pub(crate) async fn approval_message(app: &TestApp) -> (String, Value) {
     let calls = app
         .slack
         .wait_for("the approval message", |calls| {
@@ -38,7 +38,7 @@ pub async fn approval_message(app: &TestApp) -> (String, Value) {
 }
 
 /// Requests as Alice and waits for the approval message.
-pub async fn alice_requests(app: &TestApp) -> (String, Value) {
+pub(crate) async fn alice_requests(app: &TestApp) -> (String, Value) {
     let (status, _) = app.slash("UALICE", REQUEST_TEXT).await;
     assert_eq!(status, 200);
     approval_message(app).await
@@ -104,7 +104,7 @@ async fn a_request_approved_by_an_owner_becomes_one_time_bound_pim_assignment() 
     let updates = app
         .slack
         .wait_for("the approval message updated without buttons", |calls| {
-            calls.iter().any(|c| c.method == "chat.update" && c.body.to_string().contains("Bob Owner") && !c.body.to_string().contains("\"approve\""))
+            calls.iter().any(|c| c.method == "chat.update" && c.body.to_string().contains("Approved by <@UBOB>") && !c.body.to_string().contains("\"approve\""))
         })
         .await;
     assert!(updates.iter().any(|c| c.method == "chat.update" && c.body["channel"] == TEAM_CHANNEL));
