@@ -11,10 +11,10 @@ use tokio::net::TcpListener;
 
 use crate::audit::ExportFormat;
 use crate::config::Config;
-use crate::pim::{token_provider, GraphClient, GraphSettings, TokenSettings};
+use crate::pim::{GraphClient, GraphSettings, TokenSettings, token_provider};
 use crate::secret::Secret;
-use crate::service::ports::{Chat, Store};
 use crate::service::Service;
+use crate::service::ports::{Chat, Store};
 use crate::slack::{SlackClient, SlackSettings, SlackState};
 use crate::worker::WorkerSettings;
 
@@ -43,7 +43,11 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         authority_host: config.azure.authority_host.clone(),
         tenant_id: config.azure.tenant_id.clone(),
         client_id: config.azure.client_id.clone(),
-        client_secret: config.azure.client_secret.clone().unwrap_or_else(|| Secret::new("")),
+        client_secret: config
+            .azure
+            .client_secret
+            .clone()
+            .unwrap_or_else(|| Secret::new("")),
         timeout: UPSTREAM_TIMEOUT,
     })
     .context("configuring Entra sign-in")?;
@@ -68,7 +72,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             audit_channel: slack_config.audit_channel.clone(),
             timeout: UPSTREAM_TIMEOUT,
         });
-        let client = Arc::new(SlackClient::new(settings.clone()).context("building the Slack client")?);
+        let client =
+            Arc::new(SlackClient::new(settings.clone()).context("building the Slack client")?);
         chats.push(client.clone());
         slack = Some((settings, client));
     }
@@ -104,7 +109,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(crate::worker::run(app.service.clone(), app.worker, worker_stopped));
+    let worker = tokio::spawn(crate::worker::run(
+        app.service.clone(),
+        app.worker,
+        worker_stopped,
+    ));
     let served = axum::serve(listener, app.router)
         .with_graceful_shutdown(shutdown)
         .await;

@@ -83,10 +83,10 @@ pub async fn export(
             let at = event["at"]
                 .as_str()
                 .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
-            if let (Some(since), Some(at)) = (since, at) {
-                if at < since {
-                    continue;
-                }
+            if let (Some(since), Some(at)) = (since, at)
+                && at < since
+            {
+                continue;
             }
             match format {
                 ExportFormat::Jsonl => {

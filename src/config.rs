@@ -339,9 +339,14 @@ impl Config {
             return Err(missing("azure.tenant_id", "the Entra tenant id"));
         }
         if self.azure.client_id.is_empty() {
-            return Err(missing("azure.client_id", "the application (client) id pimbot signs in as"));
+            return Err(missing(
+                "azure.client_id",
+                "the application (client) id pimbot signs in as",
+            ));
         }
-        if self.azure.credential == AzureCredential::ClientSecret && self.azure.client_secret.is_none() {
+        if self.azure.credential == AzureCredential::ClientSecret
+            && self.azure.client_secret.is_none()
+        {
             return Err(missing(
                 "azure.client_secret",
                 "required when azure.credential is client_secret; set PIMBOT_AZURE__CLIENT_SECRET, \

@@ -9,7 +9,11 @@ use pimbot::audit::ExportFormat;
 use pimbot::config::Config;
 
 #[derive(Parser)]
-#[command(name = "pimbot", version, about = "Chat-ops front door to Microsoft Entra PIM")]
+#[command(
+    name = "pimbot",
+    version,
+    about = "Chat-ops front door to Microsoft Entra PIM"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Commands,
@@ -57,7 +61,10 @@ struct ConfigArg {
 
 impl ConfigArg {
     fn load(&self) -> Result<Config, String> {
-        #[expect(clippy::disallowed_methods, reason = "main is the one place that reads the environment")]
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "main is the one place that reads the environment"
+        )]
         let env: Vec<(String, String)> = std::env::vars().collect();
         Config::load(self.config.as_deref(), &env).map_err(|e| e.to_string())
     }
@@ -100,13 +107,22 @@ async fn audit(command: AuditCommand) -> Result<(), String> {
     match command {
         AuditCommand::Verify(arg) => {
             let config = arg.load()?;
-            let count = pimbot::app::audit_verify(&config).await.map_err(|e| format!("{e:#}"))?;
+            let count = pimbot::app::audit_verify(&config)
+                .await
+                .map_err(|e| format!("{e:#}"))?;
             say(&format!("audit chain intact: {count} events verified"));
             Ok(())
         }
-        AuditCommand::Export { format, since, config } => {
+        AuditCommand::Export {
+            format,
+            since,
+            config,
+        } => {
             let config = config.load()?;
-            pimbot::app::audit_export(&config, format, since).await.map_err(|e| format!("{e:#}")).map(|_| ())
+            pimbot::app::audit_export(&config, format, since)
+                .await
+                .map_err(|e| format!("{e:#}"))
+                .map(|_| ())
         }
     }
 }

@@ -525,10 +525,19 @@ fn approvers_must_be_user_or_group_references() {
 #[test]
 fn the_client_secret_credential_needs_a_client_secret_to_serve() {
     let slack = "[slack]\nsigning_secrets = [\"s\"]\nbot_token = \"b\"";
-    let config = Config::parse(&format!("[azure]\ntenant_id = \"t\"\nclient_id = \"c\"\n{slack}"), &[])
-        .expect("loads: audit and migrate need no secret");
-    let message = config.validate_for_serve().map_err(|e| e.to_string()).expect_err("serve needs it");
-    assert!(message.starts_with("config key `azure.client_secret`"), "{message}");
+    let config = Config::parse(
+        &format!("[azure]\ntenant_id = \"t\"\nclient_id = \"c\"\n{slack}"),
+        &[],
+    )
+    .expect("loads: audit and migrate need no secret");
+    let message = config
+        .validate_for_serve()
+        .map_err(|e| e.to_string())
+        .expect_err("serve needs it");
+    assert!(
+        message.starts_with("config key `azure.client_secret`"),
+        "{message}"
+    );
     assert!(message.contains("PIMBOT_AZURE__CLIENT_SECRET"), "{message}");
     let config = Config::parse(
         &format!("[azure]\ntenant_id = \"t\"\nclient_id = \"c\"\ncredential = \"workload_identity\"\n{slack}"),
@@ -543,8 +552,14 @@ fn the_client_secret_credential_needs_a_client_secret_to_serve() {
 fn the_azure_identity_is_required_to_serve_but_not_for_audit_commands() {
     let config = Config::parse("", &[]).expect("an empty file is enough for `audit verify`");
     assert_eq!(config.database.url, "sqlite://pimbot.db");
-    let message = config.validate_for_serve().map_err(|e| e.to_string()).expect_err("serve needs a tenant");
-    assert!(message.starts_with("config key `azure.tenant_id`"), "{message}");
+    let message = config
+        .validate_for_serve()
+        .map_err(|e| e.to_string())
+        .expect_err("serve needs a tenant");
+    assert!(
+        message.starts_with("config key `azure.tenant_id`"),
+        "{message}"
+    );
 }
 
 #[test]

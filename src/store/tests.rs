@@ -35,7 +35,12 @@ pub(crate) struct TestDb {
 /// A fresh SQLite database, plus a fresh PostgreSQL one when `DATABASE_URL` is set.
 pub(crate) async fn test_databases() -> Vec<TestDb> {
     let mut databases = vec![sqlite_db().await];
-    if let Ok(base) = std::env::var("DATABASE_URL") {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "tests choose their database from the environment"
+    )]
+    let base_url = std::env::var("DATABASE_URL");
+    if let Ok(base) = base_url {
         databases.push(postgres_db(&base).await);
     }
     databases

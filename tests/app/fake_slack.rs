@@ -9,7 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// One recorded call: the Web API method (or `response_url`) and its parameters as JSON.
 #[derive(Debug, Clone)]
@@ -28,11 +28,18 @@ pub(crate) struct FakeSlack {
 
 impl FakeSlack {
     pub(crate) async fn start(users: &[(&str, &str)]) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let fake = FakeSlack {
             calls: Arc::default(),
-            users: Arc::new(users.iter().map(|(id, mail)| (id.to_string(), mail.to_string())).collect()),
+            users: Arc::new(
+                users
+                    .iter()
+                    .map(|(id, mail)| (id.to_string(), mail.to_string()))
+                    .collect(),
+            ),
             base_url,
         };
         let app = Router::new()
@@ -56,11 +63,18 @@ impl FakeSlack {
     }
 
     pub(crate) fn calls_to(&self, method: &str) -> Vec<Call> {
-        self.calls().into_iter().filter(|c| c.method == method).collect()
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method)
+            .collect()
     }
 
     /// Waits until `predicate` holds for the recorded calls (or panics after 10 s).
-    pub(crate) async fn wait_for(&self, what: &str, predicate: impl Fn(&[Call]) -> bool) -> Vec<Call> {
+    pub(crate) async fn wait_for(
+        &self,
+        what: &str,
+        predicate: impl Fn(&[Call]) -> bool,
+    ) -> Vec<Call> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let calls = self.calls();
@@ -68,15 +82,24 @@ impl FakeSlack {
                 return calls;
             }
             if tokio::time::Instant::now() > deadline {
-                let seen: Vec<String> = calls.iter().map(|c| format!("{} {}", c.method, c.body)).collect();
-                panic!("timed out waiting for {what}; Slack saw:\n{}", seen.join("\n"));
+                let seen: Vec<String> = calls
+                    .iter()
+                    .map(|c| format!("{} {}", c.method, c.body))
+                    .collect();
+                panic!(
+                    "timed out waiting for {what}; Slack saw:\n{}",
+                    seen.join("\n")
+                );
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
     fn record(&self, method: &str, body: Value) {
-        self.calls.lock().expect("lock").push(Call { method: method.to_owned(), body });
+        self.calls.lock().expect("lock").push(Call {
+            method: method.to_owned(),
+            body,
+        });
     }
 }
 
@@ -84,7 +107,8 @@ impl FakeSlack {
 fn parameters(headers: &HeaderMap, query: Option<String>, body: &Bytes) -> Value {
     let mut out = serde_json::Map::new();
     let form = |text: &str, out: &mut serde_json::Map<String, Value>| {
-        for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(text).unwrap_or_default() {
+        for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(text).unwrap_or_default()
+        {
             out.insert(k, Value::String(v));
         }
     };
@@ -124,17 +148,25 @@ async fn handle_api(
     let text = |key: &str| params[key].as_str().unwrap_or_default().to_owned();
     let answer = match method.as_str() {
         "users.info" => match fake.users.get(&text("user")) {
-            Some(mail) => json!({ "ok": true, "user": { "id": text("user"), "profile": { "email": mail } } }),
+            Some(mail) => {
+                json!({ "ok": true, "user": { "id": text("user"), "profile": { "email": mail } } })
+            }
             None => json!({ "ok": false, "error": "user_not_found" }),
         },
         "users.lookupByEmail" => {
             let wanted = text("email").to_lowercase();
-            match fake.users.iter().find(|(_, mail)| mail.to_lowercase() == wanted) {
+            match fake
+                .users
+                .iter()
+                .find(|(_, mail)| mail.to_lowercase() == wanted)
+            {
                 Some((id, _)) => json!({ "ok": true, "user": { "id": id } }),
                 None => json!({ "ok": false, "error": "users_not_found" }),
             }
         }
-        "conversations.open" => json!({ "ok": true, "channel": { "id": format!("D{}", text("users")) } }),
+        "conversations.open" => {
+            json!({ "ok": true, "channel": { "id": format!("D{}", text("users")) } })
+        }
         "chat.postMessage" => {
             let n = fake.calls_to("chat.postMessage").len();
             json!({ "ok": true, "channel": text("channel"), "ts": format!("1700000000.{n:06}") })
@@ -148,7 +180,11 @@ async fn handle_api(
     Json(answer)
 }
 
-async fn handle_response(State(fake): State<FakeSlack>, Path(id): Path<String>, body: Bytes) -> Json<Value> {
+async fn handle_response(
+    State(fake): State<FakeSlack>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Json<Value> {
     let mut parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     parsed["response_url_id"] = Value::String(id);
     fake.record("response_url", parsed);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use hmac::{KeyInit, Mac};
 use pimbot::emulator::{Emulator, Tenant};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::fake_slack::FakeSlack;
 
@@ -39,9 +39,11 @@ pub(crate) struct TestApp {
 /// The test database: a SQLite file in `dir`, or a fresh PostgreSQL database.
 pub(crate) async fn fresh_database(dir: &std::path::Path) -> String {
     match std::env::var("DATABASE_URL") {
-        Ok(base) if base.starts_with("postgres") => pimbot::store::testing::fresh_test_database(&base)
-            .await
-            .expect("create a PostgreSQL test database"),
+        Ok(base) if base.starts_with("postgres") => {
+            pimbot::store::testing::fresh_test_database(&base)
+                .await
+                .expect("create a PostgreSQL test database")
+        }
         _ => format!("sqlite://{}", dir.join("pimbot.db").display()),
     }
 }
@@ -55,7 +57,9 @@ impl TestApp {
     pub(crate) async fn start_with(tenant: Tenant, extra_toml: &str) -> Self {
         init_test_logging();
         let emulator = Emulator::new(tenant);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let emulator_url = format!("http://{}", listener.local_addr().expect("addr"));
         emulator.spawn(listener);
         let slack = FakeSlack::start(SLACK_USERS).await;
@@ -91,7 +95,9 @@ audit_channel = "{AUDIT_CHANNEL}"
         app.worker.poll_interval = Duration::from_millis(50);
         app.worker.base_backoff = Duration::from_millis(50);
         let store = app.store.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(pimbot::app::serve(app, listener, async move {
@@ -116,18 +122,30 @@ audit_channel = "{AUDIT_CHANNEL}"
             let _ = stop.send(());
         }
         if let Some(server) = self.server.take() {
-            server.await.expect("server task").expect("server stopped cleanly");
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
         }
     }
 
     /// POSTs a body signed as Slack signs it, `age_secs` in the past.
-    pub(crate) async fn post_signed(&self, path: &str, content_type: &str, body: String, age_secs: i64) -> reqwest::Response {
+    pub(crate) async fn post_signed(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: String,
+        age_secs: i64,
+    ) -> reqwest::Response {
         let ts = chrono::Utc::now().timestamp() - age_secs;
         self.http
             .post(format!("{}{path}", self.base_url))
             .header("content-type", content_type)
             .header("x-slack-request-timestamp", ts.to_string())
-            .header("x-slack-signature", slack_signature(SIGNING_SECRET, ts, body.as_bytes()))
+            .header(
+                "x-slack-signature",
+                slack_signature(SIGNING_SECRET, ts, body.as_bytes()),
+            )
             .body(body)
             .send()
             .await
@@ -135,16 +153,34 @@ audit_channel = "{AUDIT_CHANNEL}"
     }
 
     pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(format!("{}{path}", self.base_url)).send().await.expect("request reaches pimbot")
+        self.http
+            .get(format!("{}{path}", self.base_url))
+            .send()
+            .await
+            .expect("request reaches pimbot")
     }
 
     /// `/pim <text>` typed by `user` in the team channel; returns the HTTP answer.
     pub(crate) async fn slash(&self, user: &str, text: &str) -> (u16, Value) {
-        let body = slash_body(user, text, &self.slack.response_url(&format!("{user}-{}", fastrand())));
-        let response = self.post_signed("/slack/commands", "application/x-www-form-urlencoded", body, 0).await;
+        let body = slash_body(
+            user,
+            text,
+            &self.slack.response_url(&format!("{user}-{}", fastrand())),
+        );
+        let response = self
+            .post_signed(
+                "/slack/commands",
+                "application/x-www-form-urlencoded",
+                body,
+                0,
+            )
+            .await;
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// A click on a button of the approval message.
@@ -162,10 +198,15 @@ audit_channel = "{AUDIT_CHANNEL}"
             "actions": [{ "action_id": action_id, "block_id": "decision", "type": "button", "value": request, "action_ts": "1700000001.000000" }]
         });
         let body = serde_urlencoded::to_string([("payload", payload.to_string())]).expect("encode");
-        self.post_signed("/slack/interactions", "application/x-www-form-urlencoded", body, 0)
-            .await
-            .status()
-            .as_u16()
+        self.post_signed(
+            "/slack/interactions",
+            "application/x-www-form-urlencoded",
+            body,
+            0,
+        )
+        .await
+        .status()
+        .as_u16()
     }
 
     /// The ephemeral answers sent to `response_url`s whose id starts with `prefix`.
@@ -174,7 +215,11 @@ audit_channel = "{AUDIT_CHANNEL}"
             .calls_to("response_url")
             .into_iter()
             .map(|c| c.body)
-            .filter(|b| b["response_url_id"].as_str().is_some_and(|id| id.starts_with(prefix)))
+            .filter(|b| {
+                b["response_url_id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with(prefix))
+            })
             .collect()
     }
 
@@ -182,17 +227,24 @@ audit_channel = "{AUDIT_CHANNEL}"
     pub(crate) async fn wait_for_response(&self, prefix: &str, needle: &str) -> Value {
         let calls = self
             .slack
-            .wait_for(&format!("a reply to {prefix} containing `{needle}`"), |calls| {
-                calls.iter().any(|c| is_response_with(c, prefix, needle))
-            })
+            .wait_for(
+                &format!("a reply to {prefix} containing `{needle}`"),
+                |calls| calls.iter().any(|c| is_response_with(c, prefix, needle)),
+            )
             .await;
-        calls.into_iter().find(|c| is_response_with(c, prefix, needle)).map(|c| c.body).unwrap_or_default()
+        calls
+            .into_iter()
+            .find(|c| is_response_with(c, prefix, needle))
+            .map(|c| c.body)
+            .unwrap_or_default()
     }
 }
 
 fn is_response_with(call: &crate::fake_slack::Call, prefix: &str, needle: &str) -> bool {
     call.method == "response_url"
-        && call.body["response_url_id"].as_str().is_some_and(|id| id.starts_with(prefix))
+        && call.body["response_url_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with(prefix))
         && call.body.to_string().contains(needle)
 }
 
@@ -224,7 +276,8 @@ pub(crate) fn slash_body(user: &str, text: &str, response_url: &str) -> String {
 
 /// `v0=` + hex HMAC-SHA256 of `v0:{ts}:{body}`, exactly as Slack computes it.
 pub(crate) fn slack_signature(secret: &str, ts: i64, body: &[u8]) -> String {
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(format!("v0:{ts}:").as_bytes());
     mac.update(body);
     format!("v0={}", hex::encode(mac.finalize().into_bytes()))
@@ -239,7 +292,10 @@ pub(crate) fn fastrand() -> u64 {
 
 fn init_test_logging() {
     if std::env::var("TEST_LOG").is_ok() {
-        let _ = tracing_subscriber::fmt().with_env_filter("pimbot=debug,info").with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("pimbot=debug,info")
+            .with_test_writer()
+            .try_init();
     }
 }
 
@@ -248,15 +304,33 @@ fn init_test_logging() {
 pub(crate) async fn tamper_with_audit_event(database_url: &str, seq: i64) {
     let edit = "UPDATE audit_events SET canonical = replace(canonical, 'rotating', 'ROTATING') WHERE seq = $1";
     if database_url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect(database_url).await.expect("open sqlite");
-        sqlx::query("DROP TRIGGER audit_events_no_update").execute(&pool).await.expect("drop trigger");
-        let done = sqlx::query(edit).bind(seq).execute(&pool).await.expect("edit");
+        let pool = sqlx::SqlitePool::connect(database_url)
+            .await
+            .expect("open sqlite");
+        sqlx::query("DROP TRIGGER audit_events_no_update")
+            .execute(&pool)
+            .await
+            .expect("drop trigger");
+        let done = sqlx::query(edit)
+            .bind(seq)
+            .execute(&pool)
+            .await
+            .expect("edit");
         assert_eq!(done.rows_affected(), 1);
         pool.close().await;
     } else {
-        let pool = sqlx::PgPool::connect(database_url).await.expect("open postgres");
-        sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER ALL").execute(&pool).await.expect("disable");
-        let done = sqlx::query(edit).bind(seq).execute(&pool).await.expect("edit");
+        let pool = sqlx::PgPool::connect(database_url)
+            .await
+            .expect("open postgres");
+        sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER ALL")
+            .execute(&pool)
+            .await
+            .expect("disable");
+        let done = sqlx::query(edit)
+            .bind(seq)
+            .execute(&pool)
+            .await
+            .expect("edit");
         assert_eq!(done.rows_affected(), 1);
         pool.close().await;
     }

@@ -1,7 +1,7 @@
 //! The edge: forged or stale signatures, bad bodies, operations endpoints, and a tampered trail.
 
-use crate::harness::{slack_signature, slash_body, TestApp};
-use crate::story::{alice_requests, TARGETS_TOML};
+use crate::harness::{TestApp, slack_signature, slash_body};
+use crate::story::{TARGETS_TOML, alice_requests};
 
 async fn nothing_stored(app: &TestApp) {
     let events = app.store.audit_events(0, 10).await.expect("store answers");
@@ -12,13 +12,20 @@ async fn nothing_stored(app: &TestApp) {
 #[tokio::test]
 async fn a_request_with_a_forged_signature_is_rejected_and_nothing_is_stored() {
     let app = TestApp::start().await;
-    let body = slash_body("UALICE", "request app1-secrets for 1h", "http://127.0.0.1:9/r");
+    let body = slash_body(
+        "UALICE",
+        "request app1-secrets for 1h",
+        "http://127.0.0.1:9/r",
+    );
     let ts = chrono::Utc::now().timestamp();
     let response = reqwest::Client::new()
         .post(format!("{}/slack/commands", app.base_url))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("x-slack-request-timestamp", ts.to_string())
-        .header("x-slack-signature", slack_signature("not-the-secret", ts, body.as_bytes()))
+        .header(
+            "x-slack-signature",
+            slack_signature("not-the-secret", ts, body.as_bytes()),
+        )
         .body(body)
         .send()
         .await
@@ -31,7 +38,14 @@ async fn a_request_with_a_forged_signature_is_rejected_and_nothing_is_stored() {
 async fn a_slack_request_signed_301_seconds_ago_is_rejected() {
     let app = TestApp::start().await;
     let body = slash_body("UALICE", "list", "http://127.0.0.1:9/r");
-    let response = app.post_signed("/slack/commands", "application/x-www-form-urlencoded", body, 301).await;
+    let response = app
+        .post_signed(
+            "/slack/commands",
+            "application/x-www-form-urlencoded",
+            body,
+            301,
+        )
+        .await;
     assert_eq!(response.status(), 401);
     nothing_stored(&app).await;
 }
@@ -53,7 +67,12 @@ async fn a_request_without_signature_headers_is_rejected() {
 async fn a_signed_but_malformed_interaction_payload_is_a_clear_400() {
     let app = TestApp::start().await;
     let response = app
-        .post_signed("/slack/interactions", "application/x-www-form-urlencoded", "payload=%7Bnot-json".to_owned(), 0)
+        .post_signed(
+            "/slack/interactions",
+            "application/x-www-form-urlencoded",
+            "payload=%7Bnot-json".to_owned(),
+            0,
+        )
         .await;
     assert_eq!(response.status(), 400);
     assert!(!response.text().await.unwrap_or_default().is_empty());
@@ -64,7 +83,14 @@ async fn a_signed_but_malformed_interaction_payload_is_a_clear_400() {
 async fn a_body_over_64_kib_is_refused() {
     let app = TestApp::start().await;
     let body = slash_body("UALICE", &"x".repeat(70 * 1024), "http://127.0.0.1:9/r");
-    let response = app.post_signed("/slack/commands", "application/x-www-form-urlencoded", body, 0).await;
+    let response = app
+        .post_signed(
+            "/slack/commands",
+            "application/x-www-form-urlencoded",
+            body,
+            0,
+        )
+        .await;
     assert_eq!(response.status(), 413);
     nothing_stored(&app).await;
 }
@@ -91,13 +117,27 @@ async fn readiness_fails_with_the_reason_while_postgres_is_unreachable() {
     };
     let app = TestApp::start().await;
     assert_eq!(app.get("/readyz").await.status(), 200);
-    let admin = sqlx::PgPool::connect(&admin_url).await.expect("admin connection");
-    let name = app.database_url.rsplit('/').next().expect("db name").to_owned();
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .expect("admin connection");
+    let name = app
+        .database_url
+        .rsplit('/')
+        .next()
+        .expect("db name")
+        .to_owned();
     let run = |sql: String| {
         let admin = admin.clone();
-        async move { sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin).await.expect("admin sql") }
+        async move {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&admin)
+                .await
+                .expect("admin sql")
+        }
     };
-    let kick = format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()");
+    let kick = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    );
     run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
     run(kick).await;
     let ready = app.get("/readyz").await;
@@ -107,7 +147,10 @@ async fn readiness_fails_with_the_reason_while_postgres_is_unreachable() {
     run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     while app.get("/readyz").await.status() != 200 {
-        assert!(tokio::time::Instant::now() < deadline, "recovers when the database is back");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "recovers when the database is back"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
@@ -118,7 +161,11 @@ async fn an_audit_row_edited_in_the_database_makes_audit_verify_fail_naming_it()
     let (id, _) = alice_requests(&app).await;
     app.click("UBOB", "approve", &id).await;
     app.slack
-        .wait_for("the active DM", |calls| calls.iter().any(|c| c.body["channel"] == "DUALICE" && c.body.to_string().contains("until")))
+        .wait_for("the active DM", |calls| {
+            calls
+                .iter()
+                .any(|c| c.body["channel"] == "DUALICE" && c.body.to_string().contains("until"))
+        })
         .await;
     let database_url = app.database_url.clone();
     let verify = || {
@@ -131,7 +178,11 @@ async fn an_audit_row_edited_in_the_database_makes_audit_verify_fail_naming_it()
             .expect("run pimbot")
     };
     let intact = verify();
-    assert!(intact.status.success(), "{}", String::from_utf8_lossy(&intact.stderr));
+    assert!(
+        intact.status.success(),
+        "{}",
+        String::from_utf8_lossy(&intact.stderr)
+    );
     assert!(String::from_utf8_lossy(&intact.stdout).contains("intact"));
 
     crate::harness::tamper_with_audit_event(&database_url, 2).await;

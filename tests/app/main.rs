@@ -1,5 +1,10 @@
 //! Black-box tests: the real pimbot over HTTP against the PIM emulator and a fake Slack.
 
+#![expect(
+    clippy::disallowed_methods,
+    reason = "tests choose their database (DATABASE_URL) and logging (TEST_LOG) from the environment"
+)]
+
 mod decisions;
 mod fake_slack;
 mod harness;

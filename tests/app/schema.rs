@@ -20,7 +20,10 @@ impl Schemas {
         let path = format!("{}/../shared/contracts/{file}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
         let document: Value = serde_json::from_str(&text).expect("contract is JSON");
-        let schemas = document["schemas"].as_object().expect("a `schemas` object").clone();
+        let schemas = document["schemas"]
+            .as_object()
+            .expect("a `schemas` object")
+            .clone();
         Self { schemas }
     }
 
@@ -33,7 +36,10 @@ impl Schemas {
     }
 
     fn named(&self, name: &str) -> Value {
-        self.schemas.get(name).cloned().unwrap_or_else(|| panic!("no schema {name}"))
+        self.schemas
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no schema {name}"))
     }
 
     fn resolve(&self, schema: &Value) -> Value {
@@ -50,7 +56,12 @@ impl Schemas {
     fn properties(&self, schema: &Value) -> BTreeMap<String, Value> {
         let schema = self.resolve(schema);
         let mut out = BTreeMap::new();
-        for part in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        for part in schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             out.extend(self.properties(part));
         }
         if let Some(props) = schema.get("properties").and_then(Value::as_object) {
@@ -81,7 +92,10 @@ impl Schemas {
                 if let Some(first) = real.first() {
                     self.check(first, value, path, &mut inner);
                 }
-                errors.push(format!("{path}: matches no alternative ({})", inner.join("; ")));
+                errors.push(format!(
+                    "{path}: matches no alternative ({})",
+                    inner.join("; ")
+                ));
             }
             return;
         }
@@ -106,12 +120,15 @@ impl Schemas {
                 return;
             }
         }
-        if let Some(options) = schema.get("enum").and_then(Value::as_array) {
-            if !options.contains(value) {
-                errors.push(format!("{path}: {value} is not one of {options:?}"));
-            }
+        if let Some(options) = schema.get("enum").and_then(Value::as_array)
+            && !options.contains(value)
+        {
+            errors.push(format!("{path}: {value} is not one of {options:?}"));
         }
-        if let (Some(pattern), Some(text)) = (schema.get("pattern").and_then(Value::as_str), value.as_str()) {
+        if let (Some(pattern), Some(text)) = (
+            schema.get("pattern").and_then(Value::as_str),
+            value.as_str(),
+        ) {
             let regex = regex::Regex::new(pattern).expect("schema pattern compiles");
             if !regex.is_match(text) {
                 errors.push(format!("{path}: `{text}` does not match {pattern}"));

@@ -1,8 +1,8 @@
 //! `/v1.0/applications`: app registrations, so scopes can be named by display name or appId.
 
-use axum::extract::{Path, State};
 use axum::Json;
-use serde_json::{json, Value};
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
 
 use crate::emulator::Emulator;
 use crate::emulator::odata::{GraphError, Query, Shape};
@@ -30,7 +30,11 @@ pub(super) async fn list_applications(
         .iter()
         .map(application_json)
         .collect();
-    Ok(Json(query.collection("applications", items, APPLICATION)?))
+    Ok(Json(query.collection(
+        "applications",
+        items,
+        APPLICATION,
+    )?))
 }
 
 pub(super) async fn get_application(
@@ -46,5 +50,9 @@ pub(super) async fn get_application(
         .find(|a| a.id.eq_ignore_ascii_case(&id))
         .map(application_json)
         .ok_or_else(|| GraphError::not_found(&id))?;
-    Ok(Json(query.entity("applications/$entity", app, APPLICATION)?))
+    Ok(Json(query.entity(
+        "applications/$entity",
+        app,
+        APPLICATION,
+    )?))
 }
