@@ -1,6 +1,6 @@
 //! The [`Store`] port on SQLite and PostgreSQL (sqlx, runtime-checked queries).
 //!
-//! One body of SQL serves both databases: [`sql_store!`](backend) instantiates the same method
+//! One body of SQL serves both databases: `sql_store!` (in `backend`) instantiates the same method
 //! bodies for [`SqliteStore`] and [`PgStore`], with `$N` placeholders (SQLite accepts them) and
 //! the few differences passed in (how a write transaction begins, PostgreSQL's
 //! `FOR UPDATE SKIP LOCKED` when claiming jobs). Each database has its own migrations
