@@ -131,7 +131,7 @@ impl Service {
         id: ShortId,
         approve: bool,
         reason: Option<String>,
-    ) -> Result<Reply, ServiceError> {
+    ) -> Result<notice::Decided, ServiceError> {
         self.decide_clicked(platform, chat_user, id, approve, reason)
             .await
     }

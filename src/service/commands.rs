@@ -78,8 +78,12 @@ impl Service {
             Command::Cancel { id } => self.cancel(caller, id).await,
             Command::End { id } => self.end(caller, id).await,
             Command::Approvals => self.approvals(caller).await,
-            Command::Approve { id, reason } => self.decide_as(caller, id, true, reason).await,
-            Command::Deny { id, reason } => self.decide_as(caller, id, false, Some(reason)).await,
+            Command::Approve { id, reason } => {
+                Ok(self.decide_as(caller, id, true, reason).await?.reply)
+            }
+            Command::Deny { id, reason } => {
+                Ok(self.decide_as(caller, id, false, Some(reason)).await?.reply)
+            }
         }
     }
 

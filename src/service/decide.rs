@@ -8,7 +8,7 @@ use crate::domain::refusal::Refusal;
 use crate::domain::request::{Decision, Event, Platform, ShortId};
 
 use super::identity::{Caller, unidentified};
-use super::notice::{Notice, Reply};
+use super::notice::{Decided, Notice, Reply};
 use super::transition::Step;
 use super::{Service, ServiceError};
 
@@ -24,14 +24,14 @@ impl Service {
         id: ShortId,
         approve: bool,
         reason: Option<String>,
-    ) -> Result<Reply, ServiceError> {
+    ) -> Result<Decided, ServiceError> {
         match self.identify(platform, chat_user).await? {
             Ok(caller) => self.decide_as(&caller, id, approve, reason).await,
             Err(refusal) => {
                 let actor = unidentified(platform, chat_user);
                 self.audit_refusal(Some(id), actor, &refusal, json!({ "approve": approve }))
                     .await?;
-                Ok(Reply::text(refusal.to_string()))
+                Ok(refused(refusal.to_string()))
             }
         }
     }
@@ -42,21 +42,19 @@ impl Service {
         id: ShortId,
         approve: bool,
         reason: Option<String>,
-    ) -> Result<Reply, ServiceError> {
+    ) -> Result<Decided, ServiceError> {
         let reason = reason
             .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty());
         for _ in 0..DECIDE_ATTEMPTS {
             let Some(request) = self.store.request(id).await? else {
-                return Ok(Reply::text(
-                    Refusal::NoSuchRequest(id.to_string()).to_string(),
-                ));
+                return Ok(refused(Refusal::NoSuchRequest(id.to_string()).to_string()));
             };
             if let Err(refusal) = authorize(&request, &caller.user.id, Action::Decide) {
                 let detail = json!({ "approve": approve, "reason": reason });
                 self.audit_refusal(Some(id), caller.actor(), &refusal, detail)
                     .await?;
-                return Ok(Reply::text(refusal.to_string()));
+                return Ok(refused(refusal.to_string()));
             }
             let decision = Decision {
                 approver: caller.person(),
@@ -99,10 +97,20 @@ impl Service {
                 } else {
                     String::new()
                 };
-                return Ok(Reply::text(format!("You {verb} {id}{tally}.")));
+                return Ok(Decided {
+                    reply: Reply::text(format!("You {verb} {id}{tally}.")),
+                    recorded: true,
+                });
             }
             // Someone else changed the request first: read it again and re-check.
         }
-        Ok(Reply::text(format!("{id} is busy; try again in a moment.")))
+        Ok(refused(format!("{id} is busy; try again in a moment.")))
+    }
+}
+
+fn refused(text: String) -> Decided {
+    Decided {
+        reply: Reply::text(text),
+        recorded: false,
     }
 }

@@ -45,3 +45,10 @@ impl Reply {
         Self { text: text.into() }
     }
 }
+
+/// The answer to an Approve or Deny, and whether the decision was recorded (a refusal is not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    pub reply: Reply,
+    pub recorded: bool,
+}

@@ -7,6 +7,7 @@
 
 mod decisions;
 mod fake_slack;
+mod forms;
 mod harness;
 mod inbound;
 mod refusals;

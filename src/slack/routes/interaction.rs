@@ -84,7 +84,7 @@ async fn approve(
         .decide(Platform::Slack, user, id, true, None)
         .await;
     Some(match decided {
-        Ok(reply) => render::reply_text(&reply),
+        Ok(decided) => render::reply_text(&decided.reply),
         Err(e) => Failure::new(&e, headers).text,
     })
 }
@@ -120,16 +120,12 @@ async fn on_deny_reason(
     };
     let decided = state
         .service
-        .decide(Platform::Slack, &user, id, false, Some(reason.clone()))
+        .decide(Platform::Slack, &user, id, false, Some(reason))
         .await;
-    let reply = match decided {
-        Ok(reply) => reply,
-        Err(e) => return outcome::field_error(REASON, &Failure::new(&e, headers).text),
-    };
-    // `decide` answers refusals as a reply too; the stored request tells which it was.
-    match state.service.store().request(id).await {
-        Ok(Some(request)) if outcome::denied_by(&request, &user, &reason) => outcome::clear(),
-        _ => outcome::field_error(REASON, &reply.text),
+    match decided {
+        Ok(decided) if decided.recorded => outcome::clear(),
+        Ok(refused) => outcome::field_error(REASON, &refused.reply.text),
+        Err(e) => outcome::field_error(REASON, &Failure::new(&e, headers).text),
     }
 }
 

@@ -5,7 +5,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Json, Response};
 use serde_json::{Value, json};
 
-use crate::domain::request::Request;
 use crate::service::ServiceError;
 use crate::slack::form::FieldErrors;
 use crate::slack::render::{clip, escape};
@@ -76,24 +75,12 @@ pub(super) fn field_error(block_id: &'static str, message: &str) -> Response {
     field_errors(&FieldErrors::from([(block_id, message.to_owned())]))
 }
 
-/// Whether `request` now holds the denial `user` just submitted (and not someone else's).
-pub(super) fn denied_by(request: &Request, user: &str, reason: &str) -> bool {
-    request
-        .denial()
-        .is_some_and(|d| match d.approver.chat_id.as_deref() {
-            Some(id) => id == user,
-            None => d.reason.as_deref() == Some(reason),
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use axum::body::to_bytes;
 
     use super::*;
-    use crate::domain::request::State;
     use crate::service::ports::StoreError;
-    use crate::slack::render::fixtures::{at, decision, person, request};
 
     async fn body(response: Response) -> Value {
         let bytes = to_bytes(response.into_body(), 64 * 1024)
@@ -140,23 +127,5 @@ mod tests {
             json!({"response_action": "errors",
                    "errors": {"reason": "You are not an approver of PIM-12 &lt;!here&gt;."}})
         );
-    }
-
-    #[test]
-    fn only_the_submitters_own_denial_counts_as_success() {
-        let mut denied = request();
-        denied.state = State::Denied;
-        denied.decisions = vec![decision(
-            person("Bob", Some("U0BOB")),
-            false,
-            Some("no"),
-            at(14, 1),
-        )];
-        assert!(denied_by(&denied, "U0BOB", "no"));
-        assert!(!denied_by(&denied, "U0CAROL", "no"));
-        assert!(!denied_by(&request(), "U0BOB", "no"), "still pending");
-        denied.decisions[0].approver.chat_id = None;
-        assert!(denied_by(&denied, "U0BOB", "no"));
-        assert!(!denied_by(&denied, "U0BOB", "another reason"));
     }
 }
