@@ -10,7 +10,8 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::audit::ExportFormat;
-use crate::config::Config;
+use crate::config::{AzureCredential, Config};
+use crate::domain::target::TargetKind;
 use crate::pim::{GraphClient, GraphSettings, TokenSettings, token_provider};
 use crate::secret::Secret;
 use crate::service::Service;
@@ -32,6 +33,7 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects to the database (migrating it) and wires every adapter from `config`.
 pub async fn build(config: &Config) -> anyhow::Result<App> {
+    refuse_unavailable(config)?;
     let store = crate::store::connect_and_migrate(&config.database.url)
         .await
         .with_context(|| format!("database `{}`", redact_url(&config.database.url)))?;
@@ -120,6 +122,29 @@ pub async fn serve(
     let _ = stop_worker.send(true);
     worker.await.context("the worker task panicked")?;
     served.context("the HTTP server failed")
+}
+
+/// Configuration that names a feature this version does not have stops startup, rather than
+/// being silently ignored.
+fn refuse_unavailable(config: &Config) -> anyhow::Result<()> {
+    if config.teams.is_some() {
+        anyhow::bail!(
+            "config section `[teams]`: Microsoft Teams is not available in this version of pimbot yet; \
+             remove the section (Slack works today)"
+        );
+    }
+    if config.azure.credential != AzureCredential::ClientSecret {
+        anyhow::bail!(
+            "config key `azure.credential`: only `client_secret` is available in this version of pimbot"
+        );
+    }
+    if let Some(target) = config.targets.iter().find(|t| t.kind != TargetKind::Role) {
+        anyhow::bail!(
+            "config target `{}`: only `kind = \"role\"` (Entra roles) is available in this version of pimbot",
+            target.name
+        );
+    }
+    Ok(())
 }
 
 /// `pimbot serve`.

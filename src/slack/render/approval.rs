@@ -26,7 +26,11 @@ pub(crate) fn approval_message(request: &Request) -> Value {
                 clip(&escape(&request.target.label()), 500)
             )),
             "fields": [
-                mrkdwn(&format!("*Scope*\n`{}`", clip(&escape(&request.target.scope), 500))),
+                mrkdwn(&format!(
+                    "*Scope*\n{} (`{}`)",
+                    clip(&escape(&request.target.scope_display), 200),
+                    clip(&escape(&request.target.scope), 300)
+                )),
                 mrkdwn(&format!("*Duration*\n{}", request.duration)),
                 mrkdwn(&format!(
                     "*Ticket*\n{}",

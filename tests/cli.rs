@@ -1,0 +1,155 @@
+//! The `pimbot` binary as an operator runs it.
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn pimbot(args: &[&str], env: &[(&str, String)], dir: &std::path::Path) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pimbot"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run pimbot")
+}
+
+fn serve_env(dir: &std::path::Path, port: u16) -> Vec<(&'static str, String)> {
+    vec![
+        ("PIMBOT_SERVER__LISTEN", format!("127.0.0.1:{port}")),
+        (
+            "PIMBOT_DATABASE__URL",
+            format!("sqlite://{}", dir.join("pimbot.db").display()),
+        ),
+        (
+            "PIMBOT_AZURE__TENANT_ID",
+            "8a3e5c1f-2b4d-4e6f-9a1b-3c5d7e9f1a2b".to_owned(),
+        ),
+        (
+            "PIMBOT_AZURE__CLIENT_ID",
+            "11111111-2222-3333-4444-555555555555".to_owned(),
+        ),
+        ("PIMBOT_AZURE__CLIENT_SECRET", "s3cret-value".to_owned()),
+        (
+            "PIMBOT_AZURE__AUTHORITY_HOST",
+            "http://127.0.0.1:9".to_owned(),
+        ),
+        ("PIMBOT_AZURE__GRAPH_URL", "http://127.0.0.1:9".to_owned()),
+        (
+            "PIMBOT_SLACK__SIGNING_SECRETS",
+            "signing-secret-value".to_owned(),
+        ),
+        ("PIMBOT_SLACK__BOT_TOKEN", "xoxb-bot-token-value".to_owned()),
+    ]
+}
+
+#[test]
+fn demo_and_check_say_clearly_that_they_are_not_available_yet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for command in ["demo", "check"] {
+        let output = pimbot(&[command], &[], dir.path());
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("not available yet"), "{command}: {stderr}");
+    }
+}
+
+#[test]
+fn an_unknown_config_key_stops_startup_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pimbot.toml"),
+        "[slack]\nsigning_secret = \"x\"\n",
+    )
+    .expect("write");
+    let output = pimbot(&["serve"], &[], dir.path());
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("slack.signing_secret"), "{stderr}");
+}
+
+#[test]
+fn migrate_creates_a_missing_sqlite_database_and_audit_export_reads_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = [("PIMBOT_DATABASE__URL", "sqlite://fresh.db".to_owned())];
+    let output = pimbot(&["migrate"], &env, dir.path());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("fresh.db").exists());
+    let verify = pimbot(&["audit", "verify"], &env, dir.path());
+    assert!(verify.status.success());
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("0 events"));
+    let export = pimbot(&["audit", "export", "--format", "csv"], &env, dir.path());
+    assert!(export.status.success());
+    assert!(String::from_utf8_lossy(&export.stdout).starts_with("seq,at,kind"));
+    let bad = pimbot(
+        &["audit", "export", "--since", "last tuesday"],
+        &env,
+        dir.path(),
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a date"));
+}
+
+#[test]
+fn serve_answers_probes_and_stops_cleanly_on_sigterm_without_logging_secrets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_pimbot"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "debug")
+        .envs(serve_env(dir.path(), port))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start pimbot serve");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ready = loop {
+        let answer = std::net::TcpStream::connect(("127.0.0.1", port))
+            .ok()
+            .and_then(|mut stream| {
+                use std::io::{Read, Write};
+                stream
+                    .write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .ok()?;
+                let mut text = String::new();
+                stream.read_to_string(&mut text).ok()?;
+                Some(text)
+            });
+        if let Some(text) = answer {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "pimbot serve did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("pimbot exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "clean exit: {stderr}");
+    assert!(stderr.contains("stopped cleanly"), "{stderr}");
+    for secret in [
+        "s3cret-value",
+        "signing-secret-value",
+        "xoxb-bot-token-value",
+    ] {
+        assert!(
+            !stderr.contains(secret),
+            "a secret reached the logs: {stderr}"
+        );
+    }
+}
