@@ -39,13 +39,7 @@ async fn two_approvers_clicking_at_the_same_instant_make_exactly_one_transition_
         app.click("UCAROL", "approve", &id)
     );
     assert_eq!((bob, carol), (200, 200));
-    app.slack
-        .wait_for("the active DM", |calls| {
-            calls
-                .iter()
-                .any(|c| c.body["channel"] == "DUALICE" && c.body.to_string().contains("until"))
-        })
-        .await;
+    app.wait_for_dm("UALICE", "until").await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(app.emulator.schedule_requests().len(), 1, "one PIM call");
     let events = app.store.audit_events(0, 100).await.expect("store");
@@ -86,13 +80,7 @@ async fn with_two_approvals_required_the_request_waits_for_the_second_distinct_a
         })
         .await;
     assert_eq!(app.click("UCAROL", "approve", &id).await, 200);
-    app.slack
-        .wait_for("the active DM", |calls| {
-            calls
-                .iter()
-                .any(|c| c.body["channel"] == "DUALICE" && c.body.to_string().contains("until"))
-        })
-        .await;
+    app.wait_for_dm("UALICE", "until").await;
     assert_eq!(app.emulator.schedule_requests().len(), 1);
 }
 
@@ -120,21 +108,9 @@ async fn end_removes_an_active_assignment_early() {
     let app = TestApp::start_with(Tenant::demo(), TARGETS_TOML).await;
     let (id, _) = alice_requests(&app).await;
     app.click("UBOB", "approve", &id).await;
-    app.slack
-        .wait_for("the active DM", |calls| {
-            calls
-                .iter()
-                .any(|c| c.body["channel"] == "DUALICE" && c.body.to_string().contains("until"))
-        })
-        .await;
+    app.wait_for_dm("UALICE", "until").await;
     app.slash("UALICE", &format!("end {id}")).await;
-    app.slack
-        .wait_for("the ended DM", |calls| {
-            calls
-                .iter()
-                .any(|c| c.body["channel"] == "DUALICE" && c.body.to_string().contains("ended"))
-        })
-        .await;
+    app.wait_for_dm("UALICE", "ended").await;
     let actions: Vec<String> = app
         .emulator
         .schedule_requests()

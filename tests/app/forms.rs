@@ -128,20 +128,7 @@ async fn deny_asks_for_a_reason_and_tells_the_requester() {
         )
         .await;
     assert_eq!(answer["response_action"], "clear", "{answer}");
-    let calls = app
-        .slack
-        .wait_for("the denial DM", |calls| {
-            calls.iter().any(|c| {
-                c.body["channel"] == "DUALICE" && c.body.to_string().contains("break-glass")
-            })
-        })
-        .await;
-    let dm = calls
-        .iter()
-        .rev()
-        .find(|c| c.body["channel"] == "DUALICE")
-        .map(|c| c.body.to_string())
-        .unwrap_or_default();
+    let dm = app.wait_for_dm("UALICE", "break-glass").await.to_string();
     assert!(dm.contains("Carol Owner") || dm.contains("UCAROL"), "{dm}");
     assert!(
         !dm.contains("<!channel>"),
@@ -187,13 +174,7 @@ async fn a_throttled_assignment_is_retried_after_retry_after_and_made_once() {
     );
     let clicked = std::time::Instant::now();
     app.click("UBOB", "approve", &id).await;
-    app.slack
-        .wait_for("the active DM", |calls| {
-            calls
-                .iter()
-                .any(|c| c.body["channel"] == "DUALICE" && c.body.to_string().contains("until"))
-        })
-        .await;
+    app.wait_for_dm("UALICE", "until").await;
     assert!(
         clicked.elapsed() >= std::time::Duration::from_secs(1),
         "Retry-After was honoured"

@@ -303,7 +303,7 @@ fn init_test_logging() {
 /// an attacker with database access could.
 pub(crate) async fn tamper_with_audit_event(database_url: &str, seq: i64) {
     let edit = "UPDATE audit_events SET canonical = replace(canonical, 'rotating', 'ROTATING') WHERE seq = $1";
-    if database_url.starts_with("sqlite") {
+    let rows = if database_url.starts_with("sqlite") {
         let pool = sqlx::SqlitePool::connect(database_url)
             .await
             .expect("open sqlite");
@@ -311,13 +311,12 @@ pub(crate) async fn tamper_with_audit_event(database_url: &str, seq: i64) {
             .execute(&pool)
             .await
             .expect("drop trigger");
-        let done = sqlx::query(edit)
+        sqlx::query(edit)
             .bind(seq)
             .execute(&pool)
             .await
-            .expect("edit");
-        assert_eq!(done.rows_affected(), 1);
-        pool.close().await;
+            .expect("edit")
+            .rows_affected()
     } else {
         let pool = sqlx::PgPool::connect(database_url)
             .await
@@ -326,14 +325,14 @@ pub(crate) async fn tamper_with_audit_event(database_url: &str, seq: i64) {
             .execute(&pool)
             .await
             .expect("disable");
-        let done = sqlx::query(edit)
+        sqlx::query(edit)
             .bind(seq)
             .execute(&pool)
             .await
-            .expect("edit");
-        assert_eq!(done.rows_affected(), 1);
-        pool.close().await;
-    }
+            .expect("edit")
+            .rows_affected()
+    };
+    assert_eq!(rows, 1, "the event exists and was edited");
 }
 
 impl TestApp {
@@ -378,4 +377,27 @@ impl TestApp {
 /// A text input's state as Slack sends it in `view.state.values`.
 pub(crate) fn text_input(value: &str) -> Value {
     json!({ "type": "plain_text_input", "value": value })
+}
+
+impl TestApp {
+    /// Waits for a direct message to `user` containing `needle`; returns the DM's body.
+    pub(crate) async fn wait_for_dm(&self, user: &str, needle: &str) -> Value {
+        let channel = format!("D{user}");
+        let is_it = |c: &crate::fake_slack::Call| {
+            c.method == "chat.postMessage"
+                && c.body["channel"] == channel.as_str()
+                && c.body.to_string().contains(needle)
+        };
+        let calls = self
+            .slack
+            .wait_for(&format!("a DM to {user} containing `{needle}`"), |calls| {
+                calls.iter().any(is_it)
+            })
+            .await;
+        calls
+            .into_iter()
+            .find(|c| is_it(c))
+            .map(|c| c.body)
+            .unwrap_or_default()
+    }
 }

@@ -160,13 +160,7 @@ async fn an_audit_row_edited_in_the_database_makes_audit_verify_fail_naming_it()
     let app = TestApp::start_with(pimbot::emulator::Tenant::demo(), TARGETS_TOML).await;
     let (id, _) = alice_requests(&app).await;
     app.click("UBOB", "approve", &id).await;
-    app.slack
-        .wait_for("the active DM", |calls| {
-            calls
-                .iter()
-                .any(|c| c.body["channel"] == "DUALICE" && c.body.to_string().contains("until"))
-        })
-        .await;
+    app.wait_for_dm("UALICE", "until").await;
     let database_url = app.database_url.clone();
     let verify = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_pimbot"))

@@ -81,19 +81,7 @@ async fn a_request_approved_by_an_owner_becomes_one_time_bound_pim_assignment() 
 
     assert_eq!(app.click("UBOB", "approve", &id).await, 200);
 
-    let calls = app
-        .slack
-        .wait_for(
-            "the requester's DM saying the elevation is active",
-            |calls| {
-                calls.iter().any(|c| {
-                    c.method == "chat.postMessage"
-                        && c.body["channel"] == "DUALICE"
-                        && c.body.to_string().contains("until")
-                })
-            },
-        )
-        .await;
+    let dm = app.wait_for_dm("UALICE", "until").await.to_string();
     let requests = app.emulator.schedule_requests();
     assert_eq!(requests.len(), 1, "exactly one PIM call: {requests:?}");
     let body = &requests[0];
@@ -126,12 +114,6 @@ async fn a_request_approved_by_an_owner_becomes_one_time_bound_pim_assignment() 
         .map(|end| (end - active[0].start).num_minutes());
     assert_eq!(minutes, Some(120));
 
-    let dm = calls
-        .iter()
-        .rev()
-        .find(|c| c.body["channel"] == "DUALICE")
-        .map(|c| c.body.to_string())
-        .unwrap_or_default();
     assert!(dm.contains(&id), "{dm}");
 
     let audit = app
