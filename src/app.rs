@@ -99,7 +99,13 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         service,
         store,
         router,
-        worker: WorkerSettings::default(),
+        worker: WorkerSettings {
+            lease: config.worker.lease.as_std(),
+            poll_interval: config.worker.poll_interval.as_std(),
+            sweep_interval: config.worker.sweep_interval.as_std(),
+            max_attempts: config.worker.max_attempts,
+            ..WorkerSettings::default()
+        },
     })
 }
 

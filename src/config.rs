@@ -9,7 +9,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use crate::domain::duration::ElevationDuration;
+use crate::domain::duration::{ElevationDuration, Timeout};
 use crate::domain::request::Platform;
 use crate::domain::target::{GroupAccess, TargetKind};
 use crate::secret::Secret;
@@ -46,6 +46,8 @@ pub struct Config {
     pub teams: Option<TeamsConfig>,
     /// `[defaults]`: policy that applies to every target unless the target overrides it.
     pub defaults: DefaultsConfig,
+    /// `[worker]`: how side-effect jobs are run (all keys optional).
+    pub worker: WorkerConfig,
     /// `[[targets]]`: named aliases and per-target overrides (eligibilities are also discovered).
     pub targets: Vec<TargetConfig>,
 }
@@ -221,6 +223,20 @@ pub struct TeamsConfig {
     pub audit_conversation: Option<String>,
 }
 
+/// `[worker]`: the job runner's pacing. The defaults suit production.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerConfig {
+    /// `lease`: how long a job is reserved for the replica running it (renewed while it runs); a
+    /// replica that dies hands its jobs to the others after this. Default `30s`.
+    pub lease: Timeout,
+    /// `poll_interval`: how often an idle worker looks for due jobs. Default `1s`.
+    pub poll_interval: Timeout,
+    /// `sweep_interval`: how often the reconciliation sweep runs (once across replicas). Default `60s`.
+    pub sweep_interval: Timeout,
+    /// `max_attempts`: attempts before a job is given up and the people affected are told. Default 6.
+    pub max_attempts: u32,
+}
+
 /// `[defaults]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DefaultsConfig {
@@ -231,7 +247,7 @@ pub struct DefaultsConfig {
     /// maximum, which also applies). Default `PT8H`.
     pub max_duration: ElevationDuration,
     /// `approval_timeout`: how long a request waits for decisions before it expires. Default `PT1H`.
-    pub approval_timeout: ElevationDuration,
+    pub approval_timeout: Timeout,
     /// `approvals_required`: how many distinct approvers must approve. Default 1; at least 1.
     pub approvals_required: u32,
     /// `require_justification`: whether a request must give a reason. Default `true`.

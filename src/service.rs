@@ -10,6 +10,7 @@ pub mod jobs;
 mod lifecycle;
 pub mod notice;
 pub mod ports;
+mod reconcile;
 mod resolve;
 mod settings;
 mod submit;
@@ -153,6 +154,9 @@ impl Service {
             Job::PostApproval { request } => self.post_approval(*request).await,
             Job::UpdateApproval { request } => self.update_approval(*request).await,
             Job::Notify { request, notice } => self.notify(*request, notice).await,
+            Job::NotifyApprovers { request, notice } => {
+                self.notify_approvers(*request, *notice).await
+            }
             Job::AuditLine { platform, line } => self.post_audit_line(*platform, line).await,
             Job::Activate { request } => self.activate(*request).await,
             Job::Deactivate { request, by } => self.deactivate(*request, by).await,

@@ -18,8 +18,11 @@ pub struct WorkerSettings {
     pub name: String,
     /// How often to look for due jobs when nothing wakes the worker.
     pub poll_interval: Duration,
-    /// How long a claimed job is reserved; a worker that dies loses its jobs after this.
+    /// How long a claimed job is reserved; renewed every third of it while the job runs, so a
+    /// worker that dies loses its jobs to the others after at most this long.
     pub lease: Duration,
+    /// How often the reconciliation sweep runs (once per interval across all replicas).
+    pub sweep_interval: Duration,
     pub batch_size: u32,
     /// Attempts before a job is given up.
     pub max_attempts: u32,
@@ -31,9 +34,14 @@ pub struct WorkerSettings {
 impl Default for WorkerSettings {
     fn default() -> Self {
         Self {
-            name: format!("pimbot-{}", std::process::id()),
+            name: format!(
+                "pimbot-{}-{:08x}",
+                std::process::id(),
+                rand::random::<u32>()
+            ),
             poll_interval: Duration::from_secs(1),
-            lease: Duration::from_secs(120),
+            lease: Duration::from_secs(30),
+            sweep_interval: Duration::from_secs(60),
             batch_size: 16,
             max_attempts: 6,
             base_backoff: Duration::from_secs(2),
@@ -49,9 +57,16 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let wake = service.jobs_ready();
+    let mut next_sweep = tokio::time::Instant::now();
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        if tokio::time::Instant::now() >= next_sweep {
+            next_sweep = tokio::time::Instant::now() + settings.sweep_interval;
+            if let Err(error) = service.sweep(settings.sweep_interval).await {
+                tracing::warn!(error = %error, "the reconciliation sweep failed; it runs again next interval");
+            }
         }
         let claimed = service
             .store()
@@ -91,7 +106,25 @@ pub async fn run(
 async fn run_one(service: &Service, settings: &WorkerSettings, job: ClaimedJob) {
     let started = std::time::Instant::now();
     let kind = job.job.kind();
-    let outcome = service.run_job(&job).await;
+    let outcome = {
+        let work = service.run_job(&job);
+        tokio::pin!(work);
+        let mut renew = tokio::time::interval(settings.lease / 3);
+        renew.tick().await;
+        loop {
+            tokio::select! {
+                outcome = &mut work => break outcome,
+                _ = renew.tick() => {
+                    let until = Utc::now() + chrono::Duration::from_std(settings.lease).unwrap_or_default();
+                    match service.store().renew_lease(job.id, &settings.name, until).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!(job.id = job.id, "lost the lease on a running job; another worker may run it too"),
+                        Err(error) => tracing::warn!(job.id = job.id, error = %error, "could not renew a job lease"),
+                    }
+                }
+            }
+        }
+    };
     metrics::histogram!("pimbot_job_seconds", "kind" => kind)
         .record(started.elapsed().as_secs_f64());
     let store = service.store();

@@ -5,13 +5,13 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 
 use super::{AzureCloud, AzureCredential, ConfigError, Origins};
-use crate::domain::duration::ElevationDuration;
+use crate::domain::duration::{ElevationDuration, Timeout};
 use crate::domain::target::{GroupAccess, TargetKind};
 use crate::secret::Secret;
 
 /// The top-level sections, in the order they are documented.
 pub(super) const SECTIONS: &[&str] = &[
-    "server", "database", "azure", "slack", "teams", "defaults", "targets",
+    "server", "database", "azure", "slack", "teams", "defaults", "worker", "targets",
 ];
 
 /// `[server]`; see [`super::ServerConfig`].
@@ -97,7 +97,7 @@ pub(super) struct RawDefaults {
     /// See [`super::DefaultsConfig::max_duration`].
     pub(super) max_duration: Option<ElevationDuration>,
     /// See [`super::DefaultsConfig::approval_timeout`].
-    pub(super) approval_timeout: Option<ElevationDuration>,
+    pub(super) approval_timeout: Option<Timeout>,
     /// See [`super::DefaultsConfig::approvals_required`].
     pub(super) approvals_required: Option<u32>,
     /// See [`super::DefaultsConfig::require_justification`].
@@ -106,6 +106,20 @@ pub(super) struct RawDefaults {
     pub(super) require_ticket: Option<bool>,
     /// See [`super::DefaultsConfig::approvers`].
     pub(super) approvers: Option<Vec<String>>,
+}
+
+/// `[worker]`; see [`super::WorkerConfig`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawWorker {
+    /// See [`super::WorkerConfig::lease`].
+    pub(super) lease: Option<Timeout>,
+    /// See [`super::WorkerConfig::poll_interval`].
+    pub(super) poll_interval: Option<Timeout>,
+    /// See [`super::WorkerConfig::sweep_interval`].
+    pub(super) sweep_interval: Option<Timeout>,
+    /// See [`super::WorkerConfig::max_attempts`].
+    pub(super) max_attempts: Option<u32>,
 }
 
 /// One `[[targets]]` entry; see [`super::TargetConfig`].
@@ -191,6 +205,7 @@ pub(super) fn section_fields(section: &str) -> Option<&'static [&'static str]> {
         "slack" => field_names::<RawSlack>(),
         "teams" => field_names::<RawTeams>(),
         "defaults" => field_names::<RawDefaults>(),
+        "worker" => field_names::<RawWorker>(),
         _ => return None,
     })
 }
@@ -205,6 +220,7 @@ pub(super) fn accepts(section: &str, key: &str, value: &toml::Value) -> bool {
         "slack" => single::<RawSlack>(key, value).is_ok(),
         "teams" => single::<RawTeams>(key, value).is_ok(),
         "defaults" => single::<RawDefaults>(key, value).is_ok(),
+        "worker" => single::<RawWorker>(key, value).is_ok(),
         _ => false,
     }
 }

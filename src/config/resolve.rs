@@ -6,13 +6,13 @@ use std::net::SocketAddr;
 
 use super::raw::{
     self, RawApprovalChannel, RawAzure, RawDatabase, RawDefaults, RawServer, RawSlack, RawTarget,
-    RawTeams, SECTIONS, section,
+    RawTeams, RawWorker, SECTIONS, section,
 };
 use super::{
     ApprovalChannel, AzureCloud, AzureConfig, AzureCredential, Config, ConfigError, DatabaseConfig,
-    DefaultsConfig, Origins, ServerConfig, SlackConfig, TargetConfig, TeamsConfig,
+    DefaultsConfig, Origins, ServerConfig, SlackConfig, TargetConfig, TeamsConfig, WorkerConfig,
 };
-use crate::domain::duration::ElevationDuration;
+use crate::domain::duration::{ElevationDuration, Timeout};
 use crate::domain::target::{GroupAccess, TargetKind};
 use crate::secret::Secret;
 use crate::service::ApproverRef;
@@ -41,6 +41,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
     let slack = take("slack");
     let teams = take("teams");
     let defaults = take("defaults");
+    let worker = take("worker");
     let targets = take("targets");
 
     let check = Check { origins };
@@ -58,6 +59,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
         .map(|raw| check.teams(raw))
         .transpose()?;
     let defaults = check.defaults(read_or_default(defaults, "defaults", origins)?)?;
+    let worker = check.worker(read_or_default(worker, "worker", origins)?)?;
     let targets = check.targets(targets)?;
 
     Ok(Config {
@@ -67,6 +69,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
         slack,
         teams,
         defaults,
+        worker,
         targets,
     })
 }
@@ -272,6 +275,19 @@ impl Check<'_> {
         })
     }
 
+    fn worker(&self, raw: RawWorker) -> Result<WorkerConfig, ConfigError> {
+        let max_attempts = raw.max_attempts.unwrap_or(6);
+        if max_attempts == 0 {
+            return Err(self.error("worker.max_attempts", "must be at least 1"));
+        }
+        Ok(WorkerConfig {
+            lease: raw.lease.unwrap_or(Timeout::from_secs(30)),
+            poll_interval: raw.poll_interval.unwrap_or(Timeout::from_secs(1)),
+            sweep_interval: raw.sweep_interval.unwrap_or(Timeout::from_secs(60)),
+            max_attempts,
+        })
+    }
+
     fn defaults(&self, raw: RawDefaults) -> Result<DefaultsConfig, ConfigError> {
         let hours = |h: u32, key: &str| {
             ElevationDuration::from_minutes(h * 60)
@@ -290,7 +306,7 @@ impl Check<'_> {
         Ok(DefaultsConfig {
             duration,
             max_duration,
-            approval_timeout: raw.approval_timeout.unwrap_or(one_hour),
+            approval_timeout: raw.approval_timeout.unwrap_or(Timeout::from_secs(3600)),
             approvals_required: self.approvals_required(
                 raw.approvals_required.unwrap_or(1),
                 "defaults.approvals_required",

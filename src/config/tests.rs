@@ -84,7 +84,10 @@ fn a_minimal_config_gets_every_default() {
     let d = &config.defaults;
     assert_eq!(d.duration, hours(1));
     assert_eq!(d.max_duration, hours(8));
-    assert_eq!(d.approval_timeout, hours(1));
+    assert_eq!(
+        d.approval_timeout,
+        crate::domain::duration::Timeout::from_secs(3600)
+    );
     assert_eq!(d.approvals_required, 1);
     assert!(d.require_justification);
     assert!(!d.require_ticket);

@@ -151,6 +151,86 @@ impl From<ElevationDuration> for String {
     }
 }
 
+/// A wait measured in seconds (approval timeouts, reminders): `30s`, `10m`, `1h`, `PT45S`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
+pub struct Timeout {
+    seconds: u32,
+}
+
+impl Timeout {
+    /// Parses `1d2h3m4s` parts or ISO 8601 (`PT1H30M`, `PT45S`); at least one second, at most 31 days.
+    pub fn parse(input: &str) -> Result<Self, DurationError> {
+        let error = || DurationError {
+            input: input.to_owned(),
+        };
+        let text = input.trim().to_ascii_lowercase();
+        let body = match text.strip_prefix('p') {
+            Some(iso) => iso.replacen('t', "", 1),
+            None => text,
+        };
+        let mut total: u64 = 0;
+        let mut number = String::new();
+        for c in body.chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
+            }
+            let value: u64 = number.parse().map_err(|_| error())?;
+            number.clear();
+            let factor = match c {
+                'd' => 86_400,
+                'h' => 3_600,
+                'm' => 60,
+                's' => 1,
+                _ => return Err(error()),
+            };
+            total = total.saturating_add(value.saturating_mul(factor));
+        }
+        if !number.is_empty() || total == 0 || total > u64::from(MAX_MINUTES) * 60 {
+            return Err(error());
+        }
+        Ok(Self {
+            seconds: u32::try_from(total).map_err(|_| error())?,
+        })
+    }
+
+    pub fn from_secs(seconds: u32) -> Self {
+        Self {
+            seconds: seconds.max(1),
+        }
+    }
+
+    pub fn as_chrono(self) -> chrono::Duration {
+        chrono::Duration::seconds(i64::from(self.seconds))
+    }
+
+    pub fn as_std(self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.seconds))
+    }
+}
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PT{}S", self.seconds)
+    }
+}
+
+impl TryFrom<String> for Timeout {
+    type Error = DurationError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Timeout> for String {
+    fn from(value: Timeout) -> Self {
+        value.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +285,19 @@ mod tests {
         assert_eq!(iso(90).as_deref(), Some("PT1H30M"));
         assert_eq!(iso(1440).as_deref(), Some("P1D"));
         assert_eq!(iso(1500).as_deref(), Some("P1DT1H"));
+    }
+
+    #[test]
+    fn timeouts_take_seconds_as_well() {
+        let secs = |t: &str| Timeout::parse(t).map(|t| t.as_chrono().num_seconds());
+        assert_eq!(secs("30s"), Ok(30));
+        assert_eq!(secs("PT45S"), Ok(45));
+        assert_eq!(secs("PT1H"), Ok(3600));
+        assert_eq!(secs("1h30m"), Ok(5400));
+        assert_eq!(secs("P1D"), Ok(86_400));
+        for bad in ["", "0s", "10", "soon", "P40D"] {
+            assert!(Timeout::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The chat side effects: approval messages, DMs and audit lines, each safe to repeat.
 
-use crate::domain::request::{Platform, ShortId};
+use crate::domain::request::{Platform, ShortId, State};
 
-use super::notice::Notice;
+use super::notice::{ApproverNotice, Notice};
 use super::{Service, ServiceError};
 
 impl Service {
@@ -39,6 +39,31 @@ impl Service {
                 "the approval message of {id} is not posted yet"
             ))),
         }
+    }
+
+    /// Reminds the approvers while the request is still pending, or tells them it expired.
+    pub(crate) async fn notify_approvers(
+        &self,
+        id: ShortId,
+        notice: ApproverNotice,
+    ) -> Result<(), ServiceError> {
+        let Some(request) = self.store.request(id).await? else {
+            return Ok(());
+        };
+        let still_relevant = match notice {
+            ApproverNotice::Reminder => request.state == State::PendingApproval,
+            ApproverNotice::Expired => request.state == State::Expired,
+        };
+        let Some(chat) = self.chat(request.platform) else {
+            return Ok(());
+        };
+        if !still_relevant {
+            return Ok(());
+        }
+        let message = self.store.message(id, request.platform).await?;
+        chat.notify_approvers(&request, message.as_ref(), notice)
+            .await?;
+        Ok(())
     }
 
     pub(crate) async fn notify(&self, id: ShortId, notice: &Notice) -> Result<(), ServiceError> {

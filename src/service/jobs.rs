@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::request::{Platform, ShortId};
 
-use super::notice::Notice;
+use super::notice::{ApproverNotice, Notice};
 
 /// A chat command waiting to be carried out (the handler answered at once; this does the slow work).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +38,11 @@ pub enum Job {
     PostApproval { request: ShortId },
     /// Re-render the approval message after a change.
     UpdateApproval { request: ShortId },
+    /// Tell the approvers something (a reminder while pending, or that the request expired).
+    NotifyApprovers {
+        request: ShortId,
+        notice: ApproverNotice,
+    },
     /// Tell the requester something.
     Notify { request: ShortId, notice: Notice },
     /// One line in the audit channel.
@@ -61,6 +66,7 @@ impl Job {
             Job::PostApproval { .. } => "post_approval",
             Job::UpdateApproval { .. } => "update_approval",
             Job::Notify { .. } => "notify",
+            Job::NotifyApprovers { .. } => "notify_approvers",
             Job::AuditLine { .. } => "audit_line",
             Job::Activate { .. } => "activate",
             Job::Deactivate { .. } => "deactivate",
@@ -76,6 +82,7 @@ impl Job {
             Job::PostApproval { request }
             | Job::UpdateApproval { request }
             | Job::Notify { request, .. }
+            | Job::NotifyApprovers { request, .. }
             | Job::Activate { request }
             | Job::Deactivate { request, .. }
             | Job::Expire { request }

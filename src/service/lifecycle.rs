@@ -6,6 +6,7 @@ use serde_json::json;
 use crate::domain::audit::AuditActor;
 use crate::domain::request::{Event, Request, ShortId, State};
 
+use super::jobs::{Job, NewJob};
 use super::notice::Notice;
 use super::ports::{Grant, UpstreamError};
 use super::transition::Step;
@@ -216,6 +217,20 @@ impl Service {
             .active_until
             .is_some_and(|until| until <= Utc::now());
         if request.state != State::Active || !due {
+            return Ok(());
+        }
+        // Confirm with PIM: an assignment extended there ends later, and is followed to its end.
+        let principal = request.requester.entra_id.clone();
+        if let Some(existing) = self
+            .pim
+            .active_assignment(&request.target, &principal)
+            .await?
+            && let Some(end) = existing
+                .end
+                .filter(|end| *end > Utc::now() + chrono::Duration::minutes(1))
+        {
+            let follow = NewJob::at(Job::Expire { request: id }, end);
+            self.store.enqueue(vec![follow]).await?;
             return Ok(());
         }
         let step = Step::new(Event::End, AuditActor::system())

@@ -33,6 +33,16 @@ pub enum Notice {
     Cancelled,
 }
 
+/// A message to the approvers of a pending request, beside the approval message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApproverNotice {
+    /// Halfway to the deadline and still undecided.
+    Reminder,
+    /// The deadline passed without a decision.
+    Expired,
+}
+
 /// An answer to a command, shown where it was typed (only to the person who typed it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reply {

@@ -11,7 +11,7 @@ use crate::domain::request::{Decision, Platform, Request, ShortId};
 use crate::domain::target::ResolvedTarget;
 
 use super::jobs::{ClaimedJob, NewJob};
-use super::notice::{Notice, Reply};
+use super::notice::{ApproverNotice, Notice, Reply};
 
 // ---------------------------------------------------------------------------------------------
 // Upstream errors (Graph, ARM, Slack, Bot Connector)
@@ -266,6 +266,14 @@ pub trait Chat: Send + Sync {
         request: &Request,
         message: &MessageRef,
     ) -> Result<(), UpstreamError>;
+    /// Tells the approvers about their pending request (in the approval message's thread when
+    /// there is one, mentioning them).
+    async fn notify_approvers(
+        &self,
+        request: &Request,
+        message: Option<&MessageRef>,
+        notice: ApproverNotice,
+    ) -> Result<(), UpstreamError>;
     /// A direct message to the requester.
     async fn notify_requester(
         &self,
@@ -363,6 +371,8 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Request>, StoreError>;
     /// Requests in `pending_approval`, oldest first.
     async fn pending_requests(&self) -> Result<Vec<Request>, StoreError>;
+    /// Requests in `active`, oldest first.
+    async fn active_requests(&self) -> Result<Vec<Request>, StoreError>;
 
     /// Appends an audit event (and jobs, such as the audit-channel line) on its own.
     async fn append_audit(&self, event: AuditEvent, jobs: Vec<NewJob>) -> Result<(), StoreError>;
@@ -392,6 +402,16 @@ pub trait Store: Send + Sync {
         run_at: DateTime<Utc>,
         error: &str,
     ) -> Result<(), StoreError>;
+    /// Extends `worker`'s lease on a running job; `Ok(false)` when the lease was lost.
+    async fn renew_lease(
+        &self,
+        id: i64,
+        worker: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Requests in a non-final state with no job left to move them on (the reconciliation sweep
+    /// repairs them).
+    async fn stalled_requests(&self) -> Result<Vec<Request>, StoreError>;
 
     /// Remembers the approval message of a request on a platform.
     async fn save_message(

@@ -11,7 +11,7 @@ use crate::domain::target::TargetRef;
 
 use super::identity::Caller;
 use super::jobs::{InboundCommand, Job, NewJob};
-use super::notice::Reply;
+use super::notice::{ApproverNotice, Reply};
 use super::ports::CreateEffects;
 use super::ports::EligibleTarget;
 use super::transition::{audit_line, line_jobs, summary};
@@ -134,6 +134,13 @@ impl Service {
                         request: request.id,
                     },
                     request.approval_deadline,
+                ),
+                NewJob::at(
+                    Job::NotifyApprovers {
+                        request: request.id,
+                        notice: ApproverNotice::Reminder,
+                    },
+                    request.created_at + (request.approval_deadline - request.created_at) / 2,
                 ),
             ];
             jobs.extend(line_jobs(&platforms, &audit_line(request, "submitted")));

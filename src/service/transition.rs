@@ -8,7 +8,7 @@ use crate::domain::audit::{AuditActor, AuditEvent};
 use crate::domain::request::{Decision, Event, Platform, Request, State, next_state};
 
 use super::jobs::{Job, NewJob};
-use super::notice::Notice;
+use super::notice::{ApproverNotice, Notice};
 use super::ports::TransitionWrite;
 use super::{Service, ServiceError};
 
@@ -111,6 +111,10 @@ impl Service {
         ));
         match request.state {
             State::Approved => jobs.push(NewJob::now(Job::Activate { request: id })),
+            State::Expired => jobs.push(NewJob::now(Job::NotifyApprovers {
+                request: id,
+                notice: ApproverNotice::Expired,
+            })),
             State::Active => {
                 if let Some(until) = request.active_until {
                     jobs.push(NewJob::at(Job::Expire { request: id }, until));

@@ -66,6 +66,17 @@ macro_rules! sql_store {
                 Ok(seq)
             }
 
+            async fn requests_in(&self, state: State) -> Result<Vec<Request>, StoreError> {
+                let found = sqlx::query_as(
+                    "SELECT id, version, state, data FROM requests WHERE state = $1 ORDER BY id",
+                )
+                .bind(state.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Self::requests_from(found)
+            }
+
             fn requests_from(
                 found: Vec<(i64, i64, String, String)>,
             ) -> Result<Vec<Request>, StoreError> {
@@ -205,14 +216,11 @@ macro_rules! sql_store {
             }
 
             async fn pending_requests(&self) -> Result<Vec<Request>, StoreError> {
-                let found = sqlx::query_as(
-                    "SELECT id, version, state, data FROM requests WHERE state = $1 ORDER BY id",
-                )
-                .bind(State::PendingApproval.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_error)?;
-                Self::requests_from(found)
+                self.requests_in(State::PendingApproval).await
+            }
+
+            async fn active_requests(&self) -> Result<Vec<Request>, StoreError> {
+                self.requests_in(State::Active).await
             }
 
             async fn append_audit(
@@ -276,6 +284,42 @@ macro_rules! sql_store {
                 error: &str,
             ) -> Result<(), StoreError> {
                 self.release_job(id, run_at, error).await
+            }
+
+            async fn renew_lease(
+                &self,
+                id: i64,
+                worker: &str,
+                until: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                let renewed = sqlx::query(
+                    "UPDATE jobs SET locked_until = $1 WHERE id = $2 AND locked_by = $3",
+                )
+                .bind(until)
+                .bind(id)
+                .bind(worker)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+                Ok(renewed == 1)
+            }
+
+            async fn stalled_requests(&self) -> Result<Vec<Request>, StoreError> {
+                let found = sqlx::query_as(
+                    "SELECT r.id, r.version, r.state, r.data FROM requests r \
+                     WHERE r.state IN ($1, $2, $3, $4) \
+                     AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.request_id = r.id) \
+                     ORDER BY r.id",
+                )
+                .bind(State::PendingApproval.as_str())
+                .bind(State::Approved.as_str())
+                .bind(State::Activating.as_str())
+                .bind(State::Active.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Self::requests_from(found)
             }
 
             async fn save_message(

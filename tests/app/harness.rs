@@ -94,6 +94,7 @@ audit_channel = "{AUDIT_CHANNEL}"
         let mut app = pimbot::app::build(&config).await.expect("app builds");
         app.worker.poll_interval = Duration::from_millis(50);
         app.worker.base_backoff = Duration::from_millis(50);
+        app.worker.sweep_interval = Duration::from_millis(200);
         let store = app.store.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -399,5 +400,30 @@ impl TestApp {
             .find(|c| is_it(c))
             .map(|c| c.body)
             .unwrap_or_default()
+    }
+}
+
+/// Runs one statement with one integer parameter against the test database, behind pimbot's back.
+pub(crate) async fn run_sql(database_url: &str, sql: &'static str, parameter: i64) -> u64 {
+    if database_url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(database_url)
+            .await
+            .expect("open sqlite");
+        sqlx::query(sql)
+            .bind(parameter)
+            .execute(&pool)
+            .await
+            .expect("sql")
+            .rows_affected()
+    } else {
+        let pool = sqlx::PgPool::connect(database_url)
+            .await
+            .expect("open postgres");
+        sqlx::query(sql)
+            .bind(parameter)
+            .execute(&pool)
+            .await
+            .expect("sql")
+            .rows_affected()
     }
 }

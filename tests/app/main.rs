@@ -6,6 +6,7 @@
 )]
 
 mod decisions;
+mod durability;
 mod fake_slack;
 mod forms;
 mod harness;

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{SERVICE, SlackClient};
 use crate::domain::request::{Platform, Request};
-use crate::service::notice::{Notice, Reply};
+use crate::service::notice::{ApproverNotice, Notice, Reply};
 use crate::service::ports::{Chat, EligibleTarget, MessageRef, UpstreamError, UpstreamErrorKind};
 use crate::slack::form::FormRef;
 use crate::slack::render;
@@ -42,6 +42,23 @@ impl Chat for SlackClient {
     ) -> Result<(), UpstreamError> {
         self.update_message(message, render::approval_message(request))
             .await
+    }
+
+    async fn notify_approvers(
+        &self,
+        request: &Request,
+        message: Option<&MessageRef>,
+        notice: ApproverNotice,
+    ) -> Result<(), UpstreamError> {
+        let mut body = json!({ "text": render::approver_notice_text(request, notice) });
+        let channel = match message {
+            Some(message) => {
+                body["thread_ts"] = json!(message.message_id);
+                message.conversation.as_str()
+            }
+            None => request.approval_conversation.as_str(),
+        };
+        self.post_message(channel, body).await.map(drop)
     }
 
     async fn notify_requester(

@@ -1,8 +1,8 @@
 //! The requester's direct messages: one per `Notice`, always naming the request id and target.
 
-use super::{clip, escape, hhmm};
-use crate::domain::request::Request;
-use crate::service::notice::Notice;
+use super::{clip, escape, hhmm, who};
+use crate::domain::request::{Platform, Request};
+use crate::service::notice::{ApproverNotice, Notice};
 
 /// The DM text for `notice` about `request` (mrkdwn, user text escaped).
 pub(crate) fn notice_text(request: &Request, notice: &Notice) -> String {
@@ -52,6 +52,33 @@ pub(crate) fn notice_text(request: &Request, notice: &Notice) -> String {
         Notice::Cancelled => format!(":wastebasket: {what} was cancelled."),
     };
     clip(&text, 3000)
+}
+
+/// The thread message to approvers: a reminder, or that the request expired undecided.
+pub(crate) fn approver_notice_text(request: &Request, notice: ApproverNotice) -> String {
+    let approvers: Vec<String> = request
+        .approvers
+        .iter()
+        .map(|a| who(a, Platform::Slack))
+        .collect();
+    let what = format!(
+        "{} from {} ({})",
+        request.id,
+        who(&request.requester, Platform::Slack),
+        escape(&request.target.label())
+    );
+    match notice {
+        ApproverNotice::Reminder => format!(
+            ":alarm_clock: {}: {what} is still waiting for your decision; it expires at {}.",
+            approvers.join(" "),
+            hhmm(request.approval_deadline)
+        ),
+        ApproverNotice::Expired => format!(
+            ":hourglass: {}: {what} expired at {} without a decision; the requester was told.",
+            approvers.join(" "),
+            hhmm(request.approval_deadline)
+        ),
+    }
 }
 
 #[cfg(test)]
