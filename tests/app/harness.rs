@@ -138,19 +138,15 @@ audit_channel = "{AUDIT_CHANNEL}"
         body: String,
         age_secs: i64,
     ) -> reqwest::Response {
-        let ts = chrono::Utc::now().timestamp() - age_secs;
-        self.http
-            .post(format!("{}{path}", self.base_url))
-            .header("content-type", content_type)
-            .header("x-slack-request-timestamp", ts.to_string())
-            .header(
-                "x-slack-signature",
-                slack_signature(SIGNING_SECRET, ts, body.as_bytes()),
-            )
-            .body(body)
-            .send()
-            .await
-            .expect("request reaches pimbot")
+        post_signed_to(
+            &self.http,
+            &self.base_url,
+            path,
+            content_type,
+            body,
+            age_secs,
+        )
+        .await
     }
 
     pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
@@ -186,19 +182,10 @@ audit_channel = "{AUDIT_CHANNEL}"
 
     /// A click on a button of the approval message.
     pub(crate) async fn click(&self, user: &str, action_id: &str, request: &str) -> u16 {
-        let payload = json!({
-            "type": "block_actions",
-            "user": { "id": user, "username": user.to_lowercase(), "team_id": "T1" },
-            "api_app_id": "A1",
-            "team": { "id": "T1", "domain": "contoso" },
-            "channel": { "id": TEAM_CHANNEL, "name": "team-foo" },
-            "container": { "type": "message", "message_ts": "1700000000.000000", "channel_id": TEAM_CHANNEL, "is_ephemeral": false },
-            "message": { "ts": "1700000000.000000", "text": "approval" },
-            "trigger_id": format!("trigger-{}", fastrand()),
-            "response_url": self.slack.response_url(&format!("click-{user}-{}", fastrand())),
-            "actions": [{ "action_id": action_id, "block_id": "decision", "type": "button", "value": request, "action_ts": "1700000001.000000" }]
-        });
-        let body = serde_urlencoded::to_string([("payload", payload.to_string())]).expect("encode");
+        let response_url = self
+            .slack
+            .response_url(&format!("click-{user}-{}", fastrand()));
+        let body = click_body(user, action_id, request, &response_url);
         self.post_signed(
             "/slack/interactions",
             "application/x-www-form-urlencoded",
@@ -255,6 +242,46 @@ impl Drop for TestApp {
             let _ = stop.send(());
         }
     }
+}
+
+/// POSTs `body` to `base_url` + `path`, signed as Slack signs it, `age_secs` in the past.
+pub(crate) async fn post_signed_to(
+    http: &reqwest::Client,
+    base_url: &str,
+    path: &str,
+    content_type: &str,
+    body: String,
+    age_secs: i64,
+) -> reqwest::Response {
+    let ts = chrono::Utc::now().timestamp() - age_secs;
+    http.post(format!("{base_url}{path}"))
+        .header("content-type", content_type)
+        .header("x-slack-request-timestamp", ts.to_string())
+        .header(
+            "x-slack-signature",
+            slack_signature(SIGNING_SECRET, ts, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("request reaches pimbot")
+}
+
+/// The form body Slack sends when `user` clicks `action_id` on the approval message of `request`.
+pub(crate) fn click_body(user: &str, action_id: &str, request: &str, response_url: &str) -> String {
+    let payload = json!({
+        "type": "block_actions",
+        "user": { "id": user, "username": user.to_lowercase(), "team_id": "T1" },
+        "api_app_id": "A1",
+        "team": { "id": "T1", "domain": "contoso" },
+        "channel": { "id": TEAM_CHANNEL, "name": "team-foo" },
+        "container": { "type": "message", "message_ts": "1700000000.000000", "channel_id": TEAM_CHANNEL, "is_ephemeral": false },
+        "message": { "ts": "1700000000.000000", "text": "approval" },
+        "trigger_id": format!("trigger-{}", fastrand()),
+        "response_url": response_url,
+        "actions": [{ "action_id": action_id, "block_id": "decision", "type": "button", "value": request, "action_ts": "1700000001.000000" }]
+    });
+    serde_urlencoded::to_string([("payload", payload.to_string())]).expect("encode")
 }
 
 pub(crate) fn slash_body(user: &str, text: &str, response_url: &str) -> String {

@@ -5,6 +5,7 @@
     reason = "tests choose their database (DATABASE_URL) and logging (TEST_LOG) from the environment"
 )]
 
+mod crash;
 mod decisions;
 mod durability;
 mod fake_slack;
