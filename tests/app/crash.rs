@@ -38,13 +38,17 @@ impl Drop for Replica {
 
 impl World {
     pub(crate) async fn new() -> Self {
-        let emulator = Emulator::new(Tenant::demo());
+        Self::with(Tenant::demo(), SLACK_USERS).await
+    }
+
+    pub(crate) async fn with(tenant: Tenant, slack_users: &[(&str, &str)]) -> Self {
+        let emulator = Emulator::new(tenant);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let emulator_url = format!("http://{}", listener.local_addr().expect("addr"));
         emulator.spawn(listener);
-        let slack = FakeSlack::start(SLACK_USERS).await;
+        let slack = FakeSlack::start(slack_users).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let database_url = fresh_database(dir.path()).await;
         World {
@@ -160,7 +164,7 @@ poll_interval = "1s"
         .as_u16()
     }
 
-    fn assign_calls(&self) -> usize {
+    pub(crate) fn assign_calls(&self) -> usize {
         self.emulator
             .schedule_requests()
             .iter()
@@ -170,7 +174,7 @@ poll_interval = "1s"
 }
 
 /// SIGKILL: no drain, no cleanup, as when a node dies.
-fn kill_9(mut replica: Replica) {
+pub(crate) fn kill_9(mut replica: Replica) {
     replica.child.kill().expect("SIGKILL");
     replica.child.wait().expect("reaped");
 }

@@ -75,7 +75,18 @@ impl FakeSlack {
         what: &str,
         predicate: impl Fn(&[Call]) -> bool,
     ) -> Vec<Call> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        self.wait_for_within(Duration::from_secs(10), what, predicate)
+            .await
+    }
+
+    /// Waits until `predicate` holds for the recorded calls (or panics after `limit`).
+    pub(crate) async fn wait_for_within(
+        &self,
+        limit: Duration,
+        what: &str,
+        predicate: impl Fn(&[Call]) -> bool,
+    ) -> Vec<Call> {
+        let deadline = tokio::time::Instant::now() + limit;
         loop {
             let calls = self.calls();
             if predicate(&calls) {

@@ -13,5 +13,6 @@ mod forms;
 mod harness;
 mod inbound;
 mod refusals;
+mod replicas;
 mod schema;
 mod story;
