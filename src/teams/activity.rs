@@ -84,7 +84,8 @@ impl Activity {
         let bot = self.recipient.as_ref().map(|r| r.id.as_str());
         for entity in &self.entities {
             let is_bot_mention = entity["type"] == "mention"
-                && bot.is_some_and(|bot| entity.pointer("/mentioned/id") == Some(&Value::from(bot)));
+                && bot
+                    .is_some_and(|bot| entity.pointer("/mentioned/id") == Some(&Value::from(bot)));
             if let (true, Some(mention)) = (is_bot_mention, entity["text"].as_str()) {
                 text = text.replace(mention, " ");
             }
@@ -96,7 +97,10 @@ impl Activity {
         {
             text = rest[end + "</at>".len()..].to_owned();
         }
-        unhtml(&text).split_whitespace().collect::<Vec<_>>().join(" ")
+        unhtml(&text)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -163,7 +167,10 @@ mod tests {
             activity.command_text(),
             "request app1-secrets for 2h ticket INC-1&2 rotating"
         );
-        assert_eq!(message("<at>pimbot</at>  help", vec![]).command_text(), "help");
+        assert_eq!(
+            message("<at>pimbot</at>  help", vec![]).command_text(),
+            "help"
+        );
         assert_eq!(message("list", vec![]).command_text(), "list");
     }
 

@@ -80,7 +80,10 @@ pub struct Authenticator {
 impl Authenticator {
     pub fn new(settings: &TeamsSettings, http: reqwest::Client) -> Self {
         // The US Government cloud has its own issuer and metadata; the public one is the default.
-        let issuer = if settings.openid_metadata_url.contains("botframework.azure.us") {
+        let issuer = if settings
+            .openid_metadata_url
+            .contains("botframework.azure.us")
+        {
             "https://api.botframework.us"
         } else {
             "https://api.botframework.com"

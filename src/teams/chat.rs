@@ -63,13 +63,22 @@ impl TeamsChat {
             })
     }
 
-    async fn post(&self, conversation: &str, activity: &serde_json::Value) -> Result<String, UpstreamError> {
+    async fn post(
+        &self,
+        conversation: &str,
+        activity: &serde_json::Value,
+    ) -> Result<String, UpstreamError> {
         let service_url = self.service_url(conversation).await?;
-        self.connector.send(&service_url, conversation, activity).await
+        self.connector
+            .send(&service_url, conversation, activity)
+            .await
     }
 
     /// The 1:1 conversation with a person (by Entra object id), created when none is stored.
-    async fn personal_conversation(&self, entra_id: &str) -> Result<(String, String), UpstreamError> {
+    async fn personal_conversation(
+        &self,
+        entra_id: &str,
+    ) -> Result<(String, String), UpstreamError> {
         let key = person_key(entra_id);
         let known = self.reference(&key).await?;
         if let Some(ConversationRef {
@@ -80,9 +89,10 @@ impl TeamsChat {
         {
             return Ok((service_url.clone(), conversation.clone()));
         }
-        let service_url = known
-            .as_ref()
-            .map_or_else(|| self.settings.service_url.clone(), |r| r.service_url.clone());
+        let service_url = known.as_ref().map_or_else(
+            || self.settings.service_url.clone(),
+            |r| r.service_url.clone(),
+        );
         let tenant = known
             .as_ref()
             .and_then(|r| r.tenant_id.clone())
@@ -139,7 +149,9 @@ impl Chat for TeamsChat {
     async fn post_approval(&self, request: &Request) -> Result<MessageRef, UpstreamError> {
         let card = render::approval_card(request, None);
         let conversation = &request.approval_conversation;
-        let id = self.post(conversation, &render::card_message(&card)).await?;
+        let id = self
+            .post(conversation, &render::card_message(&card))
+            .await?;
         Ok(MessageRef {
             conversation: conversation.clone(),
             message_id: id,
@@ -155,7 +167,12 @@ impl Chat for TeamsChat {
         activity["id"] = json!(message.message_id);
         let service_url = self.service_url(&message.conversation).await?;
         self.connector
-            .update(&service_url, &message.conversation, &message.message_id, &activity)
+            .update(
+                &service_url,
+                &message.conversation,
+                &message.message_id,
+                &activity,
+            )
             .await
     }
 
@@ -178,9 +195,12 @@ impl Chat for TeamsChat {
         let Some(conversation) = self.settings.audit_conversation.as_deref() else {
             return Ok(());
         };
-        self.post(conversation, &render::text_message(&render::audit_line(line)))
-            .await
-            .map(drop)
+        self.post(
+            conversation,
+            &render::text_message(&render::audit_line(line)),
+        )
+        .await
+        .map(drop)
     }
 
     async fn reply(&self, reply_to: &str, reply: &Reply) -> Result<(), UpstreamError> {

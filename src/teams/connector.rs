@@ -39,7 +39,10 @@ impl Connector {
         conversation: &str,
         activity: &Value,
     ) -> Result<String, UpstreamError> {
-        let url = endpoint(service_url, &["v3", "conversations", conversation, "activities"])?;
+        let url = endpoint(
+            service_url,
+            &["v3", "conversations", conversation, "activities"],
+        )?;
         let answer = self.call(Method::POST, url, activity, "send").await?;
         Ok(answer["id"].as_str().unwrap_or_default().to_owned())
     }
@@ -54,9 +57,17 @@ impl Connector {
     ) -> Result<(), UpstreamError> {
         let url = endpoint(
             service_url,
-            &["v3", "conversations", conversation, "activities", activity_id],
+            &[
+                "v3",
+                "conversations",
+                conversation,
+                "activities",
+                activity_id,
+            ],
         )?;
-        self.call(Method::PUT, url, activity, "update").await.map(drop)
+        self.call(Method::PUT, url, activity, "update")
+            .await
+            .map(drop)
     }
 
     /// `POST /v3/conversations` (a 1:1 conversation with a user).
@@ -118,7 +129,10 @@ impl Connector {
 }
 
 /// `service_url` + segments, each percent-encoded; refuses anything but https or loopback http.
-#[expect(clippy::result_large_err, reason = "UpstreamError is the port's error type")]
+#[expect(
+    clippy::result_large_err,
+    reason = "UpstreamError is the port's error type"
+)]
 fn endpoint(service_url: &str, segments: &[&str]) -> Result<Url, UpstreamError> {
     let refuse = |why: &str| {
         UpstreamError::new(
@@ -134,7 +148,8 @@ fn endpoint(service_url: &str, segments: &[&str]) -> Result<Url, UpstreamError> 
         .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
         .is_some_and(|h| {
             h.eq_ignore_ascii_case("localhost")
-                || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
         });
     match url.scheme() {
         "https" => {}
@@ -148,7 +163,12 @@ fn endpoint(service_url: &str, segments: &[&str]) -> Result<Url, UpstreamError> 
     Ok(url)
 }
 
-fn http_error(operation: &str, status: StatusCode, headers: &HeaderMap, body: &str) -> UpstreamError {
+fn http_error(
+    operation: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+) -> UpstreamError {
     let kind = match status {
         StatusCode::TOO_MANY_REQUESTS => UpstreamErrorKind::Throttled {
             retry_after_secs: headers
@@ -163,7 +183,12 @@ fn http_error(operation: &str, status: StatusCode, headers: &HeaderMap, body: &s
     };
     let parsed: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let snippet: String = body.trim().chars().take(200).collect();
-    let mut error = UpstreamError::new(SERVICE, operation, kind, format!("HTTP {status}: {snippet}"));
+    let mut error = UpstreamError::new(
+        SERVICE,
+        operation,
+        kind,
+        format!("HTTP {status}: {snippet}"),
+    );
     error.code = parsed
         .pointer("/error/code")
         .and_then(Value::as_str)
@@ -193,7 +218,12 @@ mod tests {
     fn conversation_ids_are_one_encoded_segment() {
         let url = endpoint(
             "https://smba.trafficmanager.net/teams/",
-            &["v3", "conversations", "19:a@thread.tacv2;messageid=1/x", "activities"],
+            &[
+                "v3",
+                "conversations",
+                "19:a@thread.tacv2;messageid=1/x",
+                "activities",
+            ],
         )
         .expect("url");
         assert_eq!(

@@ -5,11 +5,16 @@
     reason = "tests choose their database (DATABASE_URL) and logging (TEST_LOG) from the environment"
 )]
 
+mod adaptive_cards;
 mod decisions;
 mod fake_slack;
+mod fake_teams;
 mod forms;
 mod harness;
 mod inbound;
 mod refusals;
 mod schema;
 mod story;
+mod teams_app;
+mod teams_auth;
+mod teams_story;

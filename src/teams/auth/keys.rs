@@ -82,7 +82,8 @@ impl KeyCache {
     }
 
     async fn fetch(&self) -> Result<Cached, AuthError> {
-        let unavailable = |e: reqwest::Error| AuthError::KeysUnavailable(e.without_url().to_string());
+        let unavailable =
+            |e: reqwest::Error| AuthError::KeysUnavailable(e.without_url().to_string());
         let metadata: Metadata = self
             .http
             .get(&self.metadata_url)
@@ -110,7 +111,10 @@ impl KeyCache {
             .filter_map(|value| serde_json::from_value::<BotKey>(value).ok())
             .filter_map(|key| Some((key.jwk.common.key_id.clone()?, key)))
             .collect::<HashMap<_, _>>();
-        tracing::info!(teams.keys = keys.len(), "fetched the Bot Framework signing keys");
+        tracing::info!(
+            teams.keys = keys.len(),
+            "fetched the Bot Framework signing keys"
+        );
         Ok(Cached {
             keys,
             fetched_at: Instant::now(),

@@ -36,7 +36,10 @@ pub(crate) fn approval_card(request: &Request, note: Option<&str>) -> Value {
             {"title": "Ticket", "value": request.ticket.as_deref()
                 .map_or("none".into(), |t| clip(&escape(t), 200))},
         ]}),
-        text_block(&format!("**Approvers:** {}", approvers(request, &mut mentions))),
+        text_block(&format!(
+            "**Approvers:** {}",
+            approvers(request, &mut mentions)
+        )),
         text_block(&format!(
             "**Justification:** {}",
             request
@@ -54,8 +57,10 @@ pub(crate) fn approval_card(request: &Request, note: Option<&str>) -> Value {
     body.push(json!({"type": "TextBlock", "id": "state", "wrap": true,
                      "text": format!("**State:** {}", state(request))}));
     if let Some(note) = note {
-        body.push(json!({"type": "TextBlock", "text": clip(&escape(note), 500), "wrap": true,
-                         "color": "Accent", "weight": "Bolder"}));
+        body.push(
+            json!({"type": "TextBlock", "text": clip(&escape(note), 500), "wrap": true,
+                         "color": "Accent", "weight": "Bolder"}),
+        );
     }
     let pending = request.state == State::PendingApproval;
     if pending {
@@ -141,7 +146,10 @@ fn approvers(request: &Request, mentions: &mut Mentions) -> String {
         .map(|a| mentions.add(a))
         .collect();
     if request.approvers.len() > SHOWN_APPROVERS {
-        names.push(format!("and {} more", request.approvers.len() - SHOWN_APPROVERS));
+        names.push(format!(
+            "and {} more",
+            request.approvers.len() - SHOWN_APPROVERS
+        ));
     }
     names.join(", ")
 }
@@ -155,7 +163,11 @@ fn tally(request: &Request) -> Option<String> {
         .approvals()
         .map(|d| clip(&escape(&d.approver.display_name), 80))
         .collect();
-    let mut line = format!("{} of {} approvals", names.len(), request.approvals_required);
+    let mut line = format!(
+        "{} of {} approvals",
+        names.len(),
+        request.approvals_required
+    );
     if !names.is_empty() {
         line.push_str(&format!(": {}", names.join(", ")));
     }
@@ -219,7 +231,10 @@ fn state(request: &Request) -> String {
             request
                 .failure
                 .as_deref()
-                .map_or("PIM refused the assignment".into(), |f| clip(&escape(f), 1000))
+                .map_or("PIM refused the assignment".into(), |f| clip(
+                    &escape(f),
+                    1000
+                ))
         ),
     }
 }

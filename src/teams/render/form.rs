@@ -70,7 +70,11 @@ pub(crate) fn form_message_card(message: &str) -> Value {
 }
 
 fn choice_title(target: &EligibleTarget) -> String {
-    let mut title = format!("{} (up to {}", clip(&escape(&target.label), 120), target.max_duration);
+    let mut title = format!(
+        "{} (up to {}",
+        clip(&escape(&target.label), 120),
+        target.max_duration
+    );
     if target.require_ticket {
         title.push_str(", ticket required");
     }

@@ -66,7 +66,10 @@ mod tests {
                 reason: "[phish](https://evil)".into(),
             },
         );
-        assert!(text.contains("PIM-12") && text.contains("app1-secrets"), "{text}");
+        assert!(
+            text.contains("PIM-12") && text.contains("app1-secrets"),
+            "{text}"
+        );
         assert!(!text.contains('<') && !text.contains('['), "{text}");
         let active = notice_text(&request(), &Notice::Active { until: at(16, 7) });
         assert!(active.contains("active until 16:07 UTC"), "{active}");

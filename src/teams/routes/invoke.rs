@@ -120,7 +120,9 @@ async fn decide(
         .filter(|r| !r.is_empty())
         .map(str::to_owned);
     if !approve && reason.is_none() {
-        return Answer::Message(format!("Say why you deny {id}; the requester sees the reason."));
+        return Answer::Message(format!(
+            "Say why you deny {id}; the requester sees the reason."
+        ));
     }
     let decided = state
         .service
