@@ -25,10 +25,6 @@ fn is_post_to(call: &ConnectorCall, conversation: &str) -> bool {
 }
 
 #[tokio::test]
-#[expect(
-    clippy::print_stderr,
-    reason = "the card sizes and invoke times are reported"
-)]
 async fn a_request_in_a_channel_approved_on_its_card_becomes_one_pim_assignment() {
     let teams_app = TeamsApp::start(TARGETS_TOML).await;
     let (app, teams) = (&teams_app.app, &teams_app.teams);
