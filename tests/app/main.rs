@@ -17,4 +17,5 @@ mod schema;
 mod story;
 mod teams_app;
 mod teams_auth;
+mod teams_forms;
 mod teams_story;
