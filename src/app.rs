@@ -12,11 +12,12 @@ use tokio::net::TcpListener;
 use crate::audit::ExportFormat;
 use crate::config::{AzureCredential, Config};
 use crate::domain::target::TargetKind;
-use crate::pim::{GraphClient, GraphSettings, TokenSettings, token_provider};
+use crate::pim::{GraphClient, GraphSettings, TokenProvider, TokenSettings, token_provider};
 use crate::secret::Secret;
 use crate::service::Service;
 use crate::service::ports::{Chat, Store};
 use crate::slack::{SlackClient, SlackSettings, SlackState};
+use crate::teams::{Authenticator, Connector, TeamsChat, TeamsSettings, TeamsState};
 use crate::worker::WorkerSettings;
 
 /// A built application, ready to serve.
@@ -79,6 +80,39 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         chats.push(client.clone());
         slack = Some((settings, client));
     }
+    let mut teams = None;
+    if let Some(teams_config) = &config.teams {
+        let settings = Arc::new(TeamsSettings {
+            app_id: teams_config.app_id.clone(),
+            app_tenant_id: teams_config.app_tenant_id.clone(),
+            tenant_id: teams_config
+                .app_tenant_id
+                .clone()
+                .unwrap_or_else(|| config.azure.tenant_id.clone()),
+            openid_metadata_url: teams_config.openid_metadata_url.clone(),
+            service_url: teams_config.service_url.clone(),
+            audit_conversation: teams_config.audit_conversation.clone(),
+            timeout: UPSTREAM_TIMEOUT,
+        });
+        // The Connector token: the bot's own app registration, from its tenant (single-tenant)
+        // or `botframework.com`, for the Bot Framework scope; not pimbot's Graph identity.
+        let bot_tokens = token_provider(&TokenSettings {
+            authority_host: config.azure.authority_host.clone(),
+            tenant_id: teams_config
+                .app_tenant_id
+                .clone()
+                .unwrap_or_else(|| crate::teams::MULTI_TENANT.to_owned()),
+            client_id: teams_config.app_id.clone(),
+            client_secret: teams_config.app_secret.clone(),
+            timeout: UPSTREAM_TIMEOUT,
+        })
+        .context("configuring the Teams bot sign-in")?;
+        let connector = Connector::new(http.clone(), Arc::new(ConnectorToken(bot_tokens)));
+        let chat = Arc::new(TeamsChat::new(connector, store.clone(), settings.clone()));
+        chats.push(chat.clone());
+        let auth = Arc::new(Authenticator::new(&settings, http.clone()));
+        teams = Some((auth, chat));
+    }
     let service = Arc::new(Service::new(
         store.clone(),
         graph.clone(),
@@ -92,6 +126,13 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             service: service.clone(),
             settings,
             client,
+        }));
+    }
+    if let Some((auth, chat)) = teams {
+        routes = routes.merge(crate::teams::router(TeamsState {
+            service: service.clone(),
+            auth,
+            chat,
         }));
     }
     let router = crate::http::with_operations(routes, store.clone(), crate::http::metrics_handle());
@@ -133,12 +174,6 @@ pub async fn serve(
 /// Configuration that names a feature this version does not have stops startup, rather than
 /// being silently ignored.
 fn refuse_unavailable(config: &Config) -> anyhow::Result<()> {
-    if config.teams.is_some() {
-        anyhow::bail!(
-            "config section `[teams]`: Microsoft Teams is not available in this version of pimbot yet; \
-             remove the section (Slack works today)"
-        );
-    }
     if config.azure.credential != AzureCredential::ClientSecret {
         anyhow::bail!(
             "config key `azure.credential`: only `client_secret` is available in this version of pimbot"
@@ -151,6 +186,16 @@ fn refuse_unavailable(config: &Config) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The Teams adapter's Connector token, from pimbot's token machinery.
+struct ConnectorToken(Arc<dyn TokenProvider>);
+
+#[async_trait::async_trait]
+impl crate::teams::ConnectorToken for ConnectorToken {
+    async fn token(&self) -> Result<String, crate::service::ports::UpstreamError> {
+        self.0.token(crate::teams::CONNECTOR_SCOPE).await
+    }
 }
 
 /// `pimbot serve`.

@@ -9,7 +9,7 @@
 //! # Layout
 //!
 //! Dependencies point inwards: [`domain`] uses nothing of ours; [`service`] uses `domain` and
-//! defines the ports (traits) it needs; the adapters ([`store`], [`pim`], [`slack`]) implement or
+//! defines the ports (traits) it needs; the adapters ([`store`], [`pim`], [`slack`], [`teams`]) implement or
 //! call those ports and never each other; only [`app`] wires concrete types together.
 //! `tests/architecture.rs` checks the rule.
 //!
@@ -30,6 +30,9 @@
 //!   implementing the directory and PIM ports, with retries, paging and PIM error mapping.
 //! - [`slack`]: request signatures, inbound routes, Block Kit rendering and the Web API client
 //!   implementing the chat port.
+//! - [`teams`]: Bot Framework token checks, `POST /api/messages`, Adaptive Cards (Universal
+//!   Actions) and the Connector client implementing the chat port; conversation references are
+//!   kept through the store port.
 //! - [`emulator`]: a PIM tenant emulator serving the Graph endpoints pimbot uses, with PIM's
 //!   semantics and error codes; the tests (and later `pimbot demo`) run against it.
 //! - [`http`]: health, readiness, metrics, body limits and tracing for every route.
@@ -58,4 +61,5 @@ pub mod secret;
 pub mod service;
 pub mod slack;
 pub mod store;
+pub mod teams;
 pub mod worker;

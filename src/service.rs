@@ -142,6 +142,15 @@ impl Service {
         Ok(self.store.first_delivery(key).await?)
     }
 
+    /// Remembers how to reach a conversation or person (Teams: service URL, tenant), as an
+    /// authenticated inbound activity told it.
+    pub async fn remember_conversation(
+        &self,
+        reference: &ports::ConversationRef,
+    ) -> Result<(), ServiceError> {
+        Ok(self.store.save_conversation_ref(reference).await?)
+    }
+
     /// Runs one job (the worker calls this).
     pub async fn run_job(&self, job: &ClaimedJob) -> Result<(), ServiceError> {
         match &job.job {

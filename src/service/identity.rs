@@ -1,4 +1,5 @@
-//! Who is typing: a chat user mapped to their Entra account (chat e-mail → Graph user), cached.
+//! Who is typing: a chat user mapped to their Entra account (chat e-mail → Graph user, or the
+//! Entra object id the platform already gives), cached.
 
 use chrono::Utc;
 
@@ -6,7 +7,7 @@ use crate::domain::audit::AuditActor;
 use crate::domain::refusal::Refusal;
 use crate::domain::request::{Person, Platform};
 
-use super::ports::{CachedIdentity, DirectoryUser};
+use super::ports::{CachedIdentity, DirectoryUser, UserMapping};
 use super::{Service, ServiceError};
 
 /// A chat user whose Entra account is known and enabled.
@@ -82,10 +83,14 @@ impl Service {
         let Some(chat) = self.chat(platform) else {
             return Ok(None);
         };
-        let Some(email) = chat.user_email(chat_id).await? else {
-            return Ok(None);
+        let found = match chat.user_mapping() {
+            UserMapping::EntraObjectId => self.directory.user(chat_id).await?,
+            UserMapping::Email => match chat.user_email(chat_id).await? {
+                Some(email) => self.directory.user_by_email(&email).await?,
+                None => None,
+            },
         };
-        let Some(user) = self.directory.user_by_email(&email).await? else {
+        let Some(user) = found else {
             return Ok(None);
         };
         self.remember_identity(platform, chat_id, &user).await?;
@@ -117,8 +122,10 @@ impl Service {
         let mut chat_id = None;
         if let Some(chat) = self.chat(platform) {
             let email = user.mail.as_deref().or(user.user_principal_name.as_deref());
-            if let Some(email) = email {
-                chat_id = chat.user_by_email(email).await?;
+            match (chat.user_mapping(), email) {
+                (UserMapping::EntraObjectId, _) => chat_id = Some(user.id.clone()),
+                (UserMapping::Email, Some(email)) => chat_id = chat.user_by_email(email).await?,
+                (UserMapping::Email, None) => {}
             }
         }
         if let Some(id) = &chat_id {

@@ -254,6 +254,11 @@ pub struct MessageRef {
 #[async_trait]
 pub trait Chat: Send + Sync {
     fn platform(&self) -> Platform;
+    /// How this platform's user ids map to Entra accounts. Slack ids need an e-mail lookup;
+    /// Teams activities carry the Entra object id itself.
+    fn user_mapping(&self) -> UserMapping {
+        UserMapping::Email
+    }
     /// The e-mail address of a chat user, to find their Entra account.
     async fn user_email(&self, chat_id: &str) -> Result<Option<String>, UpstreamError>;
     /// The chat user with this e-mail address, to mention an approver.
@@ -294,6 +299,31 @@ pub trait Chat: Send + Sync {
         targets: &[EligibleTarget],
         error: Option<&str>,
     ) -> Result<(), UpstreamError>;
+}
+
+/// How a chat user id leads to an Entra account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserMapping {
+    /// Ask the platform for the user's e-mail, then find the Entra user with that address.
+    Email,
+    /// The chat user id is the Entra object id (Teams `from.aadObjectId`).
+    EntraObjectId,
+}
+
+/// Where and how to reach a conversation or a person on a platform that needs more than an id
+/// (Teams: the Connector's service URL and the tenant). Written only from authenticated traffic.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConversationRef {
+    pub platform: Platform,
+    /// A conversation id, or `user:<Entra object id>` for a person.
+    pub key: String,
+    /// The conversation; for a person, their 1:1 conversation once one exists.
+    pub conversation_id: Option<String>,
+    /// The Connector base URL the platform told us to use.
+    pub service_url: String,
+    pub tenant_id: Option<String>,
+    /// For a person: their platform id (Teams `29:…`), to open a 1:1 conversation.
+    pub member_id: Option<String>,
 }
 
 /// A target a user may request, with the limits the form shows and checks.
@@ -435,4 +465,13 @@ pub trait Store: Send + Sync {
 
     /// Records an inbound delivery key; `Ok(false)` when it was seen before (a retry).
     async fn first_delivery(&self, key: &str) -> Result<bool, StoreError>;
+
+    /// Saves a conversation reference; a known `conversation_id` or `member_id` is kept when
+    /// the new reference has none.
+    async fn save_conversation_ref(&self, reference: &ConversationRef) -> Result<(), StoreError>;
+    async fn conversation_ref(
+        &self,
+        platform: Platform,
+        key: &str,
+    ) -> Result<Option<ConversationRef>, StoreError>;
 }

@@ -410,6 +410,60 @@ macro_rules! sql_store {
                 .rows_affected();
                 Ok(inserted == 1)
             }
+
+            async fn save_conversation_ref(
+                &self,
+                reference: &$crate::service::ports::ConversationRef,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO conversation_refs \
+                     (platform, key, conversation_id, service_url, tenant_id, member_id, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (platform, key) DO UPDATE \
+                     SET conversation_id = COALESCE(excluded.conversation_id, conversation_refs.conversation_id), \
+                     service_url = excluded.service_url, \
+                     tenant_id = COALESCE(excluded.tenant_id, conversation_refs.tenant_id), \
+                     member_id = COALESCE(excluded.member_id, conversation_refs.member_id), \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(reference.platform.as_str())
+                .bind(&reference.key)
+                .bind(&reference.conversation_id)
+                .bind(&reference.service_url)
+                .bind(&reference.tenant_id)
+                .bind(&reference.member_id)
+                .bind(Utc::now())
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(())
+            }
+
+            async fn conversation_ref(
+                &self,
+                platform: Platform,
+                key: &str,
+            ) -> Result<Option<$crate::service::ports::ConversationRef>, StoreError> {
+                type Row = (Option<String>, String, Option<String>, Option<String>);
+                let row: Option<Row> = sqlx::query_as(
+                    "SELECT conversation_id, service_url, tenant_id, member_id \
+                     FROM conversation_refs WHERE platform = $1 AND key = $2",
+                )
+                .bind(platform.as_str())
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(row.map(|(conversation_id, service_url, tenant_id, member_id)| {
+                    $crate::service::ports::ConversationRef {
+                        platform,
+                        key: key.to_owned(),
+                        conversation_id,
+                        service_url,
+                        tenant_id,
+                        member_id,
+                    }
+                }))
+            }
         }
     };
 }

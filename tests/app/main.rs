@@ -5,10 +5,12 @@
     reason = "tests choose their database (DATABASE_URL) and logging (TEST_LOG) from the environment"
 )]
 
+mod adaptive_cards;
 mod crash;
 mod decisions;
 mod durability;
 mod fake_slack;
+mod fake_teams;
 mod forms;
 mod harness;
 mod inbound;
@@ -16,3 +18,7 @@ mod refusals;
 mod replicas;
 mod schema;
 mod story;
+mod teams_app;
+mod teams_auth;
+mod teams_forms;
+mod teams_story;

@@ -1,0 +1,191 @@
+//! Bot Framework authentication of inbound activities: the ten checks of
+//! `../shared/docs/platforms.md` §3, in that order. Anything that fails is a 401 before the
+//! activity is looked at further.
+
+mod keys;
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use serde::Deserialize;
+
+use super::TeamsSettings;
+use super::activity::Activity;
+use keys::KeyCache;
+
+/// The only signing algorithms the Bot Framework uses (`AllowedSigningAlgorithms`).
+const ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512];
+/// Clock skew tolerated on `exp` and `nbf`.
+const LEEWAY_SECS: u64 = 5 * 60;
+
+/// Why an inbound activity was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("no `Authorization: Bearer` token")]
+    Missing,
+    #[error("the token is not a JWT: {0}")]
+    Malformed(String),
+    #[error("signing algorithm {0} is not allowed")]
+    Algorithm(String),
+    #[error("issuer `{0}` is not allowed")]
+    Issuer(String),
+    #[error("no signing key with this `kid`")]
+    UnknownKey,
+    #[error("the signing key does not endorse channel `{0}`")]
+    NotEndorsed(String),
+    #[error("the token is invalid: {0}")]
+    Invalid(String),
+    #[error("the `serviceurl` claim does not match the activity's serviceUrl")]
+    ServiceUrl,
+    #[error("the token or activity is from tenant `{0}`, not this bot's")]
+    Tenant(String),
+    /// The keys could not be fetched: nothing could be verified, so nothing is trusted.
+    #[error("the Bot Framework signing keys are unavailable: {0}")]
+    KeysUnavailable(String),
+}
+
+impl AuthError {
+    /// A short label for metrics and logs.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AuthError::Missing => "missing",
+            AuthError::Malformed(_) => "malformed",
+            AuthError::Algorithm(_) => "algorithm",
+            AuthError::Issuer(_) => "issuer",
+            AuthError::UnknownKey => "unknown_key",
+            AuthError::NotEndorsed(_) => "endorsement",
+            AuthError::Invalid(_) => "invalid",
+            AuthError::ServiceUrl => "service_url",
+            AuthError::Tenant(_) => "tenant",
+            AuthError::KeysUnavailable(_) => "keys_unavailable",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Claims {
+    iss: String,
+    #[serde(default)]
+    serviceurl: Option<String>,
+    #[serde(default)]
+    tid: Option<String>,
+}
+
+/// Verifies inbound tokens against the cached Bot Framework keys.
+pub struct Authenticator {
+    app_id: String,
+    app_tenant_id: Option<String>,
+    issuer: &'static str,
+    keys: KeyCache,
+}
+
+impl Authenticator {
+    pub fn new(settings: &TeamsSettings, http: reqwest::Client) -> Self {
+        // The US Government cloud has its own issuer and metadata; the public one is the default.
+        let issuer = if settings
+            .openid_metadata_url
+            .contains("botframework.azure.us")
+        {
+            "https://api.botframework.us"
+        } else {
+            "https://api.botframework.com"
+        };
+        Self {
+            app_id: settings.app_id.clone(),
+            app_tenant_id: settings.app_tenant_id.clone(),
+            issuer,
+            keys: KeyCache::new(http, settings.openid_metadata_url.clone()),
+        }
+    }
+
+    /// Checks the `Authorization` header value against `activity`. `Ok` means the activity (and
+    /// its `serviceUrl`) comes from the Bot Framework for this bot.
+    pub async fn verify(
+        &self,
+        authorization: Option<&str>,
+        activity: &Activity,
+    ) -> Result<(), AuthError> {
+        // 1. `Bearer <jwt>`, exactly two parts.
+        let token = bearer(authorization)?;
+        // 4 (first half). The header's algorithm, before any key is touched.
+        let header = decode_header(token).map_err(|e| AuthError::Malformed(e.to_string()))?;
+        if !ALGORITHMS.contains(&header.alg) {
+            return Err(AuthError::Algorithm(format!("{:?}", header.alg)));
+        }
+        // 2. The unverified issuer, before fetching keys.
+        let unverified = jsonwebtoken::dangerous::insecure_decode::<Claims>(token)
+            .map_err(|e| AuthError::Malformed(e.to_string()))?;
+        if unverified.claims.iss != self.issuer {
+            return Err(AuthError::Issuer(clip(&unverified.claims.iss)));
+        }
+        // 3. The key named by `kid`.
+        let kid = header.kid.as_deref().ok_or(AuthError::UnknownKey)?;
+        let key = self.keys.key(kid).await?;
+        // 8. The key must endorse the activity's channel.
+        let channel = activity.channel_id.as_deref().unwrap_or_default();
+        if !channel.is_empty() && !key.endorsements.iter().any(|e| e == channel) {
+            return Err(AuthError::NotEndorsed(clip(channel)));
+        }
+        let decoding =
+            DecodingKey::from_jwk(&key.jwk).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        // 4, 5, 6, 7. Signature (RS256/384/512 only), issuer, audience, exp/nbf with 5 min skew.
+        let mut validation = Validation::new(header.alg);
+        validation.algorithms = ALGORITHMS.to_vec();
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[self.issuer]);
+        validation.set_audience(&[&self.app_id]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        let verified = decode::<Claims>(token, &decoding, &validation)
+            .map_err(|e| AuthError::Invalid(format!("{:?}", e.kind())))?;
+        // 9. The `serviceurl` claim is the activity's serviceUrl: replies go only where the
+        //    token says.
+        match (&verified.claims.serviceurl, &activity.service_url) {
+            (Some(claim), Some(url)) if claim == url => {}
+            _ => return Err(AuthError::ServiceUrl),
+        }
+        // 10. Single-tenant: nothing from another tenant (emulator and skill tokens already
+        //     failed the issuer check).
+        if let Some(tenant) = &self.app_tenant_id {
+            for seen in [verified.claims.tid.as_deref(), activity.tenant_id()]
+                .into_iter()
+                .flatten()
+            {
+                if !seen.eq_ignore_ascii_case(tenant) {
+                    return Err(AuthError::Tenant(clip(seen)));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn bearer(authorization: Option<&str>) -> Result<&str, AuthError> {
+    let value = authorization.ok_or(AuthError::Missing)?;
+    let mut parts = value.split(' ');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(scheme), Some(token), None)
+            if scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() =>
+        {
+            Ok(token)
+        }
+        _ => Err(AuthError::Missing),
+    }
+}
+
+/// Attacker-supplied text in errors and logs stays short.
+fn clip(text: &str) -> String {
+    text.chars().take(80).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_two_part_bearer_header_is_read() {
+        assert_eq!(bearer(None), Err(AuthError::Missing));
+        assert_eq!(bearer(Some("Basic abc")), Err(AuthError::Missing));
+        assert_eq!(bearer(Some("Bearer")), Err(AuthError::Missing));
+        assert_eq!(bearer(Some("Bearer a b")), Err(AuthError::Missing));
+        assert_eq!(bearer(Some("Bearer a.b.c")), Ok("a.b.c"));
+    }
+}

@@ -1,0 +1,66 @@
+//! Sample requests for card and client tests.
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::domain::duration::ElevationDuration;
+use crate::domain::request::{Decision, Person, Platform, Request, ShortId, State};
+use crate::domain::target::{ResolvedTarget, TargetKind};
+
+pub(crate) fn at(hour: u32, minute: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 4, hour, minute, 0)
+        .single()
+        .expect("valid time")
+}
+
+/// On Teams a person's chat id is their Entra object id.
+pub(crate) fn person(name: &str) -> Person {
+    let id = format!("entra-{}", name.to_lowercase());
+    Person {
+        entra_id: id.clone(),
+        display_name: name.into(),
+        chat_id: Some(id),
+    }
+}
+
+pub(crate) fn decision(approver: Person, approve: bool, reason: Option<&str>) -> Decision {
+    Decision {
+        approver,
+        approve,
+        reason: reason.map(Into::into),
+        at: at(14, 5),
+    }
+}
+
+/// PIM-12: Alice asks for app1-secrets for 2h; Bob and Carol may approve.
+pub(crate) fn request() -> Request {
+    Request {
+        id: ShortId(12),
+        version: 1,
+        state: State::PendingApproval,
+        platform: Platform::Teams,
+        requester: person("Alice"),
+        target: ResolvedTarget {
+            kind: TargetKind::Role,
+            name: Some("app1-secrets".into()),
+            id: "role-def-1".into(),
+            display_name: "Application Secret Manager".into(),
+            scope: "/00000000-0000-0000-0000-0000000000a1".into(),
+            scope_display: "App1".into(),
+            access: None,
+        },
+        duration: ElevationDuration::from_minutes(120).expect("duration"),
+        ticket: Some("INC-1234".into()),
+        justification: Some("rotating the cert".into()),
+        approvers: vec![person("Bob"), person("Carol")],
+        approvals_required: 1,
+        decisions: Vec::new(),
+        conversation: "19:team@thread.tacv2;messageid=1".into(),
+        approval_conversation: "19:team@thread.tacv2;messageid=1".into(),
+        approval_deadline: at(15, 0),
+        pim_request_id: None,
+        active_until: None,
+        failure: None,
+        created_at: at(14, 0),
+        updated_at: at(14, 0),
+    }
+}

@@ -1,0 +1,186 @@
+//! Card clicks: `adaptiveCard/action` invokes (answered in the HTTP response with the updated
+//! card for the clicker, within the invoke budget) and `Action.Submit` fallbacks (answered with a
+//! message). Approve/Deny only touch the database; the card is updated for everyone by a job.
+
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Json, Response};
+use serde_json::{Value, json};
+
+use super::{TeamsState, failure_text};
+use crate::domain::request::{Platform, ShortId};
+use crate::service::jobs::InboundCommand;
+use crate::teams::activity::Activity;
+use crate::teams::render::{
+    self, CARD_CONTENT_TYPE, REASON, VERB_APPROVE, VERB_DENY, VERB_REFRESH, VERB_REQUEST,
+};
+
+/// What a click gets: a card replacing the clicked one (for the clicker), or a message.
+enum Answer {
+    Card { card: Value, text: String },
+    Message(String),
+}
+
+impl Answer {
+    fn text(self) -> String {
+        match self {
+            Answer::Card { text, .. } | Answer::Message(text) => text,
+        }
+    }
+}
+
+/// `adaptiveCard/action`: the invoke response body (HTTP 200, `statusCode` 200).
+pub(super) async fn on_action(
+    state: &TeamsState,
+    activity: &Activity,
+    headers: &HeaderMap,
+) -> Response {
+    let answer = match (activity.aad_object_id(), activity.conversation_id()) {
+        (Some(user), Some(conversation)) => {
+            let action = activity
+                .value
+                .as_ref()
+                .and_then(|v| v.get("action"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            let verb = action["verb"].as_str().unwrap_or_default();
+            let data = &action["data"];
+            dispatch(state, user, conversation, verb, data, headers).await
+        }
+        _ => Answer::Message(
+            "pimbot only works for Microsoft Entra accounts of this organisation.".into(),
+        ),
+    };
+    let body = match answer {
+        Answer::Card { card, .. } => {
+            json!({"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card})
+        }
+        Answer::Message(text) => json!({
+            "statusCode": 200,
+            "type": "application/vnd.microsoft.activity.message",
+            "value": render::reply_text(&crate::service::notice::Reply::text(text)),
+        }),
+    };
+    Json(body).into_response()
+}
+
+/// An `Action.Submit` fallback: the same actions, answered with text.
+pub(super) async fn submitted(
+    state: &TeamsState,
+    user: &str,
+    conversation: &str,
+    value: &Value,
+    headers: &HeaderMap,
+) -> String {
+    let verb = value["verb"].as_str().unwrap_or_default();
+    dispatch(state, user, conversation, verb, value, headers)
+        .await
+        .text()
+}
+
+async fn dispatch(
+    state: &TeamsState,
+    user: &str,
+    conversation: &str,
+    verb: &str,
+    data: &Value,
+    headers: &HeaderMap,
+) -> Answer {
+    match verb {
+        VERB_APPROVE | VERB_DENY => decide(state, user, verb == VERB_APPROVE, data, headers).await,
+        VERB_REFRESH => refresh(state, data).await,
+        VERB_REQUEST => request(state, user, conversation, data, headers).await,
+        _ => {
+            tracing::debug!(teams.verb = verb, "ignored a Teams card action");
+            Answer::Message("pimbot does not know this button.".into())
+        }
+    }
+}
+
+fn request_id(data: &Value) -> Result<ShortId, Answer> {
+    data["request"]
+        .as_str()
+        .and_then(|id| ShortId::parse(id).ok())
+        .ok_or_else(|| Answer::Message("This card lost its request id.".into()))
+}
+
+async fn decide(
+    state: &TeamsState,
+    user: &str,
+    approve: bool,
+    data: &Value,
+    headers: &HeaderMap,
+) -> Answer {
+    let id = match request_id(data) {
+        Ok(id) => id,
+        Err(answer) => return answer,
+    };
+    let reason = data[REASON]
+        .as_str()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned);
+    if !approve && reason.is_none() {
+        return Answer::Message(format!(
+            "Say why you deny {id}; the requester sees the reason."
+        ));
+    }
+    let decided = state
+        .service
+        .decide(Platform::Teams, user, id, approve, reason)
+        .await;
+    match decided {
+        Ok(decided) if decided.recorded => match state.service.store().request(id).await {
+            Ok(Some(request)) => Answer::Card {
+                card: render::approval_card(&request, Some(&decided.reply.text)),
+                text: decided.reply.text,
+            },
+            _ => Answer::Message(decided.reply.text),
+        },
+        Ok(refused) => Answer::Message(refused.reply.text),
+        Err(e) => Answer::Message(failure_text(&e, headers)),
+    }
+}
+
+/// The card as it is now (Teams asks for approvers listed in `refresh.userIds`).
+async fn refresh(state: &TeamsState, data: &Value) -> Answer {
+    let id = match request_id(data) {
+        Ok(id) => id,
+        Err(answer) => return answer,
+    };
+    match state.service.store().request(id).await {
+        Ok(Some(request)) if request.platform == Platform::Teams => Answer::Card {
+            card: render::approval_card(&request, None),
+            text: String::new(),
+        },
+        Ok(_) => Answer::Message(format!("There is no request {id}.")),
+        Err(e) => Answer::Message(failure_text(&e.into(), &HeaderMap::new())),
+    }
+}
+
+/// The request form: its inputs become a `request` command answered in the conversation.
+async fn request(
+    state: &TeamsState,
+    user: &str,
+    conversation: &str,
+    data: &Value,
+    headers: &HeaderMap,
+) -> Answer {
+    let text = match render::form::command_text(data) {
+        Ok(text) => text,
+        Err(message) => return Answer::Message(message.into()),
+    };
+    let inbound = InboundCommand {
+        platform: Platform::Teams,
+        chat_user: user.to_owned(),
+        conversation: conversation.to_owned(),
+        reply_to: conversation.to_owned(),
+        text,
+    };
+    match state.service.accept_command(inbound).await {
+        Ok(reply) => Answer::Card {
+            card: render::form_message_card(&reply.text),
+            text: reply.text,
+        },
+        Err(e) => Answer::Message(failure_text(&e, headers)),
+    }
+}

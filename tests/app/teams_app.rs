@@ -1,0 +1,132 @@
+//! `TeamsApp`: the test app with `[teams]` pointing at the fake Bot Framework, and helpers that
+//! send activities as Teams would.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::fake_teams::{self, APP_ID, AUDIT_CONVERSATION, BOT_ID, CHANNEL, FakeTeams, THREAD};
+use crate::harness::{TENANT_ID, TestApp, fastrand};
+
+pub(crate) struct TeamsApp {
+    pub(crate) app: TestApp,
+    pub(crate) teams: FakeTeams,
+    http: reqwest::Client,
+}
+
+/// An HTTP answer and how long pimbot took to give it.
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: Value,
+    pub(crate) elapsed: Duration,
+}
+
+impl TeamsApp {
+    /// A single-tenant bot (the demo tenant) with `extra_toml` appended.
+    pub(crate) async fn start(extra_toml: &str) -> Self {
+        let teams = FakeTeams::start().await;
+        let toml = format!(
+            r#"
+[teams]
+app_id = "{APP_ID}"
+app_secret = "bot-secret"
+app_tenant_id = "{TENANT_ID}"
+openid_metadata_url = "{metadata}"
+service_url = "{service}"
+audit_conversation = "{AUDIT_CONVERSATION}"
+
+{extra_toml}
+"#,
+            metadata = teams.metadata_url(),
+            service = teams.service_url(),
+        );
+        let app = TestApp::start_with(pimbot::emulator::Tenant::demo(), &toml).await;
+        TeamsApp {
+            app,
+            teams,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// POSTs `activity` to `/api/messages` with `authorization` (a full header value).
+    pub(crate) async fn post(&self, activity: &Value, authorization: Option<String>) -> Answer {
+        let mut request = self
+            .http
+            .post(format!("{}/api/messages", self.app.base_url))
+            .json(activity);
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
+        }
+        let started = Instant::now();
+        let response = request.send().await.expect("request reaches pimbot");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        Answer {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// POSTs `activity` with a valid Bot Framework token.
+    pub(crate) async fn send(&self, activity: &Value) -> Answer {
+        let token = fake_teams::sign(
+            &fake_teams::claims(&self.teams.service_url()),
+            fake_teams::KID,
+        );
+        self.post(activity, Some(format!("Bearer {token}"))).await
+    }
+
+    /// `<at>pimbot</at> {text}` from `user` in the team channel's thread.
+    pub(crate) fn channel_message(&self, user: (&str, &str, &str), text: &str) -> Value {
+        let mut activity = self.activity("message", user, THREAD, "channel");
+        activity["text"] = json!(format!("<at>pimbot</at> {text}"));
+        activity["entities"] = json!([{
+            "type": "mention", "text": "<at>pimbot</at>",
+            "mentioned": {"id": BOT_ID, "name": "pimbot"}
+        }]);
+        activity
+    }
+
+    /// A click on an `Action.Execute` of the card `reply_to`.
+    pub(crate) fn invoke(
+        &self,
+        user: (&str, &str, &str),
+        reply_to: &str,
+        verb: &str,
+        data: Value,
+    ) -> Value {
+        let mut activity = self.activity("invoke", user, THREAD, "channel");
+        activity["name"] = json!("adaptiveCard/action");
+        activity["replyToId"] = json!(reply_to);
+        activity["value"] = json!({
+            "action": {"type": "Action.Execute", "id": verb, "verb": verb, "data": data},
+            "trigger": "manual"
+        });
+        activity
+    }
+
+    fn activity(
+        &self,
+        kind: &str,
+        user: (&str, &str, &str),
+        conversation: &str,
+        conversation_type: &str,
+    ) -> Value {
+        let (name, id, aad) = user;
+        json!({
+            "type": kind,
+            "id": format!("f:{}", fastrand()),
+            "timestamp": chrono::Utc::now().to_rfc3339(),
+            "channelId": "msteams",
+            "serviceUrl": self.teams.service_url(),
+            "from": {"id": id, "name": name, "aadObjectId": aad},
+            "recipient": {"id": BOT_ID, "name": "pimbot"},
+            "conversation": {"id": conversation, "conversationType": conversation_type,
+                             "tenantId": TENANT_ID, "isGroup": true},
+            "channelData": {"tenant": {"id": TENANT_ID}, "channel": {"id": CHANNEL},
+                            "team": {"id": CHANNEL}},
+            "locale": "en-US",
+        })
+    }
+}
