@@ -15,7 +15,6 @@ mod forms;
 mod harness;
 mod inbound;
 mod refusals;
-mod replicas;
 mod schema;
 mod story;
 mod teams_app;
