@@ -17,7 +17,7 @@ use crate::secret::Secret;
 use crate::service::Service;
 use crate::service::ports::{Chat, Store};
 use crate::slack::{SlackClient, SlackSettings, SlackState};
-use crate::teams::{Authenticator, Connector, TeamsChat, TeamsSettings, TeamsState};
+use crate::teams::{Authenticator, Connector, EntraIssuer, TeamsChat, TeamsSettings, TeamsState};
 use crate::worker::WorkerSettings;
 
 /// A built application, ready to serve.
@@ -90,6 +90,22 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
                 .clone()
                 .unwrap_or_else(|| config.azure.tenant_id.clone()),
             openid_metadata_url: teams_config.openid_metadata_url.clone(),
+            entra_issuer: teams_config.app_tenant_id.as_ref().map(|tenant| {
+                let authority_host = config.azure.authority_host.clone();
+                let openid_metadata_url = teams_config
+                    .entra_openid_metadata_url
+                    .clone()
+                    .unwrap_or_else(|| {
+                        format!(
+                            "{}/{tenant}/v2.0/.well-known/openid-configuration",
+                            authority_host.trim_end_matches('/')
+                        )
+                    });
+                EntraIssuer {
+                    authority_host,
+                    openid_metadata_url,
+                }
+            }),
             service_url: teams_config.service_url.clone(),
             audit_conversation: teams_config.audit_conversation.clone(),
             timeout: UPSTREAM_TIMEOUT,

@@ -215,6 +215,12 @@ pub struct TeamsConfig {
     /// `openid_metadata_url`: where the Bot Framework's token signing keys are published. Default
     /// `https://login.botframework.com/v1/.well-known/openidconfiguration`.
     pub openid_metadata_url: String,
+    /// `entra_openid_metadata_url`: single-tenant bots also accept tokens their own Entra tenant
+    /// issued (`https://sts.windows.net/<tenant>/`, `<authority_host>/<tenant>/v2.0`), verified
+    /// with the keys published here. Default
+    /// `<azure.authority_host>/<app_tenant_id>/v2.0/.well-known/openid-configuration`; unused
+    /// without `app_tenant_id`.
+    pub entra_openid_metadata_url: Option<String>,
     /// `service_url`: the Connector base URL for proactive posts (replies use the activity's own).
     /// Default `https://smba.trafficmanager.net/teams/`.
     pub service_url: String,

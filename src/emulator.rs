@@ -59,6 +59,46 @@ pub enum Fault {
     ServerError,
     /// Sleep, then serve the call normally.
     Delay(Duration),
+    /// Serve the call (its effects happen), then hold the answer back this long: what a client
+    /// sees as a timeout after the work was done, the case that tempts it to submit twice.
+    LateAnswer(Duration),
+}
+
+/// Faults for a share of the calls to some paths, from a small seeded generator.
+#[derive(Debug, Clone)]
+pub(crate) struct RandomFaults {
+    path_contains: String,
+    rate: f64,
+    faults: Vec<Fault>,
+    /// xorshift64 state: no `rand` dependency for a test knob, and the same seed replays a run.
+    state: u64,
+}
+
+impl RandomFaults {
+    /// The fault for the next call to `path`, if this one should fail.
+    pub(crate) fn draw(&mut self, path: &str) -> Option<Fault> {
+        if self.faults.is_empty() || !path.contains(self.path_contains.as_str()) {
+            return None;
+        }
+        let roll = self.next() % 10_000;
+        let pick = self.next();
+        // Rates are given to 0.01 %; the truncation is intended.
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let threshold = (self.rate.clamp(0.0, 1.0) * 10_000.0) as u64;
+        (roll < threshold).then(|| {
+            let index = usize::try_from(pick % self.faults.len() as u64).unwrap_or(0);
+            self.faults[index].clone()
+        })
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.state = x;
+        x
+    }
 }
 
 /// A started, non-expired active role assignment.
@@ -132,6 +172,18 @@ impl Emulator {
         self.lock()
             .faults
             .push((path_contains.to_owned(), VecDeque::from(faults)));
+    }
+
+    /// From now on, answers a `rate` share (0.0–1.0) of the calls whose path contains
+    /// `path_contains` with one of `faults`, picked at random from `seed` (repeatable runs);
+    /// queued faults from [`Emulator::inject_faults`] still come first.
+    pub fn fail_randomly(&self, path_contains: &str, rate: f64, faults: Vec<Fault>, seed: u64) {
+        self.lock().random_faults.push(RandomFaults {
+            path_contains: path_contains.to_owned(),
+            rate,
+            faults,
+            state: seed | 1,
+        });
     }
 
     /// How many calls reached the token endpoint (successful or not).

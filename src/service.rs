@@ -154,7 +154,10 @@ impl Service {
     /// Runs one job (the worker calls this).
     pub async fn run_job(&self, job: &ClaimedJob) -> Result<(), ServiceError> {
         match &job.job {
-            Job::Command { command } => self.run_command(command).await,
+            Job::Command { command } => {
+                let origin = format!("job:{}", job.id);
+                self.run_command(command, &origin).await
+            }
             Job::FillForm {
                 platform,
                 chat_user,

@@ -37,6 +37,8 @@ pub struct TeamsSettings {
     pub tenant_id: String,
     /// Bot Framework OpenID metadata, whose `jwks_uri` lists the signing keys.
     pub openid_metadata_url: String,
+    /// Single-tenant bots: the bot's Entra tenant may also sign inbound tokens.
+    pub entra_issuer: Option<EntraIssuer>,
     /// The Connector base URL for proactive posts when no stored reference names one.
     pub service_url: String,
     /// The conversation that gets one line per transition.
@@ -51,10 +53,20 @@ impl fmt::Debug for TeamsSettings {
             .field("app_id", &self.app_id)
             .field("app_tenant_id", &self.app_tenant_id)
             .field("openid_metadata_url", &self.openid_metadata_url)
+            .field("entra_issuer", &self.entra_issuer)
             .field("service_url", &self.service_url)
             .field("audit_conversation", &self.audit_conversation)
             .finish_non_exhaustive()
     }
+}
+
+/// The bot's own Entra tenant as a token issuer (single-tenant bots).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntraIssuer {
+    /// `https://login.microsoftonline.com` (or the national cloud's): the v2 issuer's host.
+    pub authority_host: String,
+    /// The tenant's OpenID metadata, whose `jwks_uri` lists Entra's signing keys.
+    pub openid_metadata_url: String,
 }
 
 /// The bearer token pimbot presents to the Connector (`app` supplies one backed by Entra).

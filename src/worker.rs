@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 
 use crate::service::Service;
 use crate::service::jobs::ClaimedJob;
+use crate::service::ports::Store;
 
 /// How the worker paces itself.
 #[derive(Debug, Clone)]
@@ -106,25 +107,21 @@ pub async fn run(
 async fn run_one(service: &Service, settings: &WorkerSettings, job: ClaimedJob) {
     let started = std::time::Instant::now();
     let kind = job.job.kind();
-    let outcome = {
-        let work = service.run_job(&job);
-        tokio::pin!(work);
-        let mut renew = tokio::time::interval(settings.lease / 3);
-        renew.tick().await;
-        loop {
-            tokio::select! {
-                outcome = &mut work => break outcome,
-                _ = renew.tick() => {
-                    let until = Utc::now() + chrono::Duration::from_std(settings.lease).unwrap_or_default();
-                    match service.store().renew_lease(job.id, &settings.name, until).await {
-                        Ok(true) => {}
-                        Ok(false) => tracing::warn!(job.id = job.id, "lost the lease on a running job; another worker may run it too"),
-                        Err(error) => tracing::warn!(job.id = job.id, error = %error, "could not renew a job lease"),
-                    }
-                }
-            }
-        }
-    };
+    // The lease is renewed from its own task. Renewing from a `select!` beside the job would
+    // stop polling the job while a renewal waits for a connection, and a job paused inside a
+    // transaction holds its locks: with every pooled connection queued behind those locks, the
+    // renewal never gets one and the replica crawls (seen with 200 requests on two replicas).
+    let (done, finished) = watch::channel(false);
+    let renewal = tokio::spawn(keep_lease(
+        service.store().clone(),
+        job.id,
+        settings.clone(),
+        finished,
+    ));
+    let outcome = service.run_job(&job).await;
+    let _ = done.send(true);
+    // The renewal stops between statements, never inside one.
+    let _ = renewal.await;
     metrics::histogram!("pimbot_job_seconds", "kind" => kind)
         .record(started.elapsed().as_secs_f64());
     let store = service.store();
@@ -149,6 +146,32 @@ async fn run_one(service: &Service, settings: &WorkerSettings, job: ClaimedJob) 
     };
     if let Err(error) = result {
         tracing::warn!(job.id = job.id, error = %error, "could not record a job's outcome; its lease will run out and it will run again");
+    }
+}
+
+/// Renews `job`'s lease every third of it until `finished` says the job is done.
+async fn keep_lease(
+    store: Arc<dyn Store>,
+    job: i64,
+    settings: WorkerSettings,
+    mut finished: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(settings.lease / 3) => {}
+            _ = finished.wait_for(|done| *done) => return,
+        }
+        let until = Utc::now() + chrono::Duration::from_std(settings.lease).unwrap_or_default();
+        match store.renew_lease(job, &settings.name, until).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                job.id = job,
+                "lost the lease on a running job; another worker may run it too"
+            ),
+            Err(error) => {
+                tracing::warn!(job.id = job, error = %error, "could not renew a job lease")
+            }
+        }
     }
 }
 

@@ -82,6 +82,8 @@ pub(super) struct RawTeams {
     pub(super) app_tenant_id: Option<String>,
     /// See [`super::TeamsConfig::openid_metadata_url`].
     pub(super) openid_metadata_url: Option<String>,
+    /// See [`super::TeamsConfig::entra_openid_metadata_url`].
+    pub(super) entra_openid_metadata_url: Option<String>,
     /// See [`super::TeamsConfig::service_url`].
     pub(super) service_url: Option<String>,
     /// See [`super::TeamsConfig::audit_conversation`].

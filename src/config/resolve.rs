@@ -270,6 +270,10 @@ impl Check<'_> {
             app_secret,
             app_tenant_id: raw.app_tenant_id,
             openid_metadata_url: self.url(openid, "teams.openid_metadata_url", true)?,
+            entra_openid_metadata_url: raw
+                .entra_openid_metadata_url
+                .map(|url| self.url(url, "teams.entra_openid_metadata_url", true))
+                .transpose()?,
             service_url: self.url(service, "teams.service_url", true)?,
             audit_conversation: raw.audit_conversation,
         })

@@ -131,6 +131,11 @@ async fn envelope(State(emulator): State<Emulator>, mut request: Request, next: 
             tokio::time::sleep(pause).await;
             next.run(request).await
         }
+        Some(Fault::LateAnswer(pause)) => {
+            let response = next.run(request).await;
+            tokio::time::sleep(pause).await;
+            response
+        }
         None => next.run(request).await,
     };
     finish(response, &request_id, client_request_id)

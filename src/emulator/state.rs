@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::policy::RolePolicy;
 use super::tenant::Tenant;
-use super::{ActiveAssignment, Fault};
+use super::{ActiveAssignment, Fault, RandomFaults};
 
 /// An access token handed out by the token endpoint.
 #[derive(Debug, Clone)]
@@ -83,6 +83,7 @@ pub(crate) struct State {
     pub(crate) requests: Vec<Value>,
     pub(crate) assignments: Vec<Assignment>,
     pub(crate) faults: Vec<(String, VecDeque<Fault>)>,
+    pub(crate) random_faults: Vec<RandomFaults>,
     pub(crate) clock_offset: TimeDelta,
 }
 
@@ -96,6 +97,7 @@ impl State {
             requests: Vec::new(),
             assignments: Vec::new(),
             faults: Vec::new(),
+            random_faults: Vec::new(),
             clock_offset: TimeDelta::zero(),
         }
     }
@@ -116,15 +118,20 @@ impl State {
         RolePolicy::resolve(overrides)
     }
 
-    /// The next queued fault for a path, consuming it.
+    /// The next queued fault for a path, consuming it; else maybe a random one.
     pub(crate) fn take_fault(&mut self, path: &str) -> Option<Fault> {
-        let (_, queue) = self
+        let queued = self
             .faults
             .iter_mut()
-            .find(|(pattern, queue)| !queue.is_empty() && path.contains(pattern.as_str()))?;
-        let fault = queue.pop_front();
-        self.faults.retain(|(_, queue)| !queue.is_empty());
-        fault
+            .find(|(pattern, queue)| !queue.is_empty() && path.contains(pattern.as_str()))
+            .and_then(|(_, queue)| queue.pop_front());
+        if queued.is_some() {
+            self.faults.retain(|(_, queue)| !queue.is_empty());
+            return queued;
+        }
+        self.random_faults
+            .iter_mut()
+            .find_map(|random| random.draw(path))
     }
 
     /// The client id of a valid, unexpired token.

@@ -41,7 +41,12 @@ impl Service {
     }
 
     /// The `command` job: identify the caller, carry the command out, answer where it was typed.
-    pub(crate) async fn run_command(&self, inbound: &InboundCommand) -> Result<(), ServiceError> {
+    /// `origin` identifies this command across retries of its job, so a request is created once.
+    pub(crate) async fn run_command(
+        &self,
+        inbound: &InboundCommand,
+        origin: &str,
+    ) -> Result<(), ServiceError> {
         let reply = match self.identify(inbound.platform, &inbound.chat_user).await? {
             Err(refusal) => {
                 self.audit_refusal(
@@ -55,7 +60,7 @@ impl Service {
             }
             Ok(caller) => match command::parse(&inbound.text) {
                 Err(error) => Reply::text(error.to_string()),
-                Ok(parsed) => self.execute(&caller, inbound, parsed).await?,
+                Ok(parsed) => self.execute(&caller, inbound, origin, parsed).await?,
             },
         };
         if let Some(chat) = self.chat(inbound.platform) {
@@ -68,12 +73,13 @@ impl Service {
         &self,
         caller: &Caller,
         inbound: &InboundCommand,
+        origin: &str,
         parsed: Command,
     ) -> Result<Reply, ServiceError> {
         match parsed {
             Command::Help => Ok(Reply::text(HELP)),
             Command::List => self.list(caller).await,
-            Command::Request(args) => self.submit(caller, inbound, args).await,
+            Command::Request(args) => self.submit(caller, inbound, origin, args).await,
             Command::Status { id } => self.status(caller, id).await,
             Command::Cancel { id } => self.cancel(caller, id).await,
             Command::End { id } => self.end(caller, id).await,

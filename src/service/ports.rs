@@ -385,9 +385,13 @@ pub trait Store: Send + Sync {
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// Inserts a request (its `id` and `version` are assigned here) with its audit event and jobs.
+    /// `origin` names what asked for it (the command job): a second call with the same origin,
+    /// as when a job runs again after its worker lost the lease, returns the first request and
+    /// writes nothing.
     async fn create_request(
         &self,
         request: Request,
+        origin: Option<&str>,
         effects: CreateEffects,
     ) -> Result<Request, StoreError>;
     /// Applies a transition; `Ok(false)` when another writer changed the request first.

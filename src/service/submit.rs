@@ -22,6 +22,7 @@ impl Service {
         &self,
         caller: &Caller,
         inbound: &InboundCommand,
+        origin: &str,
         args: RequestArgs,
     ) -> Result<Reply, ServiceError> {
         let Some(typed) = args.target.clone() else {
@@ -38,7 +39,7 @@ impl Service {
         });
         match self.prepare(caller, inbound, &typed, args).await? {
             Ok(draft) => {
-                let request = self.create(draft, caller).await?;
+                let request = self.create(draft, caller, origin).await?;
                 let approvers: Vec<&str> = request
                     .approvers
                     .iter()
@@ -119,7 +120,12 @@ impl Service {
         }))
     }
 
-    async fn create(&self, draft: Request, caller: &Caller) -> Result<Request, ServiceError> {
+    async fn create(
+        &self,
+        draft: Request,
+        caller: &Caller,
+        origin: &str,
+    ) -> Result<Request, ServiceError> {
         let actor = caller.actor();
         let platforms = self.audit_platforms(draft.platform);
         let effects: CreateEffects = Box::new(move |request: &Request| {
@@ -146,7 +152,10 @@ impl Service {
             jobs.extend(line_jobs(&platforms, &audit_line(request, "submitted")));
             (event, jobs)
         });
-        let request = self.store.create_request(draft, effects).await?;
+        let request = self
+            .store
+            .create_request(draft, Some(origin), effects)
+            .await?;
         metrics::counter!("pimbot_requests_total").increment(1);
         self.jobs_ready.notify_one();
         Ok(request)

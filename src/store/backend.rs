@@ -1,5 +1,6 @@
 //! The SQL, once: `sql_store!` implements [`Store`](crate::service::ports::Store) for a store type
-//! holding `pool: sqlx::Pool<DB>`. The same statements run on both databases (`$N` placeholders,
+//! holding `pool: sqlx::Pool<DB>` for reads and `writer: sqlx::Pool<DB>` for writes (the same pool
+//! on PostgreSQL; one connection on SQLite, see [`crate::store::sqlite`]). The same statements run on both databases (`$N` placeholders,
 //! `RETURNING`, `ON CONFLICT`); what differs is passed in:
 //!
 //! - `begin_write`: the statement that opens a write transaction. SQLite uses `BEGIN IMMEDIATE`,
@@ -27,7 +28,7 @@ macro_rules! sql_store {
 
         impl $store {
             async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, StoreError> {
-                self.pool.begin_with($begin).await.map_err(db_error)
+                self.writer.begin_with($begin).await.map_err(db_error)
             }
 
             /// Appends one event to the chain inside the caller's transaction. The first
@@ -102,15 +103,17 @@ macro_rules! sql_store {
             async fn create_request(
                 &self,
                 request: Request,
+                origin: Option<&str>,
                 effects: CreateEffects,
             ) -> Result<Request, StoreError> {
                 let mut request = request;
                 request.version = 1;
                 let mut tx = self.begin_write().await?;
-                let (id,): (i64,) = sqlx::query_as(
+                let inserted: Option<(i64,)> = sqlx::query_as(
                     "INSERT INTO requests \
-                     (version, state, platform, requester_entra_id, created_at, updated_at, data) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                     (version, state, platform, requester_entra_id, created_at, updated_at, data, origin) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (origin) DO NOTHING RETURNING id",
                 )
                 .bind(request.version)
                 .bind(request.state.as_str())
@@ -119,9 +122,22 @@ macro_rules! sql_store {
                 .bind(request.created_at)
                 .bind(request.updated_at)
                 .bind(rows::request_json(&request)?)
-                .fetch_one(&mut *tx)
+                .bind(origin)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(db_error)?;
+                let Some((id,)) = inserted else {
+                    // Created before by the same origin: hand back that request, write nothing.
+                    let (id, version, state, data): (i64, i64, String, String) = sqlx::query_as(
+                        "SELECT id, version, state, data FROM requests WHERE origin = $1",
+                    )
+                    .bind(origin)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                    tx.rollback().await.map_err(db_error)?;
+                    return rows::request_from_row(id, version, &state, &data);
+                };
                 request.id = ShortId(id);
                 // Keep `data` self-consistent for anyone reading the table directly.
                 sqlx::query("UPDATE requests SET data = $1 WHERE id = $2")
@@ -298,7 +314,7 @@ macro_rules! sql_store {
                 .bind(until)
                 .bind(id)
                 .bind(worker)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(db_error)?
                 .rows_affected();
@@ -337,7 +353,7 @@ macro_rules! sql_store {
                 .bind(platform.as_str())
                 .bind(&message.conversation)
                 .bind(&message.message_id)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(db_error)?;
                 Ok(())
@@ -391,7 +407,7 @@ macro_rules! sql_store {
                 .bind(&identity.user.id)
                 .bind(rows::identity_json(identity)?)
                 .bind(identity.fetched_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(db_error)?;
                 Ok(())
@@ -404,7 +420,7 @@ macro_rules! sql_store {
                 )
                 .bind(key)
                 .bind(Utc::now())
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(db_error)?
                 .rows_affected();
@@ -432,7 +448,7 @@ macro_rules! sql_store {
                 .bind(&reference.tenant_id)
                 .bind(&reference.member_id)
                 .bind(Utc::now())
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(db_error)?;
                 Ok(())

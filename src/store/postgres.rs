@@ -20,6 +20,8 @@ use crate::service::ports::{
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The same pool: PostgreSQL takes concurrent writers.
+    writer: PgPool,
 }
 
 impl PgStore {
@@ -33,7 +35,10 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(db_error)?;
-        Ok(Self { pool })
+        Ok(Self {
+            writer: pool.clone(),
+            pool,
+        })
     }
 
     /// Applies pending migrations from `migrations/postgres` (under an advisory lock, so replicas

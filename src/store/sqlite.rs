@@ -1,5 +1,8 @@
-//! The store on SQLite: one file, WAL, foreign keys on, a 5 s busy timeout. Write transactions
-//! begin with `BEGIN IMMEDIATE`, so there is one writer at a time and writers queue on the lock.
+//! The store on SQLite: one file, WAL, foreign keys on. Reads share a pool of connections; every
+//! write goes through a pool of exactly one connection, so a process's writers queue in that
+//! pool (in order, without polling) instead of racing for the file lock, and only writers of
+//! other processes on the same file (a second replica, `pimbot audit`) meet the busy timeout.
+//! Write transactions begin with `BEGIN IMMEDIATE`, which takes the lock at once.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -18,13 +21,16 @@ use crate::service::ports::{
     CachedIdentity, CreateEffects, MessageRef, Store, StoreError, TransitionWrite,
 };
 
-/// How long a statement waits for another connection's write lock.
+/// How long a statement waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a write waits for this process's writer connection.
+const WRITER_WAIT: Duration = Duration::from_secs(10);
 
 /// The store on a SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -37,18 +43,24 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(WRITER_WAIT)
+            .connect_with(options.clone())
+            .await
+            .map_err(db_error)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await
             .map_err(db_error)?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer })
     }
 
     /// Applies pending migrations from `migrations/sqlite`.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         sqlx::migrate!("./migrations/sqlite")
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .map_err(migrate_error)
     }

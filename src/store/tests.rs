@@ -202,7 +202,7 @@ pub(crate) fn submit_effects() -> CreateEffects {
 /// Creates a sample request for `requester`.
 pub(crate) async fn create(store: &Arc<dyn Store>, requester: &str) -> Request {
     store
-        .create_request(sample_request(requester), submit_effects())
+        .create_request(sample_request(requester), None, submit_effects())
         .await
         .expect("create request")
 }

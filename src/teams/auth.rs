@@ -69,18 +69,32 @@ struct Claims {
     tid: Option<String>,
 }
 
-/// Verifies inbound tokens against the cached Bot Framework keys.
+/// Who may sign inbound tokens, and with which keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IssuerKind {
+    /// `https://api.botframework.com`: Bot Framework keys, which carry channel endorsements and
+    /// sign a `serviceurl` claim.
+    BotFramework,
+    /// The bot's own Entra tenant (single-tenant bots only): Entra keys, no endorsements, and
+    /// no `serviceurl` claim, so the activity's serviceUrl must be the configured Connector's.
+    EntraTenant,
+}
+
+/// Verifies inbound tokens against the cached Bot Framework (and, single-tenant, Entra) keys.
 pub struct Authenticator {
     app_id: String,
     app_tenant_id: Option<String>,
-    issuer: &'static str,
-    keys: KeyCache,
+    issuers: Vec<(String, IssuerKind)>,
+    bot_keys: KeyCache,
+    entra_keys: Option<KeyCache>,
+    /// `scheme://host[:port]` of the configured Connector, for tokens without a `serviceurl`.
+    connector_origin: Option<String>,
 }
 
 impl Authenticator {
     pub fn new(settings: &TeamsSettings, http: reqwest::Client) -> Self {
         // The US Government cloud has its own issuer and metadata; the public one is the default.
-        let issuer = if settings
+        let bot_issuer = if settings
             .openid_metadata_url
             .contains("botframework.azure.us")
         {
@@ -88,11 +102,33 @@ impl Authenticator {
         } else {
             "https://api.botframework.com"
         };
+        let mut issuers = vec![(bot_issuer.to_owned(), IssuerKind::BotFramework)];
+        // Never `common` or another tenant's issuer: only the bot's own tenant, in the v1 and v2
+        // forms Entra uses (as the Agents SDK's single-tenant wiring does).
+        if let (Some(tenant), Some(entra)) = (&settings.app_tenant_id, &settings.entra_issuer) {
+            issuers.push((
+                format!("https://sts.windows.net/{tenant}/"),
+                IssuerKind::EntraTenant,
+            ));
+            issuers.push((
+                format!(
+                    "{}/{tenant}/v2.0",
+                    entra.authority_host.trim_end_matches('/')
+                ),
+                IssuerKind::EntraTenant,
+            ));
+        }
         Self {
             app_id: settings.app_id.clone(),
             app_tenant_id: settings.app_tenant_id.clone(),
-            issuer,
-            keys: KeyCache::new(http, settings.openid_metadata_url.clone()),
+            issuers,
+            bot_keys: KeyCache::new(http.clone(), settings.openid_metadata_url.clone()),
+            entra_keys: settings
+                .entra_issuer
+                .as_ref()
+                .filter(|_| settings.app_tenant_id.is_some())
+                .map(|entra| KeyCache::new(http, entra.openid_metadata_url.clone())),
+            connector_origin: origin(&settings.service_url),
         }
     }
 
@@ -110,18 +146,29 @@ impl Authenticator {
         if !ALGORITHMS.contains(&header.alg) {
             return Err(AuthError::Algorithm(format!("{:?}", header.alg)));
         }
-        // 2. The unverified issuer, before fetching keys.
+        // 2. The unverified issuer, before fetching keys; it also decides which keys apply.
         let unverified = jsonwebtoken::dangerous::insecure_decode::<Claims>(token)
             .map_err(|e| AuthError::Malformed(e.to_string()))?;
-        if unverified.claims.iss != self.issuer {
-            return Err(AuthError::Issuer(clip(&unverified.claims.iss)));
-        }
+        let (issuer, kind) = self
+            .issuers
+            .iter()
+            .find(|(issuer, _)| *issuer == unverified.claims.iss)
+            .ok_or_else(|| AuthError::Issuer(clip(&unverified.claims.iss)))?;
+        let keys = match kind {
+            IssuerKind::BotFramework => &self.bot_keys,
+            IssuerKind::EntraTenant => self.entra_keys.as_ref().ok_or(AuthError::UnknownKey)?,
+        };
         // 3. The key named by `kid`.
         let kid = header.kid.as_deref().ok_or(AuthError::UnknownKey)?;
-        let key = self.keys.key(kid).await?;
-        // 8. The key must endorse the activity's channel.
+        let key = keys.key(kid).await?;
+        // 8. The key must endorse the activity's channel. Entra keys endorse nothing; a Bot
+        //    Framework key must always.
         let channel = activity.channel_id.as_deref().unwrap_or_default();
-        if !channel.is_empty() && !key.endorsements.iter().any(|e| e == channel) {
+        let needs_endorsement = *kind == IssuerKind::BotFramework || !key.endorsements.is_empty();
+        if !channel.is_empty()
+            && needs_endorsement
+            && !key.endorsements.iter().any(|e| e == channel)
+        {
             return Err(AuthError::NotEndorsed(clip(channel)));
         }
         let decoding =
@@ -131,24 +178,28 @@ impl Authenticator {
         validation.algorithms = ALGORITHMS.to_vec();
         validation.leeway = LEEWAY_SECS;
         validation.validate_nbf = true;
-        validation.set_issuer(&[self.issuer]);
+        validation.set_issuer(&[issuer]);
         validation.set_audience(&[&self.app_id]);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         let verified = decode::<Claims>(token, &decoding, &validation)
             .map_err(|e| AuthError::Invalid(format!("{:?}", e.kind())))?;
-        // 9. The `serviceurl` claim is the activity's serviceUrl: replies go only where the
-        //    token says.
-        match (&verified.claims.serviceurl, &activity.service_url) {
-            (Some(claim), Some(url)) if claim == url => {}
+        // 9. Replies go only where the token says: the `serviceurl` claim is the activity's
+        //    serviceUrl. Entra-issued tokens carry no such claim; their activities may only
+        //    name the configured Connector's origin.
+        match (&verified.claims.serviceurl, &activity.service_url, kind) {
+            (Some(claim), Some(url), _) if claim == url => {}
+            (None, Some(url), IssuerKind::EntraTenant)
+                if origin(url).is_some() && origin(url) == self.connector_origin => {}
             _ => return Err(AuthError::ServiceUrl),
         }
         // 10. Single-tenant: nothing from another tenant (emulator and skill tokens already
         //     failed the issuer check).
         if let Some(tenant) = &self.app_tenant_id {
-            for seen in [verified.claims.tid.as_deref(), activity.tenant_id()]
-                .into_iter()
-                .flatten()
-            {
+            let token_tenant = verified.claims.tid.as_deref();
+            if *kind == IssuerKind::EntraTenant && token_tenant.is_none() {
+                return Err(AuthError::Tenant("none".into()));
+            }
+            for seen in [token_tenant, activity.tenant_id()].into_iter().flatten() {
                 if !seen.eq_ignore_ascii_case(tenant) {
                     return Err(AuthError::Tenant(clip(seen)));
                 }
@@ -156,6 +207,12 @@ impl Authenticator {
         }
         Ok(())
     }
+}
+
+/// `scheme://host[:port]` of an absolute URL.
+fn origin(url: &str) -> Option<String> {
+    let url = reqwest::Url::parse(url).ok()?;
+    Some(url.origin().ascii_serialization()).filter(|o| o != "null")
 }
 
 fn bearer(authorization: Option<&str>) -> Result<&str, AuthError> {

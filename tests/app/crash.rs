@@ -104,7 +104,12 @@ poll_interval = "1s"
             .arg(&config)
             .env_remove("DATABASE_URL")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // `TEST_LOG=1` shows the replicas' logs, as it does the in-process app's.
+            .stderr(if std::env::var_os("TEST_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("start pimbot serve");
         let base_url = format!("http://127.0.0.1:{port}");
@@ -124,8 +129,18 @@ poll_interval = "1s"
     }
 
     pub(crate) async fn slash(&self, replica: &Replica, user: &str, text: &str) -> u16 {
+        self.slash_answer(replica, user, text).await.0
+    }
+
+    /// The slash command's HTTP status and the text pimbot answered with.
+    pub(crate) async fn slash_answer(
+        &self,
+        replica: &Replica,
+        user: &str,
+        text: &str,
+    ) -> (u16, String) {
         let body = slash_body(user, text, &self.slack.response_url(user));
-        post_signed_to(
+        let response = post_signed_to(
             &self.http,
             &replica.base_url,
             "/slack/commands",
@@ -133,9 +148,9 @@ poll_interval = "1s"
             body,
             0,
         )
-        .await
-        .status()
-        .as_u16()
+        .await;
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
     }
 
     pub(crate) async fn click(

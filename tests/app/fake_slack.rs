@@ -1,6 +1,7 @@
 //! A fake Slack Web API that records every call and answers like Slack, plus a `response_url` sink.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use tokio::sync::watch;
 
 /// One recorded call: the Web API method (or `response_url`) and its parameters as JSON.
 #[derive(Debug, Clone)]
@@ -18,9 +20,13 @@ pub(crate) struct Call {
     pub(crate) body: Value,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct FakeSlack {
     calls: Arc<Mutex<Vec<Call>>>,
+    /// Bumped on every recorded call, so waiters wake on news instead of polling.
+    recorded: Arc<watch::Sender<usize>>,
+    /// Source of unique message timestamps and view ids, safe under concurrent calls.
+    next_id: Arc<AtomicU64>,
     /// Slack user id → e-mail.
     users: Arc<HashMap<String, String>>,
     pub(crate) base_url: String,
@@ -34,6 +40,8 @@ impl FakeSlack {
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let fake = FakeSlack {
             calls: Arc::default(),
+            recorded: Arc::new(watch::channel(0).0),
+            next_id: Arc::default(),
             users: Arc::new(
                 users
                     .iter()
@@ -63,9 +71,11 @@ impl FakeSlack {
     }
 
     pub(crate) fn calls_to(&self, method: &str) -> Vec<Call> {
-        self.calls()
-            .into_iter()
+        let calls = self.calls.lock().expect("lock");
+        calls
+            .iter()
             .filter(|c| c.method == method)
+            .cloned()
             .collect()
     }
 
@@ -86,31 +96,94 @@ impl FakeSlack {
         what: &str,
         predicate: impl Fn(&[Call]) -> bool,
     ) -> Vec<Call> {
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            let calls = self.calls();
-            if predicate(&calls) {
-                return calls;
-            }
-            if tokio::time::Instant::now() > deadline {
-                let seen: Vec<String> = calls
-                    .iter()
-                    .map(|c| format!("{} {}", c.method, c.body))
-                    .collect();
-                panic!(
-                    "timed out waiting for {what}; Slack saw:\n{}",
-                    seen.join("\n")
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        if !self.wait_until(limit, &predicate).await {
+            panic!("timed out waiting for {what}; {}", self.last_calls());
+        }
+        self.calls()
+    }
+
+    /// Folds every call into `state` exactly once, in order, until `done(&state)`; returns the
+    /// state (or panics after `limit`). Cheap for long runs: no call is looked at twice.
+    pub(crate) async fn fold_until<S>(
+        &self,
+        limit: Duration,
+        what: &str,
+        state: S,
+        step: impl FnMut(&mut S, &Call),
+        done: impl Fn(&S) -> bool,
+    ) -> S {
+        match self.try_fold_until(limit, state, step, done).await {
+            Ok(state) => state,
+            Err(_) => panic!("timed out waiting for {what}; {}", self.last_calls()),
         }
     }
 
+    /// [`FakeSlack::fold_until`] that hands back the state it reached when time runs out.
+    pub(crate) async fn try_fold_until<S>(
+        &self,
+        limit: Duration,
+        mut state: S,
+        mut step: impl FnMut(&mut S, &Call),
+        done: impl Fn(&S) -> bool,
+    ) -> Result<S, S> {
+        let mut folded = 0;
+        let reached = self
+            .wait_until(limit, |calls| {
+                for call in &calls[folded..] {
+                    step(&mut state, call);
+                }
+                folded = calls.len();
+                done(&state)
+            })
+            .await;
+        if reached { Ok(state) } else { Err(state) }
+    }
+
+    /// Checks `ready` on the calls under the lock, again after each new call, until it holds
+    /// (`true`) or `limit` passes (`false`).
+    async fn wait_until(&self, limit: Duration, mut ready: impl FnMut(&[Call]) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut news = self.recorded.subscribe();
+        loop {
+            news.borrow_and_update();
+            if ready(&self.calls.lock().expect("lock")) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, news.changed())
+                .await
+                .is_err()
+            {
+                return false;
+            }
+        }
+    }
+
+    /// The last calls, newest first, for a failure message.
+    fn last_calls(&self) -> String {
+        let seen: Vec<String> = self
+            .calls()
+            .iter()
+            .rev()
+            .take(50)
+            .map(|c| format!("{} {}", c.method, c.body))
+            .collect();
+        format!("Slack's last calls (newest first):\n{}", seen.join("\n"))
+    }
+
     fn record(&self, method: &str, body: Value) {
-        self.calls.lock().expect("lock").push(Call {
-            method: method.to_owned(),
-            body,
-        });
+        let count = {
+            let mut calls = self.calls.lock().expect("lock");
+            calls.push(Call {
+                method: method.to_owned(),
+                body,
+            });
+            calls.len()
+        };
+        self.recorded.send_replace(count);
+    }
+
+    fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 }
 
@@ -179,11 +252,11 @@ async fn handle_api(
             json!({ "ok": true, "channel": { "id": format!("D{}", text("users")) } })
         }
         "chat.postMessage" => {
-            let n = fake.calls_to("chat.postMessage").len();
+            let n = fake.next_id();
             json!({ "ok": true, "channel": text("channel"), "ts": format!("1700000000.{n:06}") })
         }
         "views.open" => {
-            let n = fake.calls_to("views.open").len();
+            let n = fake.next_id();
             json!({ "ok": true, "view": { "id": format!("V{n:04}") } })
         }
         _ => json!({ "ok": true }),

@@ -21,6 +21,8 @@ pub(crate) const ISSUER: &str = "https://api.botframework.com";
 pub(crate) const KID: &str = "test-key-msteams";
 /// The same key material, endorsing only `webchat`.
 pub(crate) const WEBCHAT_KID: &str = "test-key-webchat";
+/// The same key material, published by the bot's Entra tenant (no endorsements).
+pub(crate) const ENTRA_KID: &str = "test-key-entra";
 /// The channel thread where Alice typed her request.
 pub(crate) const CHANNEL: &str = "19:teamfoo@thread.tacv2";
 pub(crate) const THREAD: &str = "19:teamfoo@thread.tacv2;messageid=1700000000001";
@@ -74,6 +76,11 @@ impl FakeTeams {
         let app = Router::new()
             .route("/v1/.well-known/openidconfiguration", get(metadata))
             .route("/v1/.well-known/keys", get(keys))
+            .route(
+                "/entra/v2.0/.well-known/openid-configuration",
+                get(entra_metadata),
+            )
+            .route("/entra/discovery/v2.0/keys", get(entra_keys))
             .route("/connector/v3/conversations", post(create_conversation))
             .route(
                 "/connector/v3/conversations/{conversation}/activities",
@@ -90,6 +97,14 @@ impl FakeTeams {
 
     pub(crate) fn metadata_url(&self) -> String {
         format!("{}/v1/.well-known/openidconfiguration", self.base_url)
+    }
+
+    /// The bot's Entra tenant's OpenID metadata.
+    pub(crate) fn entra_metadata_url(&self) -> String {
+        format!(
+            "{}/entra/v2.0/.well-known/openid-configuration",
+            self.base_url
+        )
     }
 
     /// The activities' (and the configured) service URL.
@@ -186,6 +201,21 @@ async fn keys(State(fake): State<FakeTeams>) -> Json<Value> {
         key(KID, &["msteams", "skype"]),
         key(WEBCHAT_KID, &["webchat"]),
         {"kty": "EC", "kid": "an-ec-key-pimbot-cannot-read", "crv": "P-256", "x": "AA", "y": "AA"},
+    ]}))
+}
+
+async fn entra_metadata(State(fake): State<FakeTeams>) -> Json<Value> {
+    Json(json!({
+        "issuer": format!("https://login.microsoftonline.com/{TENANT_ID}/v2.0"),
+        "jwks_uri": format!("{}/entra/discovery/v2.0/keys", fake.base_url),
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }))
+}
+
+/// Entra publishes plain JWKs: no `endorsements`.
+async fn entra_keys() -> Json<Value> {
+    Json(json!({"keys": [
+        {"kty": "RSA", "use": "sig", "kid": ENTRA_KID, "x5t": ENTRA_KID, "n": JWK_N, "e": JWK_E},
     ]}))
 }
 

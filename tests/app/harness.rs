@@ -28,6 +28,8 @@ pub(crate) struct TestApp {
     pub(crate) base_url: String,
     pub(crate) slack: FakeSlack,
     pub(crate) emulator: Emulator,
+    /// The emulator's base URL, which is also pimbot's `azure.authority_host`.
+    pub(crate) emulator_url: String,
     pub(crate) database_url: String,
     pub(crate) store: std::sync::Arc<dyn pimbot::service::ports::Store>,
     http: reqwest::Client,
@@ -108,6 +110,7 @@ audit_channel = "{AUDIT_CHANNEL}"
             base_url,
             slack,
             emulator,
+            emulator_url,
             database_url,
             store,
             http: reqwest::Client::new(),

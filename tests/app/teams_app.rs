@@ -24,20 +24,30 @@ pub(crate) struct Answer {
 impl TeamsApp {
     /// A single-tenant bot (the demo tenant) with `extra_toml` appended.
     pub(crate) async fn start(extra_toml: &str) -> Self {
+        Self::start_for(Some(TENANT_ID), extra_toml).await
+    }
+
+    /// A bot of `tenant` (`None`: multi-tenant) with `extra_toml` appended.
+    pub(crate) async fn start_for(tenant: Option<&str>, extra_toml: &str) -> Self {
         let teams = FakeTeams::start().await;
+        let tenant = tenant
+            .map(|t| format!("app_tenant_id = \"{t}\""))
+            .unwrap_or_default();
         let toml = format!(
             r#"
 [teams]
 app_id = "{APP_ID}"
 app_secret = "bot-secret"
-app_tenant_id = "{TENANT_ID}"
+{tenant}
 openid_metadata_url = "{metadata}"
+entra_openid_metadata_url = "{entra}"
 service_url = "{service}"
 audit_conversation = "{AUDIT_CONVERSATION}"
 
 {extra_toml}
 "#,
             metadata = teams.metadata_url(),
+            entra = teams.entra_metadata_url(),
             service = teams.service_url(),
         );
         let app = TestApp::start_with(pimbot::emulator::Tenant::demo(), &toml).await;

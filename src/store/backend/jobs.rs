@@ -95,7 +95,7 @@ macro_rules! sql_jobs {
             async fn delete_job(&self, id: i64) -> Result<(), StoreError> {
                 sqlx::query("DELETE FROM jobs WHERE id = $1")
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(db_error)?;
                 Ok(())
@@ -114,7 +114,7 @@ macro_rules! sql_jobs {
                 .bind(run_at)
                 .bind(error)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(db_error)?;
                 Ok(())

@@ -61,6 +61,37 @@ async fn creating_a_request_writes_its_audit_event_and_jobs() {
 }
 
 #[tokio::test]
+async fn a_second_create_from_the_same_origin_returns_the_first_request_and_writes_nothing() {
+    for db in test_databases().await {
+        let store = &db.store;
+        let create_from = |origin: Option<&'static str>| {
+            store.create_request(sample_request("requester-1"), origin, submit_effects())
+        };
+        let first = create_from(Some("job:7")).await.expect("create");
+        let again = create_from(Some("job:7")).await.expect("create again");
+        assert_eq!(again, first, "{}", db.name());
+        let other = create_from(Some("job:8")).await.expect("another origin");
+        assert_ne!(other.id, first.id);
+        // Requests without an origin never collide.
+        let (a, b) = (create_from(None).await, create_from(None).await);
+        assert_ne!(a.expect("a").id, b.expect("b").id);
+        let events = store.audit_events(0, 10).await.expect("audit");
+        assert_eq!(
+            events.len(),
+            4,
+            "one event per created request: {}",
+            db.name()
+        );
+        let jobs = store
+            .claim_jobs("w", t0(), std::time::Duration::from_secs(30), 10)
+            .await
+            .expect("claim");
+        assert_eq!(jobs.len(), 4, "one job per created request: {}", db.name());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn requests_are_listed_newest_first_per_requester_and_pending_oldest_first() {
     for db in test_databases().await {
         let store = &db.store;
