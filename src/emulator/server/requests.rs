@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use super::Caller;
-use crate::emulator::Emulator;
 use crate::emulator::odata::{GraphError, Query, Shape};
 use crate::emulator::schedule;
+use crate::emulator::{Emulator, Provider};
 
 const ANY: Shape = Shape {
     type_name: "unifiedRoleAssignmentScheduleRequest",
@@ -31,7 +31,7 @@ pub(super) async fn create(
             Ok(value) => value.clone(),
             Err(_) => Value::String(String::from_utf8_lossy(&body).into_owned()),
         };
-        state.posted.push(recorded);
+        state.posted.push((Provider::Role, recorded));
         let value = parsed.map_err(|e| {
             GraphError::bad_request(format!("Unable to read JSON request payload: {e}"))
         })?;
