@@ -12,7 +12,10 @@ use tokio::net::TcpListener;
 use crate::audit::ExportFormat;
 use crate::config::{AzureCredential, Config};
 use crate::domain::target::TargetKind;
-use crate::pim::{GraphClient, GraphSettings, TokenProvider, TokenSettings, token_provider};
+use crate::pim::{
+    ApiSettings, ArmClient, CachedDirectory, GraphClient, PimProviders, TokenProvider,
+    TokenSettings, token_provider,
+};
 use crate::secret::Secret;
 use crate::service::Service;
 use crate::service::ports::{Chat, Store};
@@ -54,17 +57,27 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         timeout: UPSTREAM_TIMEOUT,
     })
     .context("configuring Entra sign-in")?;
+    // One token provider for both APIs: it caches a token per scope (`<graph_url>/.default`,
+    // `<arm_url>/.default`) until shortly before it expires.
     let graph = Arc::new(
         GraphClient::new(
-            GraphSettings {
-                graph_url: config.azure.graph_url.clone(),
-                ..GraphSettings::default()
-            },
-            tokens,
+            ApiSettings::for_url(&config.azure.graph_url),
+            tokens.clone(),
             http.clone(),
         )
         .context("configuring Microsoft Graph")?,
     );
+    let arm = Arc::new(
+        ArmClient::new(
+            ApiSettings::for_url(&config.azure.arm_url),
+            tokens,
+            http.clone(),
+        )
+        .context("configuring Azure Resource Manager")?,
+    );
+    let cache = config.azure.policy_cache.as_std();
+    let pim = Arc::new(PimProviders::new(graph.clone(), arm, cache));
+    let directory = Arc::new(CachedDirectory::new(graph, cache));
     let mut chats: Vec<Arc<dyn Chat>> = Vec::new();
     let mut slack = None;
     if let Some(slack_config) = &config.slack {
@@ -115,8 +128,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     }
     let service = Arc::new(Service::new(
         store.clone(),
-        graph.clone(),
-        graph,
+        directory,
+        pim,
         chats,
         config.service_settings(),
     ));
@@ -179,9 +192,13 @@ fn refuse_unavailable(config: &Config) -> anyhow::Result<()> {
             "config key `azure.credential`: only `client_secret` is available in this version of pimbot"
         );
     }
-    if let Some(target) = config.targets.iter().find(|t| t.kind != TargetKind::Role) {
+    if let Some(target) = config
+        .targets
+        .iter()
+        .find(|t| t.kind == TargetKind::Azure && t.scope.is_none())
+    {
         anyhow::bail!(
-            "config target `{}`: only `kind = \"role\"` (Entra roles) is available in this version of pimbot",
+            "config target `{}`: `scope` is required for `kind = \"azure\"` (e.g. \"/subscriptions/<id>/resourceGroups/<name>\")",
             target.name
         );
     }

@@ -8,7 +8,7 @@ use crate::domain::audit::{AuditEvent, StoredAuditEvent};
 use crate::domain::duration::ElevationDuration;
 use crate::domain::policy::PimPolicy;
 use crate::domain::request::{Decision, Platform, Request, ShortId};
-use crate::domain::target::ResolvedTarget;
+use crate::domain::target::{ResolvedTarget, TargetKind};
 
 use super::jobs::{ClaimedJob, NewJob};
 use super::notice::{ApproverNotice, Notice, Reply};
@@ -163,11 +163,25 @@ pub struct RoleDefinition {
 }
 
 /// One eligibility: `principal_id` (a user or a group) may hold `role_definition_id` at `scope`.
+/// For PIM for Groups, `role_definition_id` is the group id and `scope` the access (`member` or
+/// `owner`); for Azure, the full role definition id and the ARM scope.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Eligibility {
     pub principal_id: String,
     pub role_definition_id: String,
     pub scope: String,
+}
+
+/// Which eligibilities to read.
+#[derive(Debug, Clone, Copy)]
+pub struct EligibilityQuery<'a> {
+    pub kind: TargetKind,
+    /// The user first, then the groups they belong to.
+    pub principal_ids: &'a [String],
+    /// One role definition (role, azure) or group (group) only.
+    pub resource: Option<&'a str>,
+    /// Azure: the scopes to look at (eligibilities at, above and below them count).
+    pub scopes: &'a [String],
 }
 
 /// What pimbot asks PIM to grant.
@@ -179,6 +193,9 @@ pub struct Grant {
     pub justification: String,
     pub ticket: Option<String>,
     pub request: ShortId,
+    /// Unique per pimbot request (its id and creation time): ARM request names are derived from
+    /// it, so a retried write finds its earlier attempt instead of creating another.
+    pub intent: String,
 }
 
 /// What PIM answered to an assignment or removal.
@@ -202,22 +219,27 @@ pub struct ActiveAssignment {
     pub end: Option<DateTime<Utc>>,
 }
 
-/// The PIM schedule-request APIs. `assign` mode: pimbot brokers, PIM records.
+/// The PIM schedule-request APIs of the three providers; the target's `kind` decides which
+/// (Graph Entra roles, Graph PIM for Groups, ARM). `assign` mode: pimbot brokers, PIM records.
+/// A later `activate` mode (the requester's own token, `selfActivate`) fits beside `assign`.
 #[async_trait]
 pub trait Pim: Send + Sync {
-    /// An Entra role definition by display name or id.
+    /// A role definition by display name or id: an Entra role (`scope` unused), or an Azure role
+    /// as seen at the ARM `scope`.
     async fn role_definition(
         &self,
+        kind: TargetKind,
         name_or_id: &str,
+        scope: &str,
     ) -> Result<Option<RoleDefinition>, UpstreamError>;
-    /// Entra role eligibilities held by any of `principal_ids`, optionally for one role only.
-    async fn role_eligibilities(
+    /// Eligibilities of one kind held by any of the query's principals.
+    async fn eligibilities(
         &self,
-        principal_ids: &[String],
-        role_id: Option<&str>,
+        query: &EligibilityQuery<'_>,
     ) -> Result<Vec<Eligibility>, UpstreamError>;
-    /// The end-user activation rules of a role at a scope.
-    async fn role_policy(&self, role_id: &str, scope: &str) -> Result<PimPolicy, UpstreamError>;
+    /// The end-user activation rules of a target (role at a scope, group access, Azure role at
+    /// a scope).
+    async fn policy(&self, target: &ResolvedTarget) -> Result<PimPolicy, UpstreamError>;
     /// `adminAssign` with `afterDuration`.
     async fn assign(
         &self,

@@ -112,7 +112,7 @@ impl FakeGraph {
 /// Retries fast enough for tests.
 fn quick_settings(url: &str) -> GraphSettings {
     GraphSettings {
-        graph_url: url.to_owned(),
+        url: url.to_owned(),
         timeout: Duration::from_secs(5),
         max_attempts: 4,
         retry_budget: Duration::from_secs(20),

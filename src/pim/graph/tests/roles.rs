@@ -146,7 +146,9 @@ async fn role_definitions_are_found_by_name_or_by_id() {
     .await;
     let client = graph.client();
     assert_eq!(
-        client.role_definition("Global Reader").await,
+        client
+            .role_definition(TargetKind::Role, "Global Reader", "/")
+            .await,
         Ok(Some(RoleDefinition {
             id: "f2ef992c-3afb-46b9-b7cf-a126ee74c451".into(),
             display_name: "Global Reader".into(),
@@ -154,7 +156,11 @@ async fn role_definitions_are_found_by_name_or_by_id() {
     );
     assert_eq!(
         client
-            .role_definition("00000000-0000-4000-8000-000000000000")
+            .role_definition(
+                TargetKind::Role,
+                "00000000-0000-4000-8000-000000000000",
+                "/"
+            )
             .await,
         Ok(None)
     );

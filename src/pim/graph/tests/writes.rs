@@ -20,6 +20,7 @@ pub(super) fn grant(ticket: Option<&str>) -> Grant {
             .into(),
         ticket: ticket.map(str::to_owned),
         request: ShortId(1042),
+        intent: "PIM-1042@1700000000000000".into(),
     }
 }
 
