@@ -6,12 +6,15 @@
 )]
 
 mod adaptive_cards;
+mod azure_story;
 mod crash;
 mod decisions;
 mod durability;
+mod elevation;
 mod fake_slack;
 mod fake_teams;
 mod forms;
+mod group_story;
 mod harness;
 mod inbound;
 mod refusals;
