@@ -7,6 +7,7 @@
 
 mod adaptive_cards;
 mod azure_story;
+mod call_budget;
 mod crash;
 mod decisions;
 mod durability;
