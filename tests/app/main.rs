@@ -18,6 +18,7 @@ mod forms;
 mod group_story;
 mod harness;
 mod inbound;
+mod providers_faults;
 mod refusals;
 mod schema;
 mod story;
