@@ -345,6 +345,32 @@ fn read_schedule(info: &Value, now: DateTime<Utc>) -> Result<Schedule, GraphErro
     }
 }
 
+impl Schedule {
+    /// `scheduleInfo` as Graph returns it.
+    pub(crate) fn graph_json(&self) -> Value {
+        json!({
+            "startDateTime": iso(self.start),
+            "recurrence": null,
+            "expiration": {
+                "type": self.kind,
+                "endDateTime": self.end.map(iso),
+                "duration": self.duration,
+            },
+        })
+    }
+}
+
+/// `ticketInfo` echoed back, with nulls for what was not sent.
+pub(crate) fn ticket_json(ticket: Option<&Value>) -> Value {
+    let field = |name: &str| {
+        ticket
+            .and_then(|t| t.get(name))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    json!({ "ticketNumber": field("ticketNumber"), "ticketSystem": field("ticketSystem") })
+}
+
 pub(crate) fn non_empty(value: Option<&Value>) -> bool {
     value
         .and_then(Value::as_str)
@@ -361,7 +387,6 @@ fn finish(
     now: DateTime<Utc>,
 ) -> Value {
     let schedule = &outcome.schedule;
-    let ticket = body.get("ticketInfo");
     json!({
         "id": request_id,
         "status": outcome.status,
@@ -382,18 +407,7 @@ fn finish(
             "device": null,
             "user": null,
         },
-        "scheduleInfo": {
-            "startDateTime": iso(schedule.start),
-            "recurrence": null,
-            "expiration": {
-                "type": schedule.kind,
-                "endDateTime": schedule.end.map(iso),
-                "duration": schedule.duration,
-            },
-        },
-        "ticketInfo": {
-            "ticketNumber": ticket.and_then(|t| t.get("ticketNumber")).cloned().unwrap_or(Value::Null),
-            "ticketSystem": ticket.and_then(|t| t.get("ticketSystem")).cloned().unwrap_or(Value::Null),
-        },
+        "scheduleInfo": schedule.graph_json(),
+        "ticketInfo": ticket_json(body.get("ticketInfo")),
     })
 }

@@ -8,6 +8,7 @@ mod requests;
 mod roles;
 mod token;
 
+pub(crate) use requests::record;
 pub(crate) use roles::iso;
 
 use axum::Router;

@@ -136,6 +136,14 @@ impl State {
         RolePolicy::resolve(overrides)
     }
 
+    /// Started, unexpired assignments of one provider, by the emulator clock.
+    pub(crate) fn current(&self, provider: Provider) -> impl Iterator<Item = &Assignment> {
+        let now = self.now();
+        self.assignments
+            .iter()
+            .filter(move |a| a.provider == provider && a.is_current(now))
+    }
+
     /// The policy of a PIM-enabled group for `member` or `owner`.
     pub(crate) fn group_policy(&self, group_id: &str, access: &str) -> RolePolicy {
         let overrides = self

@@ -356,6 +356,24 @@ impl Rest {
         Ok(url)
     }
 
+    /// Sleeps before the next attempt of a write and counts it, or hands `error` back when the
+    /// attempts or the time budget are spent.
+    pub(crate) async fn pause_before_retry(
+        &self,
+        operation: &str,
+        error: UpstreamError,
+        attempt: &mut u32,
+        started: Instant,
+    ) -> Result<(), UpstreamError> {
+        let Some(wait) = self.retry_wait(&error, *attempt, started) else {
+            return Err(error);
+        };
+        warn!(api.operation = operation, attempt = *attempt, error = %error, "retrying schedule request");
+        tokio::time::sleep(wait).await;
+        *attempt += 1;
+        Ok(())
+    }
+
     /// How long to wait before attempt `attempt + 1`, or `None` to give up.
     pub(crate) fn retry_wait(
         &self,

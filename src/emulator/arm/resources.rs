@@ -197,11 +197,8 @@ pub(super) fn eligibility_instances(state: &State, call: &Call) -> Result<Value,
 }
 
 pub(super) fn assignment_instances(state: &State, call: &Call) -> Result<Value, ArmError> {
-    let now = state.now();
     let items = state
-        .assignments
-        .iter()
-        .filter(|a| a.provider == Provider::Azure && a.is_current(now))
+        .current(Provider::Azure)
         .map(|a| Instance {
             kind: "roleAssignmentScheduleInstances",
             name: &a.instance_id,

@@ -8,7 +8,7 @@ use super::resources::role_definition_id;
 use super::{ArmError, Call, PROVIDER};
 use crate::emulator::Provider;
 use crate::emulator::schedule::{self, Ask};
-use crate::emulator::server::iso;
+use crate::emulator::server::{iso, record};
 use crate::emulator::state::State;
 
 const REQUEST_TYPES: [&str; 9] = [
@@ -39,12 +39,7 @@ pub(super) fn get_request(state: &State, name: &str) -> Result<Value, ArmError> 
 }
 
 pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<Value, ArmError> {
-    let parsed: Result<Value, _> = serde_json::from_slice(&call.body);
-    let recorded = parsed.as_ref().map_or_else(
-        |_| Value::String(String::from_utf8_lossy(&call.body).into_owned()),
-        Clone::clone,
-    );
-    state.posted.push((Provider::Azure, recorded));
+    let parsed = record(state, Provider::Azure, &call.body);
     let bad =
         |message: String| ArmError::new(StatusCode::BAD_REQUEST, "InvalidRequestContent", message);
     let body = parsed.map_err(|e| bad(format!("The request content was invalid: {e}")))?;
@@ -129,7 +124,6 @@ pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<
     let outcome = schedule::execute(state, &ask, &policy).map_err(ArmError::from_pim)?;
     let now = state.now();
     let schedule = &outcome.schedule;
-    let ticket = properties.get("ticketInfo");
     let entity = json!({
         "id": format!("{}{PROVIDER}roleAssignmentScheduleRequests/{name}", call.scope),
         "name": name,
@@ -152,10 +146,7 @@ pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<
                     "duration": schedule.duration,
                 },
             },
-            "ticketInfo": {
-                "ticketNumber": ticket.and_then(|t| t.get("ticketNumber")).cloned().unwrap_or(Value::Null),
-                "ticketSystem": ticket.and_then(|t| t.get("ticketSystem")).cloned().unwrap_or(Value::Null),
-            },
+            "ticketInfo": schedule::ticket_json(properties.get("ticketInfo")),
             "justification": properties.get("justification").cloned().unwrap_or(Value::Null),
             "requestorId": call.client_id,
             "createdOn": iso(now),

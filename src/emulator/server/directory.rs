@@ -125,13 +125,9 @@ pub(super) async fn user_groups(
             .tenant
             .user(&id)
             .ok_or_else(|| GraphError::not_found(&id))?;
-        let now = state.now();
         let mut groups = state.tenant.transitive_groups(&user.id);
-        let active_pim = state.assignments.iter().filter(|a| {
-            a.provider == Provider::Group
-                && a.is_current(now)
-                && a.role_definition_id == "member"
-                && a.principal_id.eq_ignore_ascii_case(&user.id)
+        let active_pim = state.current(Provider::Group).filter(|a| {
+            a.role_definition_id == "member" && a.principal_id.eq_ignore_ascii_case(&user.id)
         });
         for assignment in active_pim {
             let group = assignment
@@ -207,14 +203,10 @@ fn related(
             .group(id)
             .ok_or_else(|| GraphError::not_found(id))?;
         // Active PIM memberships and ownerships show like permanent ones until they expire.
-        let now = state.now();
         let pim: Vec<&String> = state
-            .assignments
-            .iter()
+            .current(Provider::Group)
             .filter(|a| {
-                a.provider == Provider::Group
-                    && a.is_current(now)
-                    && a.role_definition_id == access
+                a.role_definition_id == access
                     && a.directory_scope_id.as_deref() == Some(group.id.as_str())
             })
             .map(|a| &a.principal_id)

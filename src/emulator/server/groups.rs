@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::Caller;
 use super::roles::iso;
+use super::{Caller, requests};
 use crate::emulator::odata::{GraphError, Query, Shape};
 use crate::emulator::providers::GroupEligibility;
 use crate::emulator::schedule::{self, Ask, Outcome};
@@ -81,17 +81,11 @@ pub(super) async fn assignment_instances(
         "assignmentType",
     ])?;
     require_group_or_principal(&query)?;
-    let items = {
-        let state = emulator.lock();
-        let now = state.now();
-        let items: Vec<Value> = state
-            .assignments
-            .iter()
-            .filter(|a| a.provider == Provider::Group && a.is_current(now))
-            .map(assignment_json)
-            .collect();
-        items
-    };
+    let items: Vec<Value> = emulator
+        .lock()
+        .current(Provider::Group)
+        .map(assignment_json)
+        .collect();
     Ok(Json(query.collection(
         &format!("{SET}/assignmentScheduleInstances"),
         items,
@@ -188,20 +182,16 @@ pub(super) async fn list_requests(
     State(emulator): State<Emulator>,
     query: Query,
 ) -> Result<Json<Value>, GraphError> {
-    query.check_filter(&[
+    let filterable = [
         "groupId",
         "principalId",
         "accessId",
         "status",
         "action",
         "id",
-    ])?;
-    let items = emulator.lock().group_requests.clone();
-    Ok(Json(query.collection(
-        &format!("{SET}/assignmentScheduleRequests"),
-        items,
-        ANY,
-    )?))
+    ];
+    let set = format!("{SET}/assignmentScheduleRequests");
+    requests::list_in(&emulator, &query, Provider::Group, &set, &filterable)
 }
 
 pub(super) async fn get_request(
@@ -209,23 +199,11 @@ pub(super) async fn get_request(
     Path(id): Path<String>,
     query: Query,
 ) -> Result<Json<Value>, GraphError> {
-    let found = emulator
-        .lock()
-        .group_requests
-        .iter()
-        .find(|r| r["id"].as_str() == Some(id.as_str()))
-        .cloned();
-    let entity = found.ok_or_else(|| GraphError::not_found(&id))?;
-    Ok(Json(query.entity(
-        &format!("{SET}/assignmentScheduleRequests/$entity"),
-        entity,
-        ANY,
-    )?))
+    let set = format!("{SET}/assignmentScheduleRequests");
+    requests::get_in(&emulator, &id, &query, Provider::Group, &set)
 }
 
 fn request_json(body: &Value, outcome: &Outcome, client_id: &str, now: DateTime<Utc>) -> Value {
-    let schedule = &outcome.schedule;
-    let ticket = body.get("ticketInfo");
     let field = |name: &str| body.get(name).cloned().unwrap_or(Value::Null);
     json!({
         "id": Uuid::new_v4().to_string(),
@@ -238,19 +216,8 @@ fn request_json(body: &Value, outcome: &Outcome, client_id: &str, now: DateTime<
         "action": field("action"),
         "isValidationOnly": false,
         "justification": field("justification"),
-        "scheduleInfo": {
-            "startDateTime": iso(schedule.start),
-            "recurrence": null,
-            "expiration": {
-                "type": schedule.kind,
-                "endDateTime": schedule.end.map(iso),
-                "duration": schedule.duration,
-            },
-        },
-        "ticketInfo": {
-            "ticketNumber": ticket.and_then(|t| t.get("ticketNumber")).cloned().unwrap_or(Value::Null),
-            "ticketSystem": ticket.and_then(|t| t.get("ticketSystem")).cloned().unwrap_or(Value::Null),
-        },
+        "scheduleInfo": outcome.schedule.graph_json(),
+        "ticketInfo": schedule::ticket_json(body.get("ticketInfo")),
         "accessId": field("accessId"),
         "principalId": field("principalId"),
         "groupId": field("groupId"),

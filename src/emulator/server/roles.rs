@@ -7,11 +7,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::directory::directory_object;
-use crate::emulator::Emulator;
 use crate::emulator::odata::{GraphError, Query, Shape};
 use crate::emulator::policy::RolePolicy;
 use crate::emulator::state::{Assignment, State as EmuState};
 use crate::emulator::tenant::{Eligibility, RoleDefinition};
+use crate::emulator::{Emulator, Provider};
 
 const ANY: Shape = Shape {
     type_name: "entity",
@@ -116,13 +116,7 @@ pub(super) async fn assignment_instances(
     query.check_expand(INSTANCE_EXPANDS)?;
     let items = {
         let state = emulator.lock();
-        let now = state.now();
-        let items: Vec<Value> = state
-            .assignments
-            .iter()
-            .filter(|a| a.is_current(now))
-            .map(assignment_json)
-            .collect();
+        let items: Vec<Value> = state.current(Provider::Role).map(assignment_json).collect();
         expand(&state, &query, items)
     };
     Ok(Json(query.collection(

@@ -123,6 +123,12 @@ async fn the_group_policy_is_read_by_group_scope_and_enforced_on_admin_assign() 
         .await;
     assert_eq!(again.error_code(), "RoleAssignmentExists");
 
+    // Group memberships are not Entra role assignments.
+    let roles = harness
+        .get("/v1.0/roleManagement/directory/roleAssignmentScheduleInstances", &[])
+        .await;
+    assert!(ids(&roles.body).is_empty(), "{}", roles.body);
+
     // Active PIM membership shows in the group's members until it expires.
     let members = harness
         .get(&format!("/v1.0/groups/{KEYVAULT_GROUP}/members"), &[])

@@ -14,6 +14,7 @@ use tracing::{info, warn};
 use super::{API_VERSION, ArmClient};
 use crate::domain::target::ResolvedTarget;
 use crate::pim::receipt::{already_removed, receipt};
+use crate::pim::rest::Answer;
 use crate::pim::rest::errors::{ASSIGNMENT_DOES_NOT_EXIST, ASSIGNMENT_EXISTS};
 use crate::service::ports::{Grant, Receipt, UpstreamError, UpstreamErrorKind};
 
@@ -104,13 +105,7 @@ impl ArmClient {
                 .await
             {
                 Ok(answer) => {
-                    return Ok(named_receipt(
-                        &name,
-                        &answer.body,
-                        answer.request_id,
-                        grant,
-                        now,
-                    ));
+                    return Ok(named_receipt(&name, answer, grant, now));
                 }
                 Err(error) => error,
             };
@@ -143,13 +138,7 @@ impl ArmClient {
                     {
                         Ok(answer) => {
                             info!(arm.operation = operation, request.id = %grant.request, "earlier attempt found by its name");
-                            return Ok(named_receipt(
-                                &name,
-                                &answer.body,
-                                answer.request_id,
-                                grant,
-                                now,
-                            ));
+                            return Ok(named_receipt(&name, answer, grant, now));
                         }
                         Err(check) if check.kind == UpstreamErrorKind::NotFound => {}
                         Err(check) => {
@@ -160,27 +149,22 @@ impl ArmClient {
                 }
                 _ => return Err(error),
             }
-            let Some(wait) = self.rest.retry_wait(&error, attempt, started) else {
-                return Err(error);
-            };
-            warn!(arm.operation = operation, attempt, error = %error, "retrying schedule request");
-            tokio::time::sleep(wait).await;
-            attempt += 1;
+            self.rest
+                .pause_before_retry(operation, error, &mut attempt, started)
+                .await?;
         }
     }
 }
 
 /// A receipt from an ARM request resource (`{id, name, properties}`), named by `name`.
-fn named_receipt(
-    name: &str,
-    body: &Value,
-    request_id: Option<String>,
-    grant: &Grant,
-    sent_at: DateTime<Utc>,
-) -> Receipt {
-    let mut properties = body.get("properties").cloned().unwrap_or(Value::Null);
+fn named_receipt(name: &str, answer: Answer, grant: &Grant, sent_at: DateTime<Utc>) -> Receipt {
+    let mut properties = answer
+        .body
+        .get("properties")
+        .cloned()
+        .unwrap_or(Value::Null);
     if let Some(map) = properties.as_object_mut() {
         map.insert("id".to_owned(), Value::String(name.to_owned()));
     }
-    receipt(&properties, request_id, grant.duration, sent_at)
+    receipt(&properties, answer.request_id, grant.duration, sent_at)
 }

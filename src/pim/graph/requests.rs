@@ -159,12 +159,9 @@ impl GraphClient {
                 }
                 _ => return Err(error),
             }
-            let Some(wait) = self.rest.retry_wait(&error, attempt, started) else {
-                return Err(error);
-            };
-            warn!(graph.operation = operation, attempt, error = %error, "retrying schedule request");
-            tokio::time::sleep(wait).await;
-            attempt += 1;
+            self.rest
+                .pause_before_retry(operation, error, &mut attempt, started)
+                .await?;
         }
     }
 
