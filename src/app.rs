@@ -13,8 +13,8 @@ use crate::audit::ExportFormat;
 use crate::config::{AzureCredential, Config};
 use crate::domain::target::TargetKind;
 use crate::pim::{
-    ApiSettings, ArmClient, CachedDirectory, GraphClient, PimProviders, TokenProvider,
-    TokenSettings, token_provider,
+    ApiSettings, ArmClient, CachedDirectory, CredentialKind, GraphClient, PimProviders,
+    TokenProvider, TokenSettings, credential_tokens, token_provider,
 };
 use crate::secret::Secret;
 use crate::service::Service;
@@ -45,17 +45,27 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         .timeout(UPSTREAM_TIMEOUT)
         .build()
         .context("building the HTTP client")?;
-    let tokens = token_provider(&TokenSettings {
-        authority_host: config.azure.authority_host.clone(),
-        tenant_id: config.azure.tenant_id.clone(),
-        client_id: config.azure.client_id.clone(),
-        client_secret: config
-            .azure
-            .client_secret
-            .clone()
-            .unwrap_or_else(|| Secret::new("")),
-        timeout: UPSTREAM_TIMEOUT,
-    })
+    let credential = match config.azure.credential {
+        AzureCredential::ClientSecret => CredentialKind::ClientSecret,
+        // The federated token file comes from the pod (`AZURE_FEDERATED_TOKEN_FILE`).
+        AzureCredential::WorkloadIdentity => CredentialKind::WorkloadIdentity { token_file: None },
+        AzureCredential::ManagedIdentity => CredentialKind::ManagedIdentity,
+        AzureCredential::AzureCli => CredentialKind::AzureCli,
+    };
+    let tokens = credential_tokens(
+        &credential,
+        &TokenSettings {
+            authority_host: config.azure.authority_host.clone(),
+            tenant_id: config.azure.tenant_id.clone(),
+            client_id: config.azure.client_id.clone(),
+            client_secret: config
+                .azure
+                .client_secret
+                .clone()
+                .unwrap_or_else(|| Secret::new("")),
+            timeout: UPSTREAM_TIMEOUT,
+        },
+    )
     .context("configuring Entra sign-in")?;
     // One token provider for both APIs: it caches a token per scope (`<graph_url>/.default`,
     // `<arm_url>/.default`) until shortly before it expires.
@@ -187,11 +197,6 @@ pub async fn serve(
 /// Configuration that names a feature this version does not have stops startup, rather than
 /// being silently ignored.
 fn refuse_unavailable(config: &Config) -> anyhow::Result<()> {
-    if config.azure.credential != AzureCredential::ClientSecret {
-        anyhow::bail!(
-            "config key `azure.credential`: only `client_secret` is available in this version of pimbot"
-        );
-    }
     if let Some(target) = config
         .targets
         .iter()

@@ -22,7 +22,8 @@ pub use graph::{GraphClient, GraphSettings};
 pub use providers::PimProviders;
 pub use rest::ApiSettings;
 pub use token::{
-    AzureIdentityTokens, ClientCredentialsTokens, TokenProvider, TokenSettings, token_provider,
+    AzureIdentityTokens, ClientCredentialsTokens, CredentialKind, TokenProvider, TokenSettings,
+    credential_tokens, token_provider,
 };
 
 #[cfg(test)]

@@ -125,7 +125,10 @@ async fn the_group_policy_is_read_by_group_scope_and_enforced_on_admin_assign() 
 
     // Group memberships are not Entra role assignments.
     let roles = harness
-        .get("/v1.0/roleManagement/directory/roleAssignmentScheduleInstances", &[])
+        .get(
+            "/v1.0/roleManagement/directory/roleAssignmentScheduleInstances",
+            &[],
+        )
         .await;
     assert!(ids(&roles.body).is_empty(), "{}", roles.body);
 
