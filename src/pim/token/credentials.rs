@@ -68,7 +68,6 @@ impl AzureIdentityTokens {
                     client_id: Some(settings.client_id.clone()),
                     tenant_id: Some(settings.tenant_id.clone()),
                     token_file_path: token_file.clone(),
-                    ..WorkloadIdentityCredentialOptions::default()
                 }))
                 .map_err(fail)?
             }
@@ -78,7 +77,6 @@ impl AzureIdentityTokens {
                     user_assigned_id: (!client_id.is_empty())
                         .then(|| UserAssignedId::ClientId(client_id.to_owned())),
                     client_options,
-                    ..ManagedIdentityCredentialOptions::default()
                 }))
                 .map_err(fail)?
             }
