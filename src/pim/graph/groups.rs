@@ -15,7 +15,7 @@ const BASE: [&str; 3] = ["identityGovernance", "privilegedAccess", "group"];
 /// A `privilegedAccessGroupEligibilityScheduleInstance` or `…AssignmentScheduleInstance`.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct GroupInstance {
+pub(super) struct GroupInstance {
     id: Option<String>,
     group_id: String,
     principal_id: String,

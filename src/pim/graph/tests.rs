@@ -1,6 +1,7 @@
 //! Graph client tests against an axum fake that records every request and answers from a
 //! per-test closure.
 
+mod contracts;
 mod directory;
 mod request_body;
 mod retries;

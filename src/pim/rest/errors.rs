@@ -293,3 +293,57 @@ mod tests {
         assert_eq!(retry_after_secs(&HeaderMap::new()), None);
     }
 }
+
+#[cfg(test)]
+mod contract_tests {
+    use super::*;
+
+    /// Every named code in `pim-error-codes.json`, answered by each API that uses it, gives the
+    /// user a specific message (not the generic "refused the call").
+    #[test]
+    fn every_documented_pim_error_code_has_a_message_for_people() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/contracts/pim-error-codes.json"
+        );
+        let text = std::fs::read_to_string(path).expect("contracts");
+        let document: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let entries = document["errors"].as_array().expect("errors");
+        let mut checked = 0;
+        for entry in entries {
+            let Some(code) = entry["code"].as_str().filter(|c| !c.starts_with('(')) else {
+                continue;
+            };
+            let status = entry["httpStatus"].as_u64().unwrap_or(400);
+            let status = StatusCode::from_u16(u16::try_from(status).expect("u16")).expect("status");
+            let message = entry["message"]
+                .as_str()
+                .or_else(|| entry["messageTemplate"].as_str())
+                .unwrap_or_default();
+            for api in entry["apis"].as_array().into_iter().flatten() {
+                let service = if api == "arm" { "arm" } else { "graph" };
+                let body = serde_json::json!({"error": {"code": code, "message": message}});
+                let error = from_response(
+                    service,
+                    "adminAssign",
+                    status,
+                    &HeaderMap::new(),
+                    None,
+                    &body.to_string(),
+                );
+                assert_eq!(error.code.as_deref(), Some(code));
+                let said = error.user_message.clone().unwrap_or_default();
+                assert!(
+                    !said.is_empty(),
+                    "{service} {code} has no message for people"
+                );
+                assert!(
+                    !said.contains("refused the call"),
+                    "{service} {code}: {said}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "only {checked} code/API pairs checked");
+    }
+}
