@@ -179,6 +179,9 @@ async fn an_existing_assignment_is_success_once_the_instances_confirm_it() {
         if method == Method::PUT {
             return arm_error(StatusCode::CONFLICT, "RoleAssignmentExists");
         }
+        if path.contains("roleAssignmentScheduleRequests/") {
+            return arm_error(StatusCode::NOT_FOUND, "RoleAssignmentScheduleRequestNotFound");
+        }
         assert!(path.ends_with("roleAssignmentScheduleInstances"), "{path}");
         axum::Json(json!({"value": [{
             "id": format!("{SCOPE}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances/i-1"),
@@ -199,6 +202,31 @@ async fn an_existing_assignment_is_success_once_the_instances_confirm_it() {
         .expect("confirmed");
     assert_eq!(receipt.pim_request_id, "s-1");
     assert!(receipt.end.is_some());
+}
+
+#[tokio::test]
+async fn an_existing_assignment_from_our_own_earlier_request_is_ours() {
+    let fake = FakeArm::start(|_, method, _| {
+        if method == Method::PUT {
+            arm_error(StatusCode::CONFLICT, "RoleAssignmentExists")
+        } else {
+            created()
+        }
+    })
+    .await;
+    let receipt = fake
+        .client()
+        .assign(&target(), &grant())
+        .await
+        .expect("ours");
+    assert_eq!(receipt.status, "Provisioned");
+    let seen = fake.seen();
+    assert_eq!(
+        seen.len(),
+        2,
+        "PUT, then GET by our name; no instance read: {seen:?}"
+    );
+    assert_eq!(seen[0].1, seen[1].1);
 }
 
 #[tokio::test]

@@ -111,6 +111,16 @@ impl ArmClient {
             };
             match (request_type, error.code.as_deref(), &error.kind) {
                 (RequestType::AdminAssign, Some(ASSIGNMENT_EXISTS), _) => {
+                    // Ours when our own request name exists (an earlier attempt went through);
+                    // else PIM shows the access from another request, which the instances confirm.
+                    if let Ok(answer) = self
+                        .rest
+                        .attempt(operation, Method::GET, url.clone(), &query, None)
+                        .await
+                    {
+                        info!(arm.operation = operation, request.id = %grant.request, "our earlier request holds the assignment");
+                        return Ok(named_receipt(&name, answer, grant, now));
+                    }
                     return match self.active_instance(target, &grant.principal_id).await? {
                         Some((id, p)) => {
                             info!(arm.operation = operation, request.id = %grant.request, "assignment found active in PIM");
