@@ -2,7 +2,11 @@
 //! the upstream request id), retries for reads with backoff, jitter and `Retry-After`, and
 //! paging over `@odata.nextLink` (Graph) or `nextLink` (ARM).
 
+mod api;
 pub(crate) mod errors;
+
+pub(crate) use api::Api;
+pub use api::ApiSettings;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,69 +17,6 @@ use tracing::{debug, warn};
 
 use super::token::TokenProvider;
 use crate::service::ports::{UpstreamError, UpstreamErrorKind};
-
-/// Where an API is and how hard to try.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiSettings {
-    /// The API root, e.g. `https://graph.microsoft.com` or `https://management.azure.com` (the
-    /// token scope is `{url}/.default`; the Graph client appends `/v1.0`).
-    pub url: String,
-    /// Per HTTP call.
-    pub timeout: Duration,
-    /// Attempts per call, the first included (reads, and writes whose failure was unambiguous).
-    pub max_attempts: u32,
-    /// No retry starts once this much time has passed since the first attempt.
-    pub retry_budget: Duration,
-    /// The first backoff; doubled per attempt, with jitter.
-    pub backoff: Duration,
-    /// Upper bound for one wait, whatever `Retry-After` says.
-    pub max_retry_wait: Duration,
-}
-
-impl ApiSettings {
-    /// Production defaults for an API at `url`.
-    pub fn for_url(url: &str) -> Self {
-        Self {
-            url: url.to_owned(),
-            timeout: Duration::from_secs(30),
-            max_attempts: 4,
-            retry_budget: Duration::from_secs(60),
-            backoff: Duration::from_millis(500),
-            max_retry_wait: Duration::from_secs(30),
-        }
-    }
-}
-
-/// Which API a [`Rest`] talks to: they differ in correlation headers, paging key and error text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Api {
-    Graph,
-    Arm,
-}
-
-impl Api {
-    /// The `service` of the errors it produces.
-    pub(crate) fn service(self) -> &'static str {
-        match self {
-            Api::Graph => "graph",
-            Api::Arm => "arm",
-        }
-    }
-
-    fn client_request_header(self) -> &'static str {
-        match self {
-            Api::Graph => "client-request-id",
-            Api::Arm => "x-ms-client-request-id",
-        }
-    }
-
-    fn request_id_header(self) -> &'static str {
-        match self {
-            Api::Graph => "request-id",
-            Api::Arm => "x-ms-request-id",
-        }
-    }
-}
 
 /// An authenticated client for one API.
 #[derive(Clone)]
