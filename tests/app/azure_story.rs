@@ -105,3 +105,30 @@ async fn the_typed_azure_form_resolves_and_list_shows_the_azure_eligibility() {
     assert!(app.emulator.requests_of(Provider::Azure).is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_azure_role_whose_policy_needs_an_authentication_context_is_refused_and_audited() {
+    let mut tenant = Tenant::demo();
+    for policy in &mut tenant.azure.policies {
+        policy.rules.AuthenticationContext_EndUser_Assignment =
+            Some(pimbot::emulator::AuthContextOverride {
+                is_enabled: true,
+                claim_value: Some("c1".into()),
+            });
+    }
+    let app = TestApp::start_with_azure(tenant, &azure_toml(), &targets_toml()).await;
+    app.slash("UALICE", "request pim-rg-contributor for 1h deploying")
+        .await;
+    app.wait_for_response("UALICE", "authentication context `c1`")
+        .await;
+    assert!(app.emulator.requests_of(Provider::Azure).is_empty());
+    let events = app.store.audit_events(0, 100).await.expect("store answers");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.canonical.contains("request.refused")
+                && e.canonical.contains("requires_authentication_context")),
+        "the refusal is audited"
+    );
+    app.stop().await;
+}

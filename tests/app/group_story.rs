@@ -93,3 +93,22 @@ async fn a_duration_over_the_group_policy_maximum_is_refused_naming_it() {
     assert!(app.emulator.requests_of(Provider::Group).is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_group_whose_policy_requires_mfa_is_refused_with_the_reason() {
+    let mut tenant = Tenant::demo();
+    for policy in &mut tenant.group_policies {
+        policy.rules.Enablement_EndUser_Assignment = Some(pimbot::emulator::EnablementOverride {
+            enabled_rules: vec!["MultiFactorAuthentication".into(), "Justification".into()],
+        });
+    }
+    let app = TestApp::start_with(tenant, "").await;
+    app.slash(
+        "UALICE",
+        r#"request group:"KeyVault Readers" for 1h reading"#,
+    )
+    .await;
+    app.wait_for_response("UALICE", "multi-factor").await;
+    assert!(app.emulator.requests_of(Provider::Group).is_empty());
+    app.stop().await;
+}
