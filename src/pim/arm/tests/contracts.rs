@@ -1,7 +1,8 @@
 //! Every published ARM example in `shared/contracts/arm-pim-examples` is accounted for: the
 //! responses pimbot reads parse into its types; the rest are named as not read in `assign` mode.
 
-use super::{example, grant};
+use super::grant;
+use crate::pim::fake::contract_examples;
 
 /// Approvals (2021-01-01-preview) and cancel are delegated flows `assign` mode does not call.
 const NOT_READ: [&str; 4] = [
@@ -14,23 +15,11 @@ const NOT_READ: [&str; 4] = [
 #[test]
 fn every_arm_example_response_parses_into_what_pimbot_reads() {
     use crate::pim::arm::reads::{InstanceProperties, Resource};
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/contracts/arm-pim-examples"
-    );
+    let mut skip = NOT_READ.to_vec();
+    skip.push("_sources.json");
     let mut read = 0;
-    for entry in std::fs::read_dir(dir).expect("examples") {
-        let path = entry.expect("entry").path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
-        if name == "_sources.json" || NOT_READ.contains(&name.as_str()) {
-            continue;
-        }
+    for (name, example) in contract_examples("arm-pim-examples", &skip) {
         read += 1;
-        let example = example(&name);
         let (_, response) = example["responses"]
             .as_object()
             .and_then(|r| r.iter().next())

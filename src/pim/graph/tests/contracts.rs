@@ -5,6 +5,7 @@ use chrono::Utc;
 use serde_json::Value;
 
 use crate::domain::duration::ElevationDuration;
+use crate::pim::fake::contract_examples;
 use crate::pim::graph::groups::GroupInstance;
 use crate::pim::graph::odata::User;
 use crate::pim::graph::roles::ScheduleInstance;
@@ -32,24 +33,9 @@ fn items<T: serde::de::DeserializeOwned>(body: &Value) -> Vec<T> {
 
 #[test]
 fn every_graph_example_response_parses_into_what_pimbot_reads() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/contracts/graph-pim-examples"
-    );
     let mut read = 0;
-    for entry in std::fs::read_dir(dir).expect("examples") {
-        let path = entry.expect("entry").path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
-        let text = std::fs::read_to_string(&path).expect("read");
-        let example: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    for (name, example) in contract_examples("graph-pim-examples", &NOT_READ) {
         let body = &example["response"]["body"];
-        if NOT_READ.contains(&name.as_str()) {
-            continue;
-        }
         read += 1;
         match name.as_str() {
             n if n.contains("AssignmentScheduleRequest.adminAssign") => {
