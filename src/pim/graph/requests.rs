@@ -11,6 +11,7 @@ use tracing::{info, warn};
 
 use super::GraphClient;
 use super::errors::{ASSIGNMENT_DOES_NOT_EXIST, ASSIGNMENT_EXISTS};
+use super::odata;
 use super::roles::wrong_provider;
 use crate::domain::target::{ResolvedTarget, TargetKind};
 use crate::pim::receipt::{already_removed, receipt};
@@ -165,8 +166,9 @@ impl GraphClient {
         }
     }
 
-    /// A receipt when PIM already shows the wanted outcome: the assignment active (assign) or
-    /// gone (remove); `None` when it does not.
+    /// A receipt when PIM already shows the wanted outcome: the assignment active and created by
+    /// this grant (assign), or gone (remove); `None` when it does not. An active assignment that
+    /// another request created is not ours to report, or later to remove.
     async fn settled(
         &self,
         action: Action,
@@ -176,6 +178,10 @@ impl GraphClient {
     ) -> Result<Option<Receipt>, UpstreamError> {
         let instance = self.active_instance(target, &grant.principal_id).await?;
         Ok(match (action, instance) {
+            (Action::Assign, Some(_)) if !self.created_by(target, grant).await? => {
+                warn!(graph.operation = action.name(), request.id = %grant.request, "PIM shows the assignment active from another request");
+                None
+            }
             (Action::Assign, Some(instance)) => {
                 info!(graph.operation = action.name(), request.id = %grant.request, "assignment found active in PIM");
                 Some(Receipt {
@@ -188,5 +194,52 @@ impl GraphClient {
             (Action::Remove, None) => Some(already_removed(error)),
             _ => None,
         })
+    }
+
+    /// Whether PIM holds an `adminAssign` request of this very grant (Graph POSTs have no
+    /// idempotency key; the grant's justification, which names pimbot's request, identifies it).
+    async fn created_by(
+        &self,
+        target: &ResolvedTarget,
+        grant: &Grant,
+    ) -> Result<bool, UpstreamError> {
+        let principal = odata::literal(&grant.principal_id);
+        let (url, filter) = match target.kind {
+            TargetKind::Group => (
+                self.url(&[
+                    "identityGovernance",
+                    "privilegedAccess",
+                    "group",
+                    "assignmentScheduleRequests",
+                ]),
+                format!(
+                    "groupId eq {} and principalId eq {principal}",
+                    odata::literal(&target.id)
+                ),
+            ),
+            _ => (
+                self.url(&[
+                    "roleManagement",
+                    "directory",
+                    "roleAssignmentScheduleRequests",
+                ]),
+                format!(
+                    "principalId eq {principal} and roleDefinitionId eq {}",
+                    odata::literal(&target.id)
+                ),
+            ),
+        };
+        let requests: Vec<Value> = self
+            .rest
+            .get_all("scheduleRequests", url, &[("$filter", filter)])
+            .await?;
+        Ok(requests.iter().any(|r| {
+            r["action"] == "adminAssign"
+                && r["justification"].as_str() == Some(grant.justification.as_str())
+                && matches!(
+                    r["status"].as_str(),
+                    Some("Provisioned" | "Granted" | "ScheduleCreated")
+                )
+        }))
     }
 }
