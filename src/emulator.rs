@@ -38,7 +38,10 @@ pub use providers::{
     AzureEligibility, AzureFixture, AzurePolicyFixture, AzureRoleDefinition, AzureScope,
     GroupEligibility, GroupPolicyFixture,
 };
-pub use tenant::{Application, Eligibility, Group, RoleDefinition, ServicePrincipal, Tenant, User};
+pub use tenant::{
+    AdministrativeUnit, Application, Eligibility, Group, RoleDefinition, ServicePrincipal, Tenant,
+    User,
+};
 
 use state::State;
 

@@ -49,6 +49,19 @@ pub struct Tenant {
     /// Azure resources (ARM): scopes, roles, eligibilities, policies.
     #[serde(default)]
     pub azure: AzureFixture,
+    /// Administrative units: valid `directoryScopeId`s as `/administrativeUnits/{id}`.
+    #[serde(default)]
+    pub administrative_units: Vec<AdministrativeUnit>,
+}
+
+/// An administrative unit (a directory scope for Entra roles).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdministrativeUnit {
+    /// Object id.
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
 }
 
 /// A user account.
@@ -302,8 +315,14 @@ impl Tenant {
         }
     }
 
-    /// `/`, `/administrativeUnits/{id}` (not modelled, so refused) or `/{objectId}` of a known object.
+    /// `/`, `/administrativeUnits/{id}` of a known unit, or `/{objectId}` of a known object.
     pub(crate) fn scope_exists(&self, scope: &str) -> bool {
+        if let Some(unit) = scope.strip_prefix("/administrativeUnits/") {
+            return self
+                .administrative_units
+                .iter()
+                .any(|u| u.id.eq_ignore_ascii_case(unit));
+        }
         match scope.strip_prefix('/') {
             Some("") => true,
             Some(id) => {
