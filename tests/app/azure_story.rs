@@ -132,3 +132,18 @@ async fn an_azure_role_whose_policy_needs_an_authentication_context_is_refused_a
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_azure_role_with_nobody_to_approve_is_refused_naming_what_to_configure() {
+    // No target approvers, no PIM approvers, no group to take owners from, no defaults.
+    let app = TestApp::start_with_azure(Tenant::demo(), &azure_toml(), "").await;
+    app.slash(
+        "UALICE",
+        &format!("request azure:Contributor@{RESOURCE_GROUP} for 1h deploying"),
+    )
+    .await;
+    app.wait_for_response("UALICE", "configure `approvers`")
+        .await;
+    assert!(app.emulator.requests_of(Provider::Azure).is_empty());
+    app.stop().await;
+}
