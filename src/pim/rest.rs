@@ -149,7 +149,7 @@ impl Rest {
             Ok(response) => response,
             Err(e) => {
                 let error = errors::from_transport(self.api.service(), operation, &e);
-                warn!(api.operation = operation, api.client_request_id = %client_request_id, duration_ms, error = %error, "upstream call failed");
+                warn!(api.service = self.api.service(), api.operation = operation, api.client_request_id = %client_request_id, duration_ms, error = %error, "upstream call failed");
                 return Err(error);
             }
         };
@@ -175,6 +175,7 @@ impl Rest {
             let logged_id = error.upstream_request_id.as_deref().unwrap_or("-");
             warn!(
                 api.request_id = logged_id,
+                api.service = self.api.service(),
                 api.operation = operation,
                 api.status = status.as_u16(),
                 api.code = error.code.as_deref().unwrap_or("-"),
@@ -187,6 +188,7 @@ impl Rest {
         if method == Method::GET {
             debug!(
                 api.request_id = logged_id,
+                api.service = self.api.service(),
                 api.operation = operation,
                 api.status = status.as_u16(),
                 duration_ms,
@@ -195,6 +197,7 @@ impl Rest {
         } else {
             tracing::info!(
                 api.request_id = logged_id,
+                api.service = self.api.service(),
                 api.operation = operation,
                 api.status = status.as_u16(),
                 duration_ms,
@@ -233,6 +236,7 @@ impl Rest {
                         return Err(error);
                     };
                     debug!(
+                        api.service = self.api.service(),
                         api.operation = operation,
                         attempt,
                         wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
@@ -309,7 +313,7 @@ impl Rest {
         let Some(wait) = self.retry_wait(&error, *attempt, started) else {
             return Err(error);
         };
-        warn!(api.operation = operation, attempt = *attempt, error = %error, "retrying schedule request");
+        warn!(api.service = self.api.service(), api.operation = operation, attempt = *attempt, error = %error, "retrying schedule request");
         tokio::time::sleep(wait).await;
         *attempt += 1;
         Ok(())
