@@ -12,7 +12,10 @@ use tokio::net::TcpListener;
 use crate::audit::ExportFormat;
 use crate::config::{AzureCredential, Config};
 use crate::domain::target::TargetKind;
-use crate::pim::{GraphClient, GraphSettings, TokenProvider, TokenSettings, token_provider};
+use crate::pim::{
+    ApiSettings, ArmClient, CachedDirectory, CredentialKind, GraphClient, PimProviders,
+    TokenProvider, TokenSettings, credential_tokens, token_provider,
+};
 use crate::secret::Secret;
 use crate::service::Service;
 use crate::service::ports::{Chat, Store};
@@ -42,29 +45,49 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         .timeout(UPSTREAM_TIMEOUT)
         .build()
         .context("building the HTTP client")?;
-    let tokens = token_provider(&TokenSettings {
-        authority_host: config.azure.authority_host.clone(),
-        tenant_id: config.azure.tenant_id.clone(),
-        client_id: config.azure.client_id.clone(),
-        client_secret: config
-            .azure
-            .client_secret
-            .clone()
-            .unwrap_or_else(|| Secret::new("")),
-        timeout: UPSTREAM_TIMEOUT,
-    })
+    let credential = match config.azure.credential {
+        AzureCredential::ClientSecret => CredentialKind::ClientSecret,
+        // The federated token file comes from the pod (`AZURE_FEDERATED_TOKEN_FILE`).
+        AzureCredential::WorkloadIdentity => CredentialKind::WorkloadIdentity { token_file: None },
+        AzureCredential::ManagedIdentity => CredentialKind::ManagedIdentity,
+        AzureCredential::AzureCli => CredentialKind::AzureCli,
+    };
+    let tokens = credential_tokens(
+        &credential,
+        &TokenSettings {
+            authority_host: config.azure.authority_host.clone(),
+            tenant_id: config.azure.tenant_id.clone(),
+            client_id: config.azure.client_id.clone(),
+            client_secret: config
+                .azure
+                .client_secret
+                .clone()
+                .unwrap_or_else(|| Secret::new("")),
+            timeout: UPSTREAM_TIMEOUT,
+        },
+    )
     .context("configuring Entra sign-in")?;
+    // One token provider for both APIs: it caches a token per scope (`<graph_url>/.default`,
+    // `<arm_url>/.default`) until shortly before it expires.
     let graph = Arc::new(
         GraphClient::new(
-            GraphSettings {
-                graph_url: config.azure.graph_url.clone(),
-                ..GraphSettings::default()
-            },
-            tokens,
+            ApiSettings::for_url(&config.azure.graph_url),
+            tokens.clone(),
             http.clone(),
         )
         .context("configuring Microsoft Graph")?,
     );
+    let arm = Arc::new(
+        ArmClient::new(
+            ApiSettings::for_url(&config.azure.arm_url),
+            tokens,
+            http.clone(),
+        )
+        .context("configuring Azure Resource Manager")?,
+    );
+    let cache = config.azure.policy_cache.as_std();
+    let pim = Arc::new(PimProviders::new(graph.clone(), arm, cache));
+    let directory = Arc::new(CachedDirectory::new(graph, cache));
     let mut chats: Vec<Arc<dyn Chat>> = Vec::new();
     let mut slack = None;
     if let Some(slack_config) = &config.slack {
@@ -131,8 +154,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     }
     let service = Arc::new(Service::new(
         store.clone(),
-        graph.clone(),
-        graph,
+        directory,
+        pim,
         chats,
         config.service_settings(),
     ));
@@ -190,14 +213,13 @@ pub async fn serve(
 /// Configuration that names a feature this version does not have stops startup, rather than
 /// being silently ignored.
 fn refuse_unavailable(config: &Config) -> anyhow::Result<()> {
-    if config.azure.credential != AzureCredential::ClientSecret {
+    if let Some(target) = config
+        .targets
+        .iter()
+        .find(|t| t.kind == TargetKind::Azure && t.scope.is_none())
+    {
         anyhow::bail!(
-            "config key `azure.credential`: only `client_secret` is available in this version of pimbot"
-        );
-    }
-    if let Some(target) = config.targets.iter().find(|t| t.kind != TargetKind::Role) {
-        anyhow::bail!(
-            "config target `{}`: only `kind = \"role\"` (Entra roles) is available in this version of pimbot",
+            "config target `{}`: `scope` is required for `kind = \"azure\"` (e.g. \"/subscriptions/<id>/resourceGroups/<name>\")",
             target.name
         );
     }

@@ -125,6 +125,9 @@ pub struct AzureConfig {
     /// `arm_scopes`: ARM scopes (`/subscriptions/<id>`, `/providers/Microsoft.Management/managementGroups/<id>`,
     /// ...) where Azure eligibilities are looked for. Default: none (no discovery of Azure targets).
     pub arm_scopes: Vec<String>,
+    /// `policy_cache`: how long PIM policies, role definitions and directory reads (a user, their
+    /// groups, group owners and members) are reused. Default `5m`. Eligibilities are never cached.
+    pub policy_cache: Timeout,
 }
 
 /// `azure.credential`: how pimbot authenticates to Entra.
@@ -408,6 +411,7 @@ impl Config {
             targets: self.targets.iter().map(TargetConfig::settings).collect(),
             identity_ttl: chrono::Duration::hours(1),
             audit_conversation,
+            arm_scopes: self.azure.arm_scopes.clone(),
         }
     }
 }

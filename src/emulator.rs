@@ -10,10 +10,12 @@
 //! `…/roleAssignmentScheduleRequests[/{id}]` (GET, POST `adminAssign`/`adminRemove`) and
 //! `policies/roleManagementPolicyAssignments`. Lists page at 100 (or `$top`) with `@odata.nextLink`.
 
+mod arm;
 mod duration;
 mod filter;
 mod odata;
 mod policy;
+mod providers;
 mod schedule;
 mod server;
 mod state;
@@ -32,7 +34,14 @@ pub use policy::{
     ApprovalOverride, AuthContextOverride, EnablementOverride, ExpirationOverride, PolicyFixture,
     RuleOverrides,
 };
-pub use tenant::{Application, Eligibility, Group, RoleDefinition, ServicePrincipal, Tenant, User};
+pub use providers::{
+    AzureEligibility, AzureFixture, AzurePolicyFixture, AzureRoleDefinition, AzureScope,
+    GroupEligibility, GroupPolicyFixture,
+};
+pub use tenant::{
+    AdministrativeUnit, Application, Eligibility, Group, RoleDefinition, ServicePrincipal, Tenant,
+    User,
+};
 
 use state::State;
 
@@ -101,14 +110,28 @@ impl RandomFaults {
     }
 }
 
-/// A started, non-expired active role assignment.
+/// The three PIM providers the emulator serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// Graph `roleManagement/directory`.
+    Role,
+    /// Graph `identityGovernance/privilegedAccess/group`.
+    Group,
+    /// ARM `Microsoft.Authorization`.
+    Azure,
+}
+
+/// A started, non-expired active assignment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActiveAssignment {
+    /// Which PIM provider holds it.
+    pub provider: Provider,
     /// Assigned principal.
     pub principal_id: String,
-    /// Role definition id.
+    /// Role definition id (Entra: the id; Azure: the full resource id); groups: `member`/`owner`.
     pub role_definition_id: String,
-    /// Directory scope (empty if the assignment used `appScopeId`).
+    /// Directory scope (empty if the assignment used `appScopeId`); groups: the group id;
+    /// Azure: the ARM scope.
     pub directory_scope_id: String,
     /// When it started.
     pub start: DateTime<Utc>,
@@ -152,19 +175,37 @@ impl Emulator {
 
     /// Every POSTed `roleAssignmentScheduleRequests` body, verbatim and in order (rejected ones included).
     pub fn schedule_requests(&self) -> Vec<Value> {
-        self.lock().posted.clone()
+        self.requests_of(Provider::Role)
     }
 
-    /// Started, non-expired active assignments (by the emulator clock).
+    /// Every schedule-request body sent to one provider (Graph POST, ARM PUT), verbatim and in
+    /// order, rejected ones included.
+    pub fn requests_of(&self, provider: Provider) -> Vec<Value> {
+        let state = self.lock();
+        let bodies = state.posted.iter().filter(|(p, _)| *p == provider);
+        bodies.map(|(_, body)| body.clone()).collect()
+    }
+
+    /// Started, non-expired active Entra role assignments (by the emulator clock).
     pub fn active_assignments(&self) -> Vec<ActiveAssignment> {
+        self.active_of(Provider::Role)
+    }
+
+    /// Started, non-expired active assignments of one provider.
+    pub fn active_of(&self, provider: Provider) -> Vec<ActiveAssignment> {
         let state = self.lock();
         let now = state.now();
         state
             .assignments
             .iter()
-            .filter(|a| a.is_current(now))
+            .filter(|a| a.provider == provider && a.is_current(now))
             .map(|a| a.public())
             .collect()
+    }
+
+    /// Every Graph and ARM call served so far, as `METHOD /path` (token requests excluded).
+    pub fn calls(&self) -> Vec<String> {
+        self.lock().calls.clone()
     }
 
     /// Queues `faults` for the next calls whose path contains `path_contains`, answered in order.

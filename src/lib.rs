@@ -26,15 +26,19 @@
 //!   honestly (the request fails, the requester is told).
 //! - [`store`]: the store port for SQLite (default) and PostgreSQL (several replicas), one SQL
 //!   implementation instantiated for both, migrations in `migrations/`.
-//! - [`pim`]: the token provider (azure_identity in production) and the Microsoft Graph client
-//!   implementing the directory and PIM ports, with retries, paging and PIM error mapping.
+//! - [`pim`]: the token provider (azure_identity in production: client secret, workload
+//!   identity, managed identity, Azure CLI), the Microsoft Graph client (directory, Entra roles,
+//!   PIM for Groups) and the ARM client (Azure resource roles) over one shared HTTP layer
+//!   (retries with `Retry-After`, paging, PIM error mapping), and [`pim::PimProviders`], which
+//!   picks the provider by the target's kind and caches policies and role definitions.
 //! - [`slack`]: request signatures, inbound routes, Block Kit rendering and the Web API client
 //!   implementing the chat port.
 //! - [`teams`]: Bot Framework token checks, `POST /api/messages`, Adaptive Cards (Universal
 //!   Actions) and the Connector client implementing the chat port; conversation references are
 //!   kept through the store port.
-//! - [`emulator`]: a PIM tenant emulator serving the Graph endpoints pimbot uses, with PIM's
-//!   semantics and error codes; the tests (and later `pimbot demo`) run against it.
+//! - [`emulator`]: a PIM tenant emulator serving the Graph (Entra roles, PIM for Groups) and ARM
+//!   endpoints pimbot uses, with PIM's semantics and error codes; the tests (and later
+//!   `pimbot demo`) run against it.
 //! - [`http`]: health, readiness, metrics, body limits and tracing for every route.
 //! - [`audit`]: `pimbot audit verify` and `pimbot audit export`.
 //! - [`config`]: the TOML file and `PIMBOT_<SECTION>__<KEY>` overrides, validated at startup.
@@ -42,8 +46,8 @@
 //!
 //! # Glossary
 //!
-//! - *target*: what is requested: an Entra role at a directory scope (later also PIM for Groups
-//!   and Azure roles).
+//! - *target*: what is requested: an Entra role at a directory scope, membership or ownership of
+//!   a PIM-enabled group, or an Azure role at an ARM scope (`kind` = `role`, `group`, `azure`).
 //! - *eligibility*: PIM's statement that a principal (the user, or a group they are in) may hold
 //!   a target; pimbot checks it at request time and again just before assigning.
 //! - *assign mode*: pimbot holds application permissions and brokers: it enforces the target's

@@ -1,16 +1,29 @@
-//! The Microsoft Graph adapter: tokens, the Graph client and PIM error mapping. Implements the
-//! `Directory` and `Pim` ports; must not use `slack`, `teams`, `store` or `app`.
+//! The PIM adapter: tokens, the Graph client (directory, Entra roles, PIM for Groups), the ARM
+//! client (Azure resources), their shared HTTP plumbing and error mapping, and the provider router
+//! with its caches. Implements the `Directory` and `Pim` ports; must not use `slack`, `teams`,
+//! `store` or `app`.
 #![expect(
     clippy::result_large_err,
     reason = "UpstreamError is the ports' error type; every call here waits on the network"
 )]
 
+pub mod arm;
+mod cache;
 pub mod graph;
+mod providers;
+mod receipt;
+mod rest;
+mod rules;
 pub mod token;
 
+pub use arm::{ArmClient, ArmSettings};
+pub use cache::CachedDirectory;
 pub use graph::{GraphClient, GraphSettings};
+pub use providers::PimProviders;
+pub use rest::ApiSettings;
 pub use token::{
-    AzureIdentityTokens, ClientCredentialsTokens, TokenProvider, TokenSettings, token_provider,
+    AzureIdentityTokens, ClientCredentialsTokens, CredentialKind, TokenProvider, TokenSettings,
+    credential_tokens, token_provider,
 };
 
 #[cfg(test)]

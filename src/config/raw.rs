@@ -54,6 +54,8 @@ pub(super) struct RawAzure {
     pub(super) arm_url: Option<String>,
     /// See [`super::AzureConfig::arm_scopes`].
     pub(super) arm_scopes: Option<Vec<String>>,
+    /// See [`super::AzureConfig::policy_cache`].
+    pub(super) policy_cache: Option<Timeout>,
 }
 
 /// `[slack]`; see [`super::SlackConfig`].

@@ -222,7 +222,13 @@ impl Check<'_> {
             )?,
             graph_url: host(raw.graph_url, cloud.graph_url(), "azure.graph_url")?,
             arm_url: host(raw.arm_url, cloud.arm_url(), "azure.arm_url")?,
-            arm_scopes: raw.arm_scopes.unwrap_or_default(),
+            arm_scopes: raw
+                .arm_scopes
+                .unwrap_or_default()
+                .into_iter()
+                .map(|scope| scope.trim().trim_end_matches('/').to_owned())
+                .collect(),
+            policy_cache: raw.policy_cache.unwrap_or(Timeout::from_secs(300)),
         })
     }
 

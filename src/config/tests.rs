@@ -749,3 +749,27 @@ fn a_database_password_is_neither_shown_by_debug_nor_in_errors() {
     );
     assert!(!message.contains("hunter2"), "{message}");
 }
+
+#[test]
+fn the_policy_cache_defaults_to_five_minutes_and_takes_a_duration() {
+    let base = "[azure]\ntenant_id = \"t\"\nclient_id = \"c\"\n";
+    let config = Config::parse(base, &[]).expect("valid");
+    assert_eq!(
+        config.azure.policy_cache.as_std(),
+        std::time::Duration::from_secs(300)
+    );
+    let set = format!("{base}policy_cache = \"90s\"\narm_scopes = [\"/subscriptions/1/\"]\n");
+    let config = Config::parse(&set, &[]).expect("valid");
+    assert_eq!(
+        config.azure.policy_cache.as_std(),
+        std::time::Duration::from_secs(90)
+    );
+    assert_eq!(
+        config.azure.arm_scopes,
+        vec!["/subscriptions/1"],
+        "trailing slash dropped"
+    );
+    let bad = format!("{base}policy_cache = \"soon\"\n");
+    let error = Config::parse(&bad, &[]).expect_err("not a duration");
+    assert!(error.to_string().contains("policy_cache"), "{error}");
+}

@@ -23,8 +23,18 @@ pub enum GroupAccess {
     Owner,
 }
 
+impl GroupAccess {
+    /// PIM's `accessId`: `member` or `owner`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupAccess::Member => "member",
+            GroupAccess::Owner => "owner",
+        }
+    }
+}
+
 /// The three PIM providers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TargetKind {
     Role,
@@ -126,7 +136,8 @@ pub struct ResolvedTarget {
     pub id: String,
     /// Role or group display name.
     pub display_name: String,
-    /// Directory scope (`/`, `/administrativeUnits/..`, `/{objectId}`) or ARM scope.
+    /// Directory scope (`/`, `/administrativeUnits/..`, `/{objectId}`), ARM scope, or for a
+    /// group the access (`member` / `owner`).
     pub scope: String,
     /// The scope as people know it (`App1`, `tenant`).
     pub scope_display: String,
@@ -137,7 +148,10 @@ pub struct ResolvedTarget {
 impl ResolvedTarget {
     /// How the target is shown in messages: `app1-secrets (Application Secret Manager on App1)`.
     pub fn label(&self) -> String {
-        let what = format!("{} on {}", self.display_name, self.scope_display);
+        let what = match self.kind {
+            TargetKind::Group => format!("{} of {}", self.scope_display, self.display_name),
+            _ => format!("{} on {}", self.display_name, self.scope_display),
+        };
         match &self.name {
             Some(name) => format!("{name} ({what})"),
             None => what,

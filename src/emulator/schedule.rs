@@ -2,15 +2,20 @@
 //! `adminAssign` / `adminRemove`, and the `unifiedRoleAssignmentScheduleRequest` they return.
 
 use axum::http::StatusCode;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::duration;
+use super::Provider;
 use super::odata::GraphError;
-use super::policy::AssignmentAsk;
+use super::policy::{AssignmentAsk, RolePolicy};
 use super::server::iso;
 use super::state::{Assignment, State};
+
+mod info;
+
+use info::read_schedule;
+pub(crate) use info::{Schedule, ticket_json};
 
 const ACTIONS: [&str; 10] = [
     "adminAssign",
@@ -34,17 +39,120 @@ struct Target {
     app_scope_id: Option<String>,
 }
 
-/// A resolved `scheduleInfo`.
-struct Schedule {
-    start: DateTime<Utc>,
-    end: Option<DateTime<Utc>>,
-    /// Requested length, for the expiration rule; `None` for permanent.
-    length: Option<TimeDelta>,
-    kind: &'static str,
-    duration: Option<String>,
+/// One admin request, whichever provider it came from, reduced to what PIM checks.
+pub(crate) struct Ask<'a> {
+    pub(crate) provider: Provider,
+    pub(crate) remove: bool,
+    pub(crate) principal_id: &'a str,
+    /// Role definition id (roles, Azure) or access `member`/`owner` (groups).
+    pub(crate) resource: &'a str,
+    /// Directory scope (roles), group id (groups) or ARM scope (Azure).
+    pub(crate) scope: Option<&'a str>,
+    pub(crate) app_scope: Option<&'a str>,
+    pub(crate) schedule_info: Option<&'a Value>,
+    pub(crate) has_justification: bool,
+    pub(crate) has_ticket: bool,
+    pub(crate) validation_only: bool,
+    /// The new request's id, also the new schedule's id.
+    pub(crate) request_id: &'a str,
 }
 
-/// Validates and executes one POSTed request; returns the stored request entity.
+/// What an accepted request did.
+pub(crate) struct Outcome {
+    pub(crate) schedule: Schedule,
+    pub(crate) schedule_id: String,
+    pub(crate) status: &'static str,
+}
+
+/// Applies PIM's rules to an admin request and executes it: the Admin-assignment policy rules,
+/// `RoleAssignmentExists` for a live duplicate, `RoleAssignmentDoesNotExist` for a removal of
+/// nothing. The same semantics serve all three providers.
+pub(crate) fn execute(
+    state: &mut State,
+    ask: &Ask<'_>,
+    policy: &RolePolicy,
+) -> Result<Outcome, GraphError> {
+    let now = state.now();
+    let same = |a: &Assignment| {
+        a.provider == ask.provider
+            && a.is_live(now)
+            && a.same_target(ask.principal_id, ask.resource, ask.scope, ask.app_scope)
+    };
+    if ask.remove {
+        let Some(found) = state.assignments.iter().find(|a| same(a)) else {
+            return Err(GraphError::new(
+                StatusCode::BAD_REQUEST,
+                "RoleAssignmentDoesNotExist",
+                "The Role assignment does not exist.",
+            ));
+        };
+        let schedule_id = found.schedule_id.clone();
+        if !ask.validation_only {
+            state.assignments.retain(|a| !same(a));
+        }
+        let schedule = Schedule {
+            start: now,
+            end: None,
+            length: None,
+            kind: "notSpecified",
+            duration: None,
+        };
+        return Ok(Outcome {
+            schedule,
+            schedule_id,
+            status: "Revoked",
+        });
+    }
+    let info = ask.schedule_info.filter(|v| v.is_object()).ok_or_else(|| {
+        GraphError::bad_request("The 'scheduleInfo' field is required for action 'adminAssign'.")
+    })?;
+    let schedule = read_schedule(info, now)?;
+    let failed = policy.failed_admin_rules(AssignmentAsk {
+        length: schedule.length,
+        has_justification: ask.has_justification,
+        has_ticket: ask.has_ticket,
+    });
+    if !failed.is_empty() {
+        let names = serde_json::to_string(&failed).unwrap_or_default();
+        return Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "RoleAssignmentRequestPolicyValidationFailed",
+            format!("The following policy rules failed: {names}"),
+        ));
+    }
+    if state.assignments.iter().any(same) {
+        return Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "RoleAssignmentExists",
+            "The Role assignment already exists.",
+        ));
+    }
+    if !ask.validation_only {
+        state.assignments.push(Assignment {
+            provider: ask.provider,
+            instance_id: Uuid::new_v4().to_string(),
+            schedule_id: ask.request_id.to_owned(),
+            principal_id: ask.principal_id.to_owned(),
+            role_definition_id: ask.resource.to_owned(),
+            directory_scope_id: ask.scope.map(str::to_owned),
+            app_scope_id: ask.app_scope.map(str::to_owned),
+            start: schedule.start,
+            end: schedule.end,
+        });
+    }
+    let status = if schedule.start > now {
+        "Granted"
+    } else {
+        "Provisioned"
+    };
+    Ok(Outcome {
+        schedule,
+        schedule_id: ask.request_id.to_owned(),
+        status,
+    })
+}
+
+/// Validates and executes one POSTed Entra role request; returns the stored request entity.
 pub(crate) fn create(
     state: &mut State,
     body: &Value,
@@ -72,114 +180,31 @@ pub(crate) fn create(
             return Err(GraphError::not_found(scope.trim_start_matches('/')));
         }
     }
-    let validation_only = body
-        .get("isValidationOnly")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let now = state.now();
-    let same = |a: &Assignment| {
-        a.is_live(now)
-            && a.same_target(
-                &target.principal_id,
-                &target.role_definition_id,
-                target.directory_scope_id.as_deref(),
-                target.app_scope_id.as_deref(),
-            )
-    };
     let request_id = Uuid::new_v4().to_string();
-    if target.action == "adminRemove" {
-        let schedule_id = match state.assignments.iter().find(|a| same(a)) {
-            Some(found) => found.schedule_id.clone(),
-            None => {
-                return Err(GraphError::new(
-                    StatusCode::BAD_REQUEST,
-                    "RoleAssignmentDoesNotExist",
-                    "The Role assignment does not exist.",
-                ));
-            }
-        };
-        if !validation_only {
-            state.assignments.retain(|a| !same(a));
-        }
-        let schedule = Schedule {
-            start: now,
-            end: None,
-            length: None,
-            kind: "notSpecified",
-            duration: None,
-        };
-        return Ok(finish(
-            state,
-            body,
-            &target,
-            &schedule,
-            &request_id,
-            &schedule_id,
-            "Revoked",
-            client_id,
-            now,
-        ));
-    }
-    let info = body
-        .get("scheduleInfo")
-        .filter(|v| v.is_object())
-        .ok_or_else(|| {
-            GraphError::bad_request(
-                "The 'scheduleInfo' field is required for action 'adminAssign'.",
-            )
-        })?;
-    let schedule = read_schedule(info, now)?;
-    let ask = AssignmentAsk {
-        length: schedule.length,
+    let ask = Ask {
+        provider: Provider::Role,
+        remove: target.action == "adminRemove",
+        principal_id: &target.principal_id,
+        resource: &target.role_definition_id,
+        scope: target.directory_scope_id.as_deref(),
+        app_scope: target.app_scope_id.as_deref(),
+        schedule_info: body.get("scheduleInfo"),
         has_justification: non_empty(body.get("justification")),
         has_ticket: non_empty(body.get("ticketInfo").and_then(|t| t.get("ticketNumber"))),
+        validation_only: body
+            .get("isValidationOnly")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        request_id: &request_id,
     };
-    let failed = state
-        .policy(&target.role_definition_id)
-        .failed_admin_rules(ask);
-    if !failed.is_empty() {
-        let names = serde_json::to_string(&failed).unwrap_or_default();
-        return Err(GraphError::new(
-            StatusCode::BAD_REQUEST,
-            "RoleAssignmentRequestPolicyValidationFailed",
-            format!("The following policy rules failed: {names}"),
-        ));
+    let policy = state.policy(&target.role_definition_id);
+    let outcome = execute(state, &ask, &policy)?;
+    let now = state.now();
+    let entity = finish(body, &target, &outcome, &request_id, client_id, now);
+    if !ask.validation_only {
+        state.requests.push(entity.clone());
     }
-    if state.assignments.iter().any(same) {
-        return Err(GraphError::new(
-            StatusCode::BAD_REQUEST,
-            "RoleAssignmentExists",
-            "The Role assignment already exists.",
-        ));
-    }
-    if !validation_only {
-        state.assignments.push(Assignment {
-            instance_id: Uuid::new_v4().to_string(),
-            schedule_id: request_id.clone(),
-            principal_id: target.principal_id.clone(),
-            role_definition_id: target.role_definition_id.clone(),
-            directory_scope_id: target.directory_scope_id.clone(),
-            app_scope_id: target.app_scope_id.clone(),
-            start: schedule.start,
-            end: schedule.end,
-        });
-    }
-    let status = if schedule.start > now {
-        "Granted"
-    } else {
-        "Provisioned"
-    };
-    Ok(finish(
-        state,
-        body,
-        &target,
-        &schedule,
-        &request_id,
-        &request_id,
-        status,
-        client_id,
-        now,
-    ))
+    Ok(entity)
 }
 
 fn read_target(body: &Value) -> Result<Target, GraphError> {
@@ -233,111 +258,25 @@ fn read_target(body: &Value) -> Result<Target, GraphError> {
     Ok(target)
 }
 
-fn read_schedule(info: &Value, now: DateTime<Utc>) -> Result<Schedule, GraphError> {
-    let time = |value: Option<&Value>, name: &str| -> Result<Option<DateTime<Utc>>, GraphError> {
-        match value {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v
-                .as_str()
-                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                .map(|t| Some(t.with_timezone(&Utc)))
-                .ok_or_else(|| {
-                    GraphError::bad_request(format!(
-                        "'{name}' is not a valid ISO-8601 date and time."
-                    ))
-                }),
-        }
-    };
-    let requested_start = time(info.get("startDateTime"), "scheduleInfo.startDateTime")?;
-    let start = requested_start.map_or(now, |s| s.max(now));
-    let expiration = info.get("expiration").cloned().unwrap_or(Value::Null);
-    let end_time = time(
-        expiration.get("endDateTime"),
-        "scheduleInfo.expiration.endDateTime",
-    )?;
-    let raw_duration = expiration.get("duration").and_then(Value::as_str);
-    let kind = match expiration.get("type").and_then(Value::as_str) {
-        Some(t) => t.to_ascii_lowercase(),
-        None if raw_duration.is_some() => "afterduration".to_owned(),
-        None if end_time.is_some() => "afterdatetime".to_owned(),
-        None => "noexpiration".to_owned(),
-    };
-    match kind.as_str() {
-        "afterduration" => {
-            let text = raw_duration.ok_or_else(|| {
-                GraphError::bad_request(
-                    "'scheduleInfo.expiration.duration' is required for afterDuration.",
-                )
-            })?;
-            let length = duration::parse(text).filter(|d| *d > TimeDelta::zero()).ok_or_else(|| {
-                GraphError::bad_request(format!("'scheduleInfo.expiration.duration' value '{text}' is not a valid ISO-8601 duration."))
-            })?;
-            let end = start.checked_add_signed(length);
-            Ok(Schedule {
-                start,
-                end,
-                length: Some(length),
-                kind: "afterDuration",
-                duration: Some(duration::format(length)),
-            })
-        }
-        "afterdatetime" => {
-            let end = end_time.ok_or_else(|| {
-                GraphError::bad_request(
-                    "'scheduleInfo.expiration.endDateTime' is required for afterDateTime.",
-                )
-            })?;
-            if end <= start {
-                return Err(GraphError::bad_request(
-                    "'scheduleInfo.expiration.endDateTime' must be after the start.",
-                ));
-            }
-            Ok(Schedule {
-                start,
-                end: Some(end),
-                length: Some(end - start),
-                kind: "afterDateTime",
-                duration: None,
-            })
-        }
-        "noexpiration" | "notspecified" => Ok(Schedule {
-            start,
-            end: None,
-            length: None,
-            kind: "noExpiration",
-            duration: None,
-        }),
-        other => Err(GraphError::bad_request(format!(
-            "Cannot convert the literal '{other}' to the expected type 'microsoft.graph.expirationPatternType'."
-        ))),
-    }
-}
-
-fn non_empty(value: Option<&Value>) -> bool {
+pub(crate) fn non_empty(value: Option<&Value>) -> bool {
     value
         .and_then(Value::as_str)
         .is_some_and(|s| !s.trim().is_empty())
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one flat builder for the response entity reads best"
-)]
+/// The `unifiedRoleAssignmentScheduleRequest` entity for an executed request.
 fn finish(
-    state: &mut State,
     body: &Value,
     target: &Target,
-    schedule: &Schedule,
+    outcome: &Outcome,
     request_id: &str,
-    schedule_id: &str,
-    status: &str,
     client_id: &str,
     now: DateTime<Utc>,
 ) -> Value {
-    let ticket = body.get("ticketInfo");
-    let entity = json!({
+    let schedule = &outcome.schedule;
+    json!({
         "id": request_id,
-        "status": status,
+        "status": outcome.status,
         "createdDateTime": iso(now),
         "completedDateTime": iso(now),
         "approvalId": null,
@@ -348,29 +287,14 @@ fn finish(
         "directoryScopeId": target.directory_scope_id,
         "appScopeId": target.app_scope_id,
         "isValidationOnly": body.get("isValidationOnly").and_then(Value::as_bool).unwrap_or(false),
-        "targetScheduleId": schedule_id,
+        "targetScheduleId": outcome.schedule_id,
         "justification": body.get("justification").cloned().unwrap_or(Value::Null),
         "createdBy": {
             "application": {"displayName": null, "id": client_id},
             "device": null,
             "user": null,
         },
-        "scheduleInfo": {
-            "startDateTime": iso(schedule.start),
-            "recurrence": null,
-            "expiration": {
-                "type": schedule.kind,
-                "endDateTime": schedule.end.map(iso),
-                "duration": schedule.duration,
-            },
-        },
-        "ticketInfo": {
-            "ticketNumber": ticket.and_then(|t| t.get("ticketNumber")).cloned().unwrap_or(Value::Null),
-            "ticketSystem": ticket.and_then(|t| t.get("ticketSystem")).cloned().unwrap_or(Value::Null),
-        },
-    });
-    if !entity["isValidationOnly"].as_bool().unwrap_or(false) {
-        state.requests.push(entity.clone());
-    }
-    entity
+        "scheduleInfo": schedule.graph_json(),
+        "ticketInfo": ticket_json(body.get("ticketInfo")),
+    })
 }

@@ -3,10 +3,12 @@
 
 mod applications;
 mod directory;
+mod groups;
 mod requests;
 mod roles;
 mod token;
 
+pub(crate) use requests::record;
 pub(crate) use roles::iso;
 
 use axum::Router;
@@ -21,7 +23,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::odata::{GraphError, RequestInfo};
-use super::{Emulator, Fault};
+use super::{Emulator, Fault, arm};
 
 /// The app id a Graph call was made with (from the token request's `client_id`).
 #[derive(Debug, Clone)]
@@ -77,6 +79,22 @@ pub(super) fn router(emulator: Emulator) -> Router {
             get(requests::get_one),
         )
         .route(
+            &format!("{}/eligibilityScheduleInstances", groups::BASE),
+            get(groups::eligibility_instances),
+        )
+        .route(
+            &format!("{}/assignmentScheduleInstances", groups::BASE),
+            get(groups::assignment_instances),
+        )
+        .route(
+            &format!("{}/assignmentScheduleRequests", groups::BASE),
+            get(groups::list_requests).post(groups::create_request),
+        )
+        .route(
+            &format!("{}/assignmentScheduleRequests/{{id}}", groups::BASE),
+            get(groups::get_request),
+        )
+        .route(
             "/v1.0/policies/roleManagementPolicyAssignments",
             get(roles::policy_assignments),
         )
@@ -106,27 +124,50 @@ async fn envelope(State(emulator): State<Emulator>, mut request: Request, next: 
         path: request.uri().path().to_owned(),
         raw_query: request.uri().query().map(str::to_owned),
     };
-    let fault = emulator.lock().take_fault(&info.path);
+    let is_arm = arm::is_arm_path(&info.path);
+    let client_request_id = if is_arm {
+        request.headers().get("x-ms-client-request-id").cloned()
+    } else {
+        client_request_id
+    };
+    let fault = {
+        let mut state = emulator.lock();
+        if !info.path.contains("/oauth2/") {
+            state
+                .calls
+                .push(format!("{} {}", request.method(), info.path));
+        }
+        state.take_fault(&info.path)
+    };
     request.extensions_mut().insert(info);
+    let fail = |status: StatusCode, code: &'static str, message: &str| {
+        if is_arm {
+            arm::ArmError::new(status, code, message).into_response()
+        } else {
+            GraphError::new(status, code, message).into_response()
+        }
+    };
     let response = match fault {
         Some(Fault::Throttle { retry_after_secs }) => {
-            let error = GraphError::new(
+            let mut response = fail(
                 StatusCode::TOO_MANY_REQUESTS,
                 "TooManyRequests",
                 "Too many requests. Retry after the time in the Retry-After header.",
             );
-            let mut response = error.into_response();
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             response
         }
-        Some(Fault::ServerError) => GraphError::new(
+        Some(Fault::ServerError) => fail(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "UnknownError",
+            if is_arm {
+                "InternalServerError"
+            } else {
+                "UnknownError"
+            },
             "An internal server error occurred.",
-        )
-        .into_response(),
+        ),
         Some(Fault::Delay(pause)) => {
             tokio::time::sleep(pause).await;
             next.run(request).await
@@ -138,7 +179,26 @@ async fn envelope(State(emulator): State<Emulator>, mut request: Request, next: 
         }
         None => next.run(request).await,
     };
+    if is_arm {
+        return finish_arm(response, &request_id, client_request_id);
+    }
     finish(response, &request_id, client_request_id)
+}
+
+/// ARM's correlation headers: `x-ms-request-id`, and the client's `x-ms-client-request-id` echoed.
+fn finish_arm(
+    mut response: Response,
+    request_id: &str,
+    client_request_id: Option<HeaderValue>,
+) -> Response {
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-ms-request-id", value);
+    }
+    if let Some(value) = client_request_id {
+        headers.insert("x-ms-client-request-id", value);
+    }
+    response
 }
 
 fn finish(
@@ -201,14 +261,49 @@ fn plain_error(status: StatusCode) -> GraphError {
     }
 }
 
-async fn unknown_route(request: Request) -> GraphError {
-    let segment = request
-        .uri()
-        .path()
-        .rsplit('/')
-        .next()
-        .unwrap_or("")
-        .to_owned();
+/// ARM paths carry the scope (with slashes) before `/providers/Microsoft.Authorization/`, so
+/// they are parsed here rather than routed; anything else is an unknown Graph segment.
+async fn unknown_route(State(emulator): State<Emulator>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    if let Some((scope, resource)) = path.split_once(arm::PROVIDER) {
+        let client_id = match bearer(request.headers()).map(|t| emulator.lock().token_client(&t)) {
+            Some(Ok(client_id)) => client_id,
+            _ => {
+                return arm::ArmError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "InvalidAuthenticationToken",
+                    "The access token is invalid or expired.",
+                )
+                .into_response();
+            }
+        };
+        let origin = request
+            .extensions()
+            .get::<RequestInfo>()
+            .map(|i| i.origin.clone())
+            .unwrap_or_default();
+        let query =
+            serde_urlencoded::from_str(request.uri().query().unwrap_or("")).unwrap_or_default();
+        let method = request.method().clone();
+        let body = axum::body::to_bytes(request.into_body(), 1 << 20)
+            .await
+            .unwrap_or_default();
+        let call = arm::Call {
+            method,
+            scope: arm::normalise_scope(scope),
+            resource: resource.trim_end_matches('/').to_owned(),
+            query,
+            url: format!("{origin}{path}"),
+            client_id,
+            body,
+        };
+        return arm::handle(&emulator, call);
+    }
+    graph_unknown(&path).into_response()
+}
+
+fn graph_unknown(path: &str) -> GraphError {
+    let segment = path.rsplit('/').next().unwrap_or("").to_owned();
     GraphError::new(
         StatusCode::NOT_FOUND,
         "BadRequest",
@@ -216,14 +311,9 @@ async fn unknown_route(request: Request) -> GraphError {
     )
 }
 
-/// 401 `InvalidAuthenticationToken` unless the bearer token was issued by this emulator and is unexpired.
-async fn authenticate(
-    State(emulator): State<Emulator>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let presented = request
-        .headers()
+/// The bearer token of a request, if it presents one.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -232,7 +322,16 @@ async fn authenticate(
         })
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .map(str::to_owned);
+        .map(str::to_owned)
+}
+
+/// 401 `InvalidAuthenticationToken` unless the bearer token was issued by this emulator and is unexpired.
+async fn authenticate(
+    State(emulator): State<Emulator>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let presented = bearer(request.headers());
     let verdict = match presented {
         None => Err("Access token is empty."),
         Some(token) => emulator.lock().token_client(&token),

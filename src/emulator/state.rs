@@ -7,8 +7,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
 use super::policy::RolePolicy;
+use super::providers::is_at_or_below;
 use super::tenant::Tenant;
-use super::{ActiveAssignment, Fault, RandomFaults};
+use super::{ActiveAssignment, Fault, Provider, RandomFaults};
 
 /// An access token handed out by the token endpoint.
 #[derive(Debug, Clone)]
@@ -18,9 +19,12 @@ pub(crate) struct IssuedToken {
     pub(crate) expires_at: DateTime<Utc>,
 }
 
-/// An active role assignment created by `adminAssign`.
+/// An active assignment created by `adminAssign` on one of the three PIM providers. For groups,
+/// `role_definition_id` is the access (`member`/`owner`) and `directory_scope_id` the group id;
+/// for Azure, they are the full role definition id and the ARM scope.
 #[derive(Debug, Clone)]
 pub(crate) struct Assignment {
+    pub(crate) provider: Provider,
     pub(crate) instance_id: String,
     pub(crate) schedule_id: String,
     pub(crate) principal_id: String,
@@ -54,14 +58,21 @@ impl Assignment {
             (None, None) => true,
             _ => false,
         };
+        let role = role.rsplit('/').next().unwrap_or(role);
+        let own_role = self
+            .role_definition_id
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
         self.principal_id.eq_ignore_ascii_case(principal)
-            && self.role_definition_id.eq_ignore_ascii_case(role)
+            && own_role.eq_ignore_ascii_case(role)
             && same(self.directory_scope_id.as_deref(), dir)
             && same(self.app_scope_id.as_deref(), app)
     }
 
     pub(crate) fn public(&self) -> ActiveAssignment {
         ActiveAssignment {
+            provider: self.provider,
             principal_id: self.principal_id.clone(),
             role_definition_id: self.role_definition_id.clone(),
             directory_scope_id: self.directory_scope_id.clone().unwrap_or_default(),
@@ -77,10 +88,16 @@ pub(crate) struct State {
     pub(crate) tenant: Tenant,
     pub(crate) tokens: Vec<IssuedToken>,
     pub(crate) token_requests: usize,
-    /// Every POSTed schedule-request body, verbatim and in order.
-    pub(crate) posted: Vec<Value>,
+    /// Every POSTed (or, for ARM, PUT) schedule-request body, verbatim and in order.
+    pub(crate) posted: Vec<(Provider, Value)>,
+    /// Every Graph and ARM call (`METHOD /path`), token requests excluded.
+    pub(crate) calls: Vec<String>,
     /// Stored `unifiedRoleAssignmentScheduleRequest` responses.
     pub(crate) requests: Vec<Value>,
+    /// Stored `privilegedAccessGroupAssignmentScheduleRequest` responses.
+    pub(crate) group_requests: Vec<Value>,
+    /// Stored ARM `roleAssignmentScheduleRequests`, with their names.
+    pub(crate) arm_requests: Vec<(String, Value)>,
     pub(crate) assignments: Vec<Assignment>,
     pub(crate) faults: Vec<(String, VecDeque<Fault>)>,
     pub(crate) random_faults: Vec<RandomFaults>,
@@ -94,7 +111,10 @@ impl State {
             tokens: Vec::new(),
             token_requests: 0,
             posted: Vec::new(),
+            calls: Vec::new(),
             requests: Vec::new(),
+            group_requests: Vec::new(),
+            arm_requests: Vec::new(),
             assignments: Vec::new(),
             faults: Vec::new(),
             random_faults: Vec::new(),
@@ -114,6 +134,41 @@ impl State {
             .policies
             .iter()
             .find(|p| p.role_definition_id.eq_ignore_ascii_case(role_id))
+            .map(|p| &p.rules);
+        RolePolicy::resolve(overrides)
+    }
+
+    /// Started, unexpired assignments of one provider, by the emulator clock.
+    pub(crate) fn current(&self, provider: Provider) -> impl Iterator<Item = &Assignment> {
+        let now = self.now();
+        self.assignments
+            .iter()
+            .filter(move |a| a.provider == provider && a.is_current(now))
+    }
+
+    /// The policy of a PIM-enabled group for `member` or `owner`.
+    pub(crate) fn group_policy(&self, group_id: &str, access: &str) -> RolePolicy {
+        let overrides = self
+            .tenant
+            .group_policies
+            .iter()
+            .find(|p| p.group_id.eq_ignore_ascii_case(group_id) && p.access_id == access)
+            .map(|p| &p.rules);
+        RolePolicy::resolve(overrides)
+    }
+
+    /// The Azure policy for a role at a scope: the one assigned closest above (or at) the scope.
+    pub(crate) fn azure_policy(&self, scope: &str, role_id: &str) -> RolePolicy {
+        let guid = role_id.rsplit('/').next().unwrap_or(role_id);
+        let overrides = self
+            .tenant
+            .azure
+            .policies
+            .iter()
+            .filter(|p| {
+                p.role_definition_id.eq_ignore_ascii_case(guid) && is_at_or_below(scope, &p.scope)
+            })
+            .max_by_key(|p| p.scope.len())
             .map(|p| &p.rules);
         RolePolicy::resolve(overrides)
     }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::EmulatorError;
 use super::policy::PolicyFixture;
+use super::providers::{AzureFixture, GroupEligibility, GroupPolicyFixture};
 
 /// A tenant fixture, deserialised from camelCase JSON (see `emulator/demo_tenant.json`).
 #[derive(Debug, Clone, Deserialize)]
@@ -39,6 +40,28 @@ pub struct Tenant {
     /// Per-role policy overrides; roles without one get the default policy.
     #[serde(default)]
     pub policies: Vec<PolicyFixture>,
+    /// PIM for Groups: eligibilities for membership or ownership.
+    #[serde(default)]
+    pub group_eligibilities: Vec<GroupEligibility>,
+    /// PIM for Groups: policy overrides per group and access.
+    #[serde(default)]
+    pub group_policies: Vec<GroupPolicyFixture>,
+    /// Azure resources (ARM): scopes, roles, eligibilities, policies.
+    #[serde(default)]
+    pub azure: AzureFixture,
+    /// Administrative units: valid `directoryScopeId`s as `/administrativeUnits/{id}`.
+    #[serde(default)]
+    pub administrative_units: Vec<AdministrativeUnit>,
+}
+
+/// An administrative unit (a directory scope for Entra roles).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdministrativeUnit {
+    /// Object id.
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
 }
 
 /// A user account.
@@ -221,6 +244,37 @@ impl Tenant {
             }
             policy.rules.check().map_err(invalid)?;
         }
+        self.check_groups()?;
+        self.azure
+            .check(|id| self.principal_kind(id).is_some())
+            .map_err(invalid)
+    }
+
+    fn check_groups(&self) -> Result<(), EmulatorError> {
+        let access_ok = |a: &str| a == "member" || a == "owner";
+        for e in &self.group_eligibilities {
+            if self.group(&e.group_id).is_none() || self.principal_kind(&e.principal_id).is_none() {
+                return Err(invalid(format!(
+                    "group eligibility {} names an unknown group or principal",
+                    e.id
+                )));
+            }
+            if !access_ok(&e.access_id) {
+                return Err(invalid(format!(
+                    "group eligibility {} has accessId {}",
+                    e.id, e.access_id
+                )));
+            }
+        }
+        for p in &self.group_policies {
+            if self.group(&p.group_id).is_none() || !access_ok(&p.access_id) {
+                return Err(invalid(format!(
+                    "group policy for {} / {} names an unknown group or access",
+                    p.group_id, p.access_id
+                )));
+            }
+            p.rules.check().map_err(invalid)?;
+        }
         Ok(())
     }
 
@@ -261,8 +315,14 @@ impl Tenant {
         }
     }
 
-    /// `/`, `/administrativeUnits/{id}` (not modelled, so refused) or `/{objectId}` of a known object.
+    /// `/`, `/administrativeUnits/{id}` of a known unit, or `/{objectId}` of a known object.
     pub(crate) fn scope_exists(&self, scope: &str) -> bool {
+        if let Some(unit) = scope.strip_prefix("/administrativeUnits/") {
+            return self
+                .administrative_units
+                .iter()
+                .any(|u| u.id.eq_ignore_ascii_case(unit));
+        }
         match scope.strip_prefix('/') {
             Some("") => true,
             Some(id) => {

@@ -3,6 +3,7 @@
 mod directory;
 mod pim;
 mod protocol;
+mod providers;
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;

@@ -88,3 +88,25 @@ pub(crate) fn token_settings(authority_host: &str) -> TokenSettings {
         timeout: Duration::from_secs(5),
     }
 }
+
+/// The example files in `shared/contracts/{dir}` except `skip`: (file name, parsed JSON), so a
+/// new example makes the contract tests fail until it is classified.
+pub(crate) fn contract_examples(dir: &str, skip: &[&str]) -> Vec<(String, serde_json::Value)> {
+    let root = format!("{}/../shared/contracts/{dir}", env!("CARGO_MANIFEST_DIR"));
+    let mut examples = Vec::new();
+    for entry in std::fs::read_dir(&root).expect("contract examples") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        if skip.contains(&name.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read");
+        let example = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        examples.push((name, example));
+    }
+    examples
+}

@@ -1,7 +1,9 @@
-//! Access tokens for Graph (and later ARM): a port, an azure_identity implementation for real
-//! clouds and a small client-credentials flow for plain-http loopback emulators.
+//! Access tokens for Graph and ARM: a port, azure_identity implementations for real clouds (client
+//! secret, workload identity, managed identity, Azure CLI) and a small client-credentials flow for
+//! plain-http loopback emulators.
 
 mod client_credentials;
+mod credentials;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +18,7 @@ use crate::secret::Secret;
 use crate::service::ports::{UpstreamError, UpstreamErrorKind};
 
 pub use client_credentials::ClientCredentialsTokens;
+pub use credentials::{CredentialKind, credential_tokens};
 
 /// Gives a bearer token for a scope such as `https://graph.microsoft.com/.default`.
 #[async_trait]

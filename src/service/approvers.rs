@@ -2,6 +2,7 @@
 
 use crate::domain::policy::PimPolicy;
 use crate::domain::request::{Person, Platform};
+use crate::domain::target::TargetKind;
 
 use super::identity::Caller;
 use super::ports::DirectoryUser;
@@ -10,9 +11,10 @@ use super::settings::ApproverRef;
 use super::{Service, ServiceError};
 
 impl Service {
-    /// Target approvers, else the PIM policy's primary approvers, else the owners of the group the
-    /// caller is eligible through, else the default approvers. Never the caller, never a disabled
-    /// account, never a service principal. Empty means nobody can approve.
+    /// Target approvers, else the PIM policy's primary approvers, else (for a group target) the
+    /// owners of that group, else the owners of the group the caller is eligible through, else the
+    /// default approvers. Never the caller, never a disabled account, never a service principal.
+    /// Empty means nobody can approve.
     pub(crate) async fn resolve_approvers(
         &self,
         platform: Platform,
@@ -38,11 +40,13 @@ impl Service {
                     .map(ApproverRef::Group),
             )
             .collect();
-        let owners_step = eligible.via_group.clone();
-        let steps: [Step; 4] = [
+        let target_group =
+            (eligible.target.kind == TargetKind::Group).then(|| eligible.target.id.clone());
+        let steps: [Step; 5] = [
             Step::Refs(configured),
             Step::Refs(from_policy),
-            Step::Owners(owners_step),
+            Step::Owners(target_group),
+            Step::Owners(eligible.via_group.clone()),
             Step::Refs(self.settings.defaults.approvers.clone()),
         ];
         for step in steps {

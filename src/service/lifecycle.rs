@@ -22,6 +22,9 @@ impl Service {
         let Some(mut request) = self.store.request(id).await? else {
             return Ok(());
         };
+        // Only a request found already `activating` may have reached PIM before (a crash or a
+        // failed attempt); one this run moves there has not, so it skips the look-up.
+        let resumed = request.state == State::Activating;
         if request.state == State::Approved {
             let step = Step::new(Event::StartActivation, AuditActor::system());
             match self.apply(&request, step, |_| {}).await? {
@@ -33,11 +36,14 @@ impl Service {
             return Ok(());
         }
         let principal = request.requester.entra_id.clone();
-        if let Some(existing) = self
-            .pim
-            .active_assignment(&request.target, &principal)
-            .await?
-        {
+        let existing = if resumed {
+            self.pim
+                .active_assignment(&request.target, &principal)
+                .await?
+        } else {
+            None
+        };
+        if let Some(existing) = existing {
             let until = existing
                 .end
                 .unwrap_or_else(|| Utc::now() + request.duration.as_chrono());
@@ -85,12 +91,7 @@ impl Service {
                 .into_iter()
                 .map(|g| g.id),
         );
-        let eligible = self
-            .pim
-            .role_eligibilities(&principals, Some(&request.target.id))
-            .await?
-            .iter()
-            .any(|e| e.scope == request.target.scope);
+        let eligible = self.holds_eligibility(&request.target, &principals).await?;
         Ok((!eligible).then(|| {
             format!(
                 "you are no longer eligible for {} in PIM",
@@ -124,6 +125,7 @@ impl Service {
             justification: justification.chars().take(MAX_JUSTIFICATION).collect(),
             ticket: request.ticket.clone(),
             request: request.id,
+            intent: format!("{}@{}", request.id, request.created_at.timestamp_micros()),
         }
     }
 

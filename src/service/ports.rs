@@ -6,12 +6,16 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::audit::{AuditEvent, StoredAuditEvent};
 use crate::domain::duration::ElevationDuration;
-use crate::domain::policy::PimPolicy;
 use crate::domain::request::{Decision, Platform, Request, ShortId};
-use crate::domain::target::ResolvedTarget;
 
 use super::jobs::{ClaimedJob, NewJob};
 use super::notice::{ApproverNotice, Notice, Reply};
+
+mod pim;
+
+pub use pim::{
+    ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Upstream errors (Graph, ARM, Slack, Bot Connector)
@@ -149,93 +153,6 @@ pub trait Directory: Send + Sync {
         &self,
         name_or_id: &str,
     ) -> Result<Option<(String, String)>, UpstreamError>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// PIM
-// ---------------------------------------------------------------------------------------------
-
-/// A role definition (Entra or Azure).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RoleDefinition {
-    pub id: String,
-    pub display_name: String,
-}
-
-/// One eligibility: `principal_id` (a user or a group) may hold `role_definition_id` at `scope`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Eligibility {
-    pub principal_id: String,
-    pub role_definition_id: String,
-    pub scope: String,
-}
-
-/// What pimbot asks PIM to grant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
-    pub principal_id: String,
-    pub duration: ElevationDuration,
-    /// Names the requester, approvers, ticket and pimbot's request id.
-    pub justification: String,
-    pub ticket: Option<String>,
-    pub request: ShortId,
-}
-
-/// What PIM answered to an assignment or removal.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Receipt {
-    /// The schedule request id.
-    pub pim_request_id: String,
-    /// `Provisioned`, `Revoked`, ...
-    pub status: String,
-    pub end: Option<DateTime<Utc>>,
-    /// Graph `request-id` / ARM `x-ms-request-id`.
-    pub upstream_request_id: Option<String>,
-}
-
-/// An active assignment PIM shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActiveAssignment {
-    pub principal_id: String,
-    pub role_definition_id: String,
-    pub scope: String,
-    pub end: Option<DateTime<Utc>>,
-}
-
-/// The PIM schedule-request APIs. `assign` mode: pimbot brokers, PIM records.
-#[async_trait]
-pub trait Pim: Send + Sync {
-    /// An Entra role definition by display name or id.
-    async fn role_definition(
-        &self,
-        name_or_id: &str,
-    ) -> Result<Option<RoleDefinition>, UpstreamError>;
-    /// Entra role eligibilities held by any of `principal_ids`, optionally for one role only.
-    async fn role_eligibilities(
-        &self,
-        principal_ids: &[String],
-        role_id: Option<&str>,
-    ) -> Result<Vec<Eligibility>, UpstreamError>;
-    /// The end-user activation rules of a role at a scope.
-    async fn role_policy(&self, role_id: &str, scope: &str) -> Result<PimPolicy, UpstreamError>;
-    /// `adminAssign` with `afterDuration`.
-    async fn assign(
-        &self,
-        target: &ResolvedTarget,
-        grant: &Grant,
-    ) -> Result<Receipt, UpstreamError>;
-    /// `adminRemove`.
-    async fn remove(
-        &self,
-        target: &ResolvedTarget,
-        grant: &Grant,
-    ) -> Result<Receipt, UpstreamError>;
-    /// The principal's current assignment of the target, if PIM shows one.
-    async fn active_assignment(
-        &self,
-        target: &ResolvedTarget,
-        principal_id: &str,
-    ) -> Result<Option<ActiveAssignment>, UpstreamError>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,11 +1,14 @@
-//! From what a user typed to a PIM target: configured names, role names and scopes, eligibility.
+//! From what a user typed to a PIM target: configured names, role names and scopes, groups, Azure
+//! roles and scopes, and the caller's eligibility (directly or through a group).
+
+mod providers;
 
 use crate::domain::policy::{EffectivePolicy, LocalPolicy, PimPolicy};
 use crate::domain::refusal::Refusal;
 use crate::domain::target::{GroupAccess, ResolvedTarget, TargetKind, TargetRef};
 
 use super::identity::Caller;
-use super::ports::Eligibility;
+use super::ports::{Eligibility, EligibilityQuery};
 use super::settings::TargetSettings;
 use super::{Service, ServiceError};
 
@@ -25,37 +28,67 @@ impl Service {
         caller: &Caller,
         typed: &TargetRef,
     ) -> Result<Result<EligibleFor, Refusal>, ServiceError> {
-        let (name, role, scope, settings) = match typed {
+        let wanted = match typed {
             TargetRef::Named(name) => {
                 let Some(settings) = self.settings.targets.iter().find(|t| &t.name == name) else {
                     return Ok(Err(Refusal::UnknownTarget(format!(
                         "a target named `{name}`"
                     ))));
                 };
-                if settings.kind != TargetKind::Role {
-                    return Ok(Err(kind_not_available(settings.kind)));
+                Wanted {
+                    name: Some(name.clone()),
+                    kind: settings.kind,
+                    resource: settings.resource.clone(),
+                    scope: settings.scope.clone(),
+                    access: settings.access,
+                    settings: Some(settings.clone()),
                 }
-                (
-                    Some(name.clone()),
-                    settings.resource.clone(),
-                    settings.scope.clone(),
-                    Some(settings.clone()),
-                )
             }
-            TargetRef::Role { role, scope } => (None, role.clone(), scope.clone(), None),
-            TargetRef::Group { .. } => return Ok(Err(kind_not_available(TargetKind::Group))),
-            TargetRef::Azure { .. } => return Ok(Err(kind_not_available(TargetKind::Azure))),
+            TargetRef::Role { role, scope } => Wanted::typed(TargetKind::Role, role, scope.clone()),
+            TargetRef::Group { group, access } => Wanted {
+                access: *access,
+                ..Wanted::typed(TargetKind::Group, group, None)
+            },
+            TargetRef::Azure { role, scope } => {
+                Wanted::typed(TargetKind::Azure, role, Some(scope.clone()))
+            }
         };
-        let Some(definition) = self.pim.role_definition(&role).await? else {
+        match wanted.kind {
+            TargetKind::Role => self.resolve_role(caller, wanted).await,
+            TargetKind::Group => self.resolve_group(caller, wanted).await,
+            TargetKind::Azure => self.resolve_azure(caller, wanted).await,
+        }
+    }
+
+    async fn resolve_role(
+        &self,
+        caller: &Caller,
+        wanted: Wanted,
+    ) -> Result<Result<EligibleFor, Refusal>, ServiceError> {
+        let Wanted {
+            name,
+            resource: role,
+            scope,
+            settings,
+            ..
+        } = wanted;
+        let Some(definition) = self
+            .pim
+            .role_definition(TargetKind::Role, &role, "/")
+            .await?
+        else {
             return Ok(Err(Refusal::UnknownTarget(format!(
                 "a role named `{role}`"
             ))));
         };
         let principals = self.principals(caller).await?;
-        let eligibilities = self
-            .pim
-            .role_eligibilities(&principals, Some(&definition.id))
-            .await?;
+        let query = EligibilityQuery {
+            kind: TargetKind::Role,
+            principal_ids: &principals,
+            resource: Some(&definition.id),
+            scopes: &[],
+        };
+        let eligibilities = self.pim.eligibilities(&query).await?;
         let label = definition.display_name.clone();
         let scope = match scope {
             Some(scope) => match self.resolve_scope(&scope).await? {
@@ -86,15 +119,7 @@ impl Service {
         let via_group =
             (eligibility.principal_id != caller.user.id).then(|| eligibility.principal_id.clone());
         let settings = settings.or_else(|| {
-            self.settings
-                .targets
-                .iter()
-                .find(|t| {
-                    t.kind == TargetKind::Role
-                        && (t.resource.eq_ignore_ascii_case(&definition.display_name)
-                            || t.resource == definition.id)
-                })
-                .cloned()
+            self.configured(TargetKind::Role, &definition.display_name, &definition.id)
                 .filter(|t| {
                     t.scope
                         .as_deref()
@@ -108,13 +133,31 @@ impl Service {
             display_name: definition.display_name,
             scope: scope.0,
             scope_display: scope.1,
-            access: None::<GroupAccess>,
+            access: None,
         };
         Ok(Ok(EligibleFor {
             target,
             via_group,
             settings,
         }))
+    }
+
+    /// The configured target of this kind whose resource is `display_name` or `id`.
+    pub(crate) fn configured(
+        &self,
+        kind: TargetKind,
+        display_name: &str,
+        id: &str,
+    ) -> Option<TargetSettings> {
+        self.settings
+            .targets
+            .iter()
+            .find(|t| {
+                t.kind == kind
+                    && (t.resource.eq_ignore_ascii_case(display_name)
+                        || t.resource.eq_ignore_ascii_case(id))
+            })
+            .cloned()
     }
 
     /// The caller and every group they belong to: eligibility may come through any of them.
@@ -167,7 +210,7 @@ impl Service {
         &self,
         eligible: &EligibleFor,
     ) -> Result<(EffectivePolicy, PimPolicy), ServiceError> {
-        let pim_policy = self.pim.role_policy(&eligible.target.id, "/").await?;
+        let pim_policy = self.pim.policy(&eligible.target).await?;
         let defaults = &self.settings.defaults;
         let overrides = eligible.settings.as_ref();
         let local = LocalPolicy {
@@ -186,25 +229,43 @@ impl Service {
     }
 }
 
-/// The caller's own eligibility if there is one, else one through a group.
-fn pick_eligibility<'a>(
+/// What a typed or configured target asks for, before it is looked up.
+pub(crate) struct Wanted {
+    pub(crate) name: Option<String>,
+    pub(crate) kind: TargetKind,
+    /// Role name or id, or group name or id.
+    pub(crate) resource: String,
+    pub(crate) scope: Option<String>,
+    pub(crate) access: GroupAccess,
+    pub(crate) settings: Option<TargetSettings>,
+}
+
+impl Wanted {
+    fn typed(kind: TargetKind, resource: &str, scope: Option<String>) -> Self {
+        Self {
+            name: None,
+            kind,
+            resource: resource.to_owned(),
+            scope,
+            access: GroupAccess::Member,
+            settings: None,
+        }
+    }
+}
+
+/// The caller's own eligibility if there is one, else one through a group. Scopes compare
+/// case-insensitively (ARM scopes, directory object ids).
+pub(crate) fn pick_eligibility<'a>(
     eligibilities: &'a [Eligibility],
     user_id: &str,
     scope: &str,
 ) -> Option<&'a Eligibility> {
-    let at_scope = || eligibilities.iter().filter(|e| e.scope == scope);
+    let at_scope = || {
+        eligibilities
+            .iter()
+            .filter(|e| e.scope.eq_ignore_ascii_case(scope))
+    };
     at_scope()
         .find(|e| e.principal_id == user_id)
         .or_else(|| at_scope().next())
-}
-
-fn kind_not_available(kind: TargetKind) -> Refusal {
-    let kind = match kind {
-        TargetKind::Role => "Entra role",
-        TargetKind::Group => "PIM for Groups",
-        TargetKind::Azure => "Azure resource",
-    };
-    Refusal::UnknownTarget(format!(
-        "support for {kind} targets in this version of pimbot (Entra roles only for now)"
-    ))
 }

@@ -52,4 +52,6 @@ pub struct Settings {
     pub identity_ttl: chrono::Duration,
     /// Where audit lines go, per platform; none means no audit channel on that platform.
     pub audit_conversation: HashMap<Platform, String>,
+    /// `azure.arm_scopes`: where Azure eligibilities are looked for (`list`, the form).
+    pub arm_scopes: Vec<String>,
 }

@@ -7,13 +7,13 @@ use crate::domain::audit::AuditEvent;
 use crate::domain::command::RequestArgs;
 use crate::domain::refusal::Refusal;
 use crate::domain::request::{Request, ShortId, State};
-use crate::domain::target::TargetRef;
+use crate::domain::target::{GroupAccess, TargetKind, TargetRef};
 
 use super::identity::Caller;
 use super::jobs::{InboundCommand, Job, NewJob};
 use super::notice::{ApproverNotice, Reply};
 use super::ports::CreateEffects;
-use super::ports::EligibleTarget;
+use super::ports::{EligibilityQuery, EligibleTarget};
 use super::transition::{audit_line, line_jobs, summary};
 use super::{Service, ServiceError};
 
@@ -161,38 +161,73 @@ impl Service {
         Ok(request)
     }
 
-    /// The targets the caller may request, with the limits a form shows.
+    /// The targets the caller may request, with the limits a form shows: Entra roles, groups and
+    /// Azure roles (at the configured `arm_scopes`) the caller is eligible for.
     pub(crate) async fn eligible_targets(
         &self,
         caller: &Caller,
     ) -> Result<Vec<EligibleTarget>, ServiceError> {
         let principals = self.principals(caller).await?;
-        let mut eligibilities = self.pim.role_eligibilities(&principals, None).await?;
-        eligibilities.sort_by(|a, b| {
-            (&a.role_definition_id, &a.scope).cmp(&(&b.role_definition_id, &b.scope))
-        });
-        eligibilities
-            .dedup_by(|a, b| a.role_definition_id == b.role_definition_id && a.scope == b.scope);
-        let mut targets = Vec::new();
-        for eligibility in eligibilities {
-            let typed = TargetRef::Role {
-                role: eligibility.role_definition_id.clone(),
-                scope: Some(eligibility.scope.clone()),
+        let mut typed: Vec<TargetRef> = Vec::new();
+        for kind in [TargetKind::Role, TargetKind::Group, TargetKind::Azure] {
+            if kind == TargetKind::Azure && self.settings.arm_scopes.is_empty() {
+                continue;
+            }
+            let query = EligibilityQuery {
+                kind,
+                principal_ids: &principals,
+                resource: None,
+                scopes: &self.settings.arm_scopes,
             };
+            let mut eligibilities = self.pim.eligibilities(&query).await?;
+            eligibilities.sort_by(|a, b| {
+                (&a.role_definition_id, &a.scope).cmp(&(&b.role_definition_id, &b.scope))
+            });
+            eligibilities.dedup_by(|a, b| {
+                a.role_definition_id == b.role_definition_id && a.scope == b.scope
+            });
+            typed.extend(eligibilities.into_iter().map(|e| match kind {
+                TargetKind::Role => TargetRef::Role {
+                    role: e.role_definition_id,
+                    scope: Some(e.scope),
+                },
+                TargetKind::Group => TargetRef::Group {
+                    group: e.role_definition_id,
+                    access: if e.scope == "owner" {
+                        GroupAccess::Owner
+                    } else {
+                        GroupAccess::Member
+                    },
+                },
+                TargetKind::Azure => TargetRef::Azure {
+                    role: e.role_definition_id,
+                    scope: e.scope,
+                },
+            }));
+        }
+        let mut targets = Vec::new();
+        for typed in typed {
             let Ok(eligible) = self.resolve_eligible(caller, &typed).await? else {
                 continue;
             };
             let (policy, _) = self.effective_policy(&eligible).await?;
-            let key = match &eligible.target.name {
-                Some(name) => name.clone(),
-                None => format!(
-                    "role:\"{}\"@{}",
-                    eligible.target.display_name, eligible.target.scope
-                ),
+            let target = &eligible.target;
+            let key = match (&target.name, target.kind) {
+                (Some(name), _) => name.clone(),
+                (None, TargetKind::Role) => {
+                    format!("role:\"{}\"@{}", target.display_name, target.scope)
+                }
+                (None, TargetKind::Group) => match target.access {
+                    Some(GroupAccess::Owner) => format!("group:\"{}\"/owner", target.display_name),
+                    _ => format!("group:\"{}\"", target.display_name),
+                },
+                (None, TargetKind::Azure) => {
+                    format!("azure:\"{}\"@{}", target.display_name, target.scope)
+                }
             };
             targets.push(EligibleTarget {
                 key,
-                label: eligible.target.label(),
+                label: target.label(),
                 max_duration: policy.max_duration,
                 default_duration: policy.default_duration,
                 require_ticket: policy.require_ticket,

@@ -57,12 +57,26 @@ impl TestApp {
 
     /// Starts with a custom tenant and extra TOML appended to the test configuration.
     pub(crate) async fn start_with(tenant: Tenant, extra_toml: &str) -> Self {
+        Self::start_with_azure(tenant, "", extra_toml).await
+    }
+
+    /// As [`start_with`](Self::start_with), with `azure_toml` added to the `[azure]` section.
+    /// ARM is the same emulator reached as `localhost`, so its token scope differs from Graph's.
+    pub(crate) async fn start_with_azure(
+        tenant: Tenant,
+        azure_toml: &str,
+        extra_toml: &str,
+    ) -> Self {
         init_test_logging();
         let emulator = Emulator::new(tenant);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let emulator_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let arm_url = format!(
+            "http://localhost:{}",
+            listener.local_addr().expect("addr").port()
+        );
         emulator.spawn(listener);
         let slack = FakeSlack::start(SLACK_USERS).await;
         let dir = tempfile::tempdir().expect("tempdir");
@@ -81,6 +95,8 @@ client_id = "11111111-2222-3333-4444-555555555555"
 client_secret = "emulator-secret"
 authority_host = "{emulator_url}"
 graph_url = "{emulator_url}"
+arm_url = "{arm_url}"
+{azure_toml}
 
 [slack]
 signing_secrets = ["old-rotated-secret", "{SIGNING_SECRET}"]

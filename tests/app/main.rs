@@ -6,14 +6,19 @@
 )]
 
 mod adaptive_cards;
+mod azure_story;
+mod call_budget;
 mod crash;
 mod decisions;
 mod durability;
+mod elevation;
 mod fake_slack;
 mod fake_teams;
 mod forms;
+mod group_story;
 mod harness;
 mod inbound;
+mod providers_faults;
 mod refusals;
 mod replicas;
 mod schema;

@@ -13,16 +13,21 @@ pub(crate) struct Schemas {
 
 impl Schemas {
     pub(crate) fn graph() -> Self {
-        Self::load("graph-pim-schemas.json")
+        Self::load("graph-pim-schemas.json", "schemas")
     }
 
-    fn load(file: &str) -> Self {
+    /// ARM's Swagger 2.0 `definitions` (same subset, `#/definitions/...` references).
+    pub(crate) fn arm() -> Self {
+        Self::load("arm-pim-schemas.json", "definitions")
+    }
+
+    fn load(file: &str, section: &str) -> Self {
         let path = format!("{}/../shared/contracts/{file}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
         let document: Value = serde_json::from_str(&text).expect("contract is JSON");
-        let schemas = document["schemas"]
+        let schemas = document[section]
             .as_object()
-            .expect("a `schemas` object")
+            .unwrap_or_else(|| panic!("a `{section}` object in {file}"))
             .clone();
         Self { schemas }
     }

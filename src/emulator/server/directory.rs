@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
-use crate::emulator::Emulator;
 use crate::emulator::odata::{GraphError, Query, Shape};
 use crate::emulator::tenant::{Group, ServicePrincipal, Tenant, User};
+use crate::emulator::{Emulator, Provider};
 
 const USER_PROPS: &[&str] = &[
     "id",
@@ -125,12 +125,20 @@ pub(super) async fn user_groups(
             .tenant
             .user(&id)
             .ok_or_else(|| GraphError::not_found(&id))?;
-        state
-            .tenant
-            .transitive_groups(&user.id)
-            .into_iter()
-            .map(typed_group)
-            .collect()
+        let mut groups = state.tenant.transitive_groups(&user.id);
+        let active_pim = state.current(Provider::Group).filter(|a| {
+            a.role_definition_id == "member" && a.principal_id.eq_ignore_ascii_case(&user.id)
+        });
+        for assignment in active_pim {
+            let group = assignment
+                .directory_scope_id
+                .as_deref()
+                .and_then(|g| state.tenant.group(g));
+            if let Some(group) = group.filter(|g| !groups.iter().any(|known| known.id == g.id)) {
+                groups.push(group);
+            }
+        }
+        groups.into_iter().map(typed_group).collect()
     };
     Ok(Json(query.collection("groups", items, GROUP)?))
 }
@@ -169,7 +177,7 @@ pub(super) async fn group_owners(
     Path(id): Path<String>,
     query: Query,
 ) -> Result<Json<Value>, GraphError> {
-    related(&emulator, &id, &query, |g| &g.owners)
+    related(&emulator, &id, &query, "owner", |g| &g.owners)
 }
 
 pub(super) async fn group_members(
@@ -177,13 +185,14 @@ pub(super) async fn group_members(
     Path(id): Path<String>,
     query: Query,
 ) -> Result<Json<Value>, GraphError> {
-    related(&emulator, &id, &query, |g| &g.members)
+    related(&emulator, &id, &query, "member", |g| &g.members)
 }
 
 fn related(
     emulator: &Emulator,
     id: &str,
     query: &Query,
+    access: &str,
     pick: impl Fn(&Group) -> &Vec<String>,
 ) -> Result<Json<Value>, GraphError> {
     query.check_filter(&["id", "displayName", "mail", "userPrincipalName"])?;
@@ -193,8 +202,18 @@ fn related(
             .tenant
             .group(id)
             .ok_or_else(|| GraphError::not_found(id))?;
+        // Active PIM memberships and ownerships show like permanent ones until they expire.
+        let pim: Vec<&String> = state
+            .current(Provider::Group)
+            .filter(|a| {
+                a.role_definition_id == access
+                    && a.directory_scope_id.as_deref() == Some(group.id.as_str())
+            })
+            .map(|a| &a.principal_id)
+            .collect();
         pick(group)
             .iter()
+            .chain(pim)
             .filter_map(|member| directory_object(&state.tenant, member))
             .collect()
     };

@@ -7,10 +7,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::directory::directory_object;
-use crate::emulator::Emulator;
 use crate::emulator::odata::{GraphError, Query, Shape};
+use crate::emulator::policy::RolePolicy;
 use crate::emulator::state::{Assignment, State as EmuState};
 use crate::emulator::tenant::{Eligibility, RoleDefinition};
+use crate::emulator::{Emulator, Provider};
 
 const ANY: Shape = Shape {
     type_name: "entity",
@@ -115,13 +116,7 @@ pub(super) async fn assignment_instances(
     query.check_expand(INSTANCE_EXPANDS)?;
     let items = {
         let state = emulator.lock();
-        let now = state.now();
-        let items: Vec<Value> = state
-            .assignments
-            .iter()
-            .filter(|a| a.is_current(now))
-            .map(assignment_json)
-            .collect();
+        let items: Vec<Value> = state.current(Provider::Role).map(assignment_json).collect();
         expand(&state, &query, items)
     };
     Ok(Json(query.collection(
@@ -154,8 +149,8 @@ pub(super) async fn policy_assignments(
     );
     let with_policy = query.expand.is_some();
     let with_rules = query.expand.as_deref().is_some_and(|e| e.contains("rules"));
-    let items = if role_scope && scope_id == "/" {
-        let state = emulator.lock();
+    let state = emulator.lock();
+    let items: Vec<Value> = if role_scope && scope_id == "/" {
         let scope_type = if scope_type.eq_ignore_ascii_case("directory") {
             "Directory"
         } else {
@@ -165,11 +160,50 @@ pub(super) async fn policy_assignments(
             .tenant
             .role_definitions
             .iter()
-            .map(|role| policy_assignment_json(&state, role, scope_type, with_policy, with_rules))
+            .map(|role| {
+                let at = PolicyAt {
+                    scope_id: "/",
+                    scope_type,
+                    role_id: &role.id,
+                    key: &role.id,
+                };
+                policy_assignment_json(
+                    &state,
+                    &at,
+                    state.policy(&role.id),
+                    with_rules && with_policy,
+                    with_policy,
+                )
+            })
             .collect()
+    } else if scope_type.eq_ignore_ascii_case("group") {
+        // Every group is PIM-enabled here: real PIM onboards a group on its first request.
+        match state.tenant.group(scope_id) {
+            Some(group) => ["member", "owner"]
+                .into_iter()
+                .map(|access| {
+                    let at = PolicyAt {
+                        scope_id: &group.id,
+                        scope_type: "Group",
+                        role_id: access,
+                        key: &group.id,
+                    };
+                    let policy = state.group_policy(&group.id, access);
+                    policy_assignment_json(
+                        &state,
+                        &at,
+                        policy,
+                        with_rules && with_policy,
+                        with_policy,
+                    )
+                })
+                .collect(),
+            None => Vec::new(),
+        }
     } else {
         Vec::new()
     };
+    drop(state);
     let fragment = match (with_policy, with_rules) {
         (true, true) => "policies/roleManagementPolicyAssignments(policy(rules()))",
         (true, false) => "policies/roleManagementPolicyAssignments(policy())",
@@ -178,38 +212,47 @@ pub(super) async fn policy_assignments(
     Ok(Json(query.collection(fragment, items, ANY)?))
 }
 
+/// Where a policy is assigned: scope, scope type, role (or `member`/`owner`), and the id the
+/// policy's GUID is derived from.
+struct PolicyAt<'a> {
+    scope_id: &'a str,
+    scope_type: &'a str,
+    role_id: &'a str,
+    key: &'a str,
+}
+
 fn policy_assignment_json(
     state: &EmuState,
-    role: &RoleDefinition,
-    scope_type: &str,
-    policy: bool,
+    at: &PolicyAt<'_>,
+    policy: RolePolicy,
     rules: bool,
+    with_policy: bool,
 ) -> Value {
-    // Stable per role, shaped like Graph's `{scopeType}_{tenantId}_{guid}` policy ids.
-    let guid = Uuid::parse_str(&role.id)
+    // Stable per role or group, shaped like Graph's `{scopeType}_{tenantId}_{guid}` policy ids.
+    let guid = Uuid::parse_str(at.key)
         .map(|u| Uuid::from_u128(u.as_u128() ^ 0x5049_4d45_4d55_4c41_544f_5250_4f4c_4943))
         .unwrap_or_default();
-    let policy_id = format!("{scope_type}_{}_{guid}", state.tenant.tenant_id);
+    let policy_id = format!("{}_{}_{guid}", at.scope_type, state.tenant.tenant_id);
     let mut item = json!({
-        "id": format!("{policy_id}_{}", role.id),
+        "id": format!("{policy_id}_{}", at.role_id),
         "policyId": policy_id,
-        "scopeId": "/",
-        "scopeType": scope_type,
-        "roleDefinitionId": role.id,
+        "scopeId": at.scope_id,
+        "scopeType": at.scope_type,
+        "roleDefinitionId": at.role_id,
     });
-    if policy {
+    if with_policy {
         let mut body = json!({
             "id": policy_id,
-            "displayName": scope_type,
-            "description": scope_type,
+            "displayName": at.scope_type,
+            "description": at.scope_type,
             "isOrganizationDefault": false,
-            "scopeId": "/",
-            "scopeType": scope_type,
+            "scopeId": at.scope_id,
+            "scopeType": at.scope_type,
             "lastModifiedDateTime": null,
             "lastModifiedBy": {"displayName": null, "id": null},
         });
         if rules {
-            body["rules"] = Value::Array(state.policy(&role.id).graph_rules());
+            body["rules"] = Value::Array(policy.graph_rules());
         }
         item["policy"] = body;
     }

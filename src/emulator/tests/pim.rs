@@ -277,3 +277,20 @@ async fn security_reader_assignments_are_refused_only_by_admin_rules_not_end_use
         Value::Null
     );
 }
+
+#[tokio::test]
+async fn an_administrative_unit_is_a_scope_only_when_it_exists() {
+    let harness = start().await;
+    let mut body = admin_assign("PT1H", Some("manage the unit's groups"));
+    body["roleDefinitionId"] = json!(GROUPS_ADMIN);
+    body["directoryScopeId"] = json!("/administrativeUnits/5b7a1c2e-9d3f-4e8a-b6c1-2f4d8e0a9c31");
+    let created = harness.post_request(&body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(
+        harness.emulator.active_assignments()[0].directory_scope_id,
+        "/administrativeUnits/5b7a1c2e-9d3f-4e8a-b6c1-2f4d8e0a9c31"
+    );
+    body["directoryScopeId"] = json!("/administrativeUnits/00000000-0000-4000-8000-000000000000");
+    let unknown = harness.post_request(&body).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+}

@@ -20,6 +20,7 @@ impl Directory for GraphClient {
             ("$select", USER_SELECT.to_owned()),
         ];
         let users: Vec<User> = self
+            .rest
             .get_all("userByEmail", self.url(&["users"]), &query)
             .await?;
         // Graph compares case-insensitively; prefer the exact mail match if both fields matched
@@ -38,6 +39,7 @@ impl Directory for GraphClient {
     async fn user(&self, id: &str) -> Result<Option<DirectoryUser>, UpstreamError> {
         let query = [("$select", USER_SELECT.to_owned())];
         let user: Option<User> = self
+            .rest
             .get_optional("user", self.url(&["users", id]), &query)
             .await?;
         Ok(user.map(DirectoryUser::from))
@@ -51,7 +53,7 @@ impl Directory for GraphClient {
             "microsoft.graph.group",
         ]);
         let query = [("$select", "id,displayName".to_owned())];
-        let groups: Vec<Named> = self.get_all("userGroups", url, &query).await?;
+        let groups: Vec<Named> = self.rest.get_all("userGroups", url, &query).await?;
         Ok(groups.into_iter().map(DirectoryGroup::from).collect())
     }
 
@@ -67,6 +69,7 @@ impl Directory for GraphClient {
         let select = ("$select", "id,displayName".to_owned());
         if odata::is_guid(name_or_id) {
             let group: Option<Named> = self
+                .rest
                 .get_optional("group", self.url(&["groups", name_or_id]), &[select])
                 .await?;
             return Ok(group.map(DirectoryGroup::from));
@@ -76,6 +79,7 @@ impl Directory for GraphClient {
             format!("displayName eq {}", odata::literal(name_or_id)),
         );
         let groups: Vec<Named> = self
+            .rest
             .get_all("group", self.url(&["groups"]), &[filter, select])
             .await?;
         Ok(only_one("group", name_or_id, groups)?.map(DirectoryGroup::from))
@@ -89,6 +93,7 @@ impl Directory for GraphClient {
         if odata::is_guid(name_or_id) {
             // An object id first; a GUID may also be an appId, which the filter below finds.
             let app: Option<Named> = self
+                .rest
                 .get_optional(
                     "application",
                     self.url(&["applications", name_or_id]),
@@ -102,6 +107,7 @@ impl Directory for GraphClient {
         let n = odata::literal(name_or_id);
         let filter = ("$filter", format!("displayName eq {n} or appId eq {n}"));
         let apps: Vec<Named> = self
+            .rest
             .get_all(
                 "application",
                 self.url(&["applications"]),
@@ -122,6 +128,7 @@ impl GraphClient {
     ) -> Result<Vec<DirectoryUser>, UpstreamError> {
         let query = [("$select", USER_SELECT.to_owned())];
         let objects: Vec<User> = self
+            .rest
             .get_all(operation, self.url(&["groups", group_id, relation]), &query)
             .await?;
         Ok(objects

@@ -1,6 +1,6 @@
-//! `adminAssign` / `adminRemove` schedule requests. Graph POSTs have no idempotency key, so an
-//! ambiguous failure (timeout, 5xx) is resolved by looking at the active instances before any
-//! retry (pim-api.md section 11).
+//! `adminAssign` / `adminRemove` schedule requests for Entra roles and PIM for Groups. Graph POSTs
+//! have no idempotency key, so an ambiguous failure (timeout, 5xx) is resolved by looking at the
+//! active instances before any retry (pim-api.md section 11).
 
 use std::time::Instant;
 
@@ -9,11 +9,12 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
+use super::GraphClient;
 use super::errors::{ASSIGNMENT_DOES_NOT_EXIST, ASSIGNMENT_EXISTS};
-use super::http::Answer;
-use super::{GraphClient, unsupported};
-use crate::domain::duration::ElevationDuration;
+use super::odata;
+use super::roles::wrong_provider;
 use crate::domain::target::{ResolvedTarget, TargetKind};
+use crate::pim::receipt::{already_removed, receipt};
 use crate::service::ports::{Grant, Receipt, UpstreamError, UpstreamErrorKind};
 
 /// Written into `ticketInfo.ticketSystem`.
@@ -32,22 +33,48 @@ impl Action {
             Action::Remove => "adminRemove",
         }
     }
+
+    /// How the call is named in logs and errors (and which permission it needs).
+    fn operation(self, kind: TargetKind) -> &'static str {
+        match (kind, self) {
+            (TargetKind::Group, Action::Assign) => "groupAdminAssign",
+            (TargetKind::Group, Action::Remove) => "groupAdminRemove",
+            _ => self.name(),
+        }
+    }
 }
 
-/// The `unifiedRoleAssignmentScheduleRequest` body; only declared properties.
+/// What PIM shows for a target that is (still) active.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Settled {
+    pub(crate) schedule_id: String,
+    pub(crate) end: Option<DateTime<Utc>>,
+}
+
+/// The `unifiedRoleAssignmentScheduleRequest` (roles) or
+/// `privilegedAccessGroupAssignmentScheduleRequest` (groups) body; only declared properties.
 pub(super) fn request_body(
     action: Action,
     target: &ResolvedTarget,
     grant: &Grant,
     now: DateTime<Utc>,
 ) -> Value {
-    let mut body = json!({
-        "action": action.name(),
-        "principalId": grant.principal_id,
-        "roleDefinitionId": target.id,
-        "directoryScopeId": target.scope,
-        "justification": grant.justification,
-    });
+    let mut body = match target.kind {
+        TargetKind::Group => json!({
+            "accessId": target.scope,
+            "action": action.name(),
+            "groupId": target.id,
+            "principalId": grant.principal_id,
+            "justification": grant.justification,
+        }),
+        _ => json!({
+            "action": action.name(),
+            "principalId": grant.principal_id,
+            "roleDefinitionId": target.id,
+            "directoryScopeId": target.scope,
+            "justification": grant.justification,
+        }),
+    };
     if action == Action::Assign {
         body["scheduleInfo"] = json!({
             "startDateTime": now.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -70,15 +97,21 @@ impl GraphClient {
         target: &ResolvedTarget,
         grant: &Grant,
     ) -> Result<Receipt, UpstreamError> {
-        let operation = action.name();
-        if target.kind != TargetKind::Role {
-            return Err(unsupported(operation, target.kind));
-        }
-        let url = self.url(&[
-            "roleManagement",
-            "directory",
-            "roleAssignmentScheduleRequests",
-        ]);
+        let operation = action.operation(target.kind);
+        let url = match target.kind {
+            TargetKind::Role => self.url(&[
+                "roleManagement",
+                "directory",
+                "roleAssignmentScheduleRequests",
+            ]),
+            TargetKind::Group => self.url(&[
+                "identityGovernance",
+                "privilegedAccess",
+                "group",
+                "assignmentScheduleRequests",
+            ]),
+            TargetKind::Azure => return Err(wrong_provider(operation, target.kind)),
+        };
         let started = Instant::now();
         let mut attempt = 1;
         loop {
@@ -86,10 +119,18 @@ impl GraphClient {
             let now = Utc::now().trunc_subsecs(0);
             let body = request_body(action, target, grant, now);
             let error = match self
+                .rest
                 .attempt(operation, Method::POST, url.clone(), &[], Some(&body))
                 .await
             {
-                Ok(answer) => return Ok(receipt(answer, grant.duration, now)),
+                Ok(answer) => {
+                    return Ok(receipt(
+                        &answer.body,
+                        answer.request_id,
+                        grant.duration,
+                        now,
+                    ));
+                }
                 Err(error) => error,
             };
             match (action, error.code.as_deref(), &error.kind) {
@@ -119,17 +160,15 @@ impl GraphClient {
                 }
                 _ => return Err(error),
             }
-            let Some(wait) = self.retry_wait(&error, attempt, started) else {
-                return Err(error);
-            };
-            warn!(graph.operation = operation, attempt, error = %error, "retrying schedule request");
-            tokio::time::sleep(wait).await;
-            attempt += 1;
+            self.rest
+                .pause_before_retry(operation, error, &mut attempt, started)
+                .await?;
         }
     }
 
-    /// A receipt when PIM already shows the wanted outcome: the assignment active (assign) or
-    /// gone (remove); `None` when it does not.
+    /// A receipt when PIM already shows the wanted outcome: the assignment active and created by
+    /// this grant (assign), or gone (remove); `None` when it does not. An active assignment that
+    /// another request created is not ours to report, or later to remove.
     async fn settled(
         &self,
         action: Action,
@@ -139,15 +178,16 @@ impl GraphClient {
     ) -> Result<Option<Receipt>, UpstreamError> {
         let instance = self.active_instance(target, &grant.principal_id).await?;
         Ok(match (action, instance) {
+            (Action::Assign, Some(_)) if !self.created_by(target, grant).await? => {
+                warn!(graph.operation = action.name(), request.id = %grant.request, "PIM shows the assignment active from another request");
+                None
+            }
             (Action::Assign, Some(instance)) => {
                 info!(graph.operation = action.name(), request.id = %grant.request, "assignment found active in PIM");
                 Some(Receipt {
-                    pim_request_id: instance
-                        .role_assignment_schedule_id
-                        .or(instance.id)
-                        .unwrap_or_default(),
+                    pim_request_id: instance.schedule_id,
                     status: "Provisioned".to_owned(),
-                    end: instance.end_date_time,
+                    end: instance.end,
                     upstream_request_id: error.upstream_request_id.clone(),
                 })
             }
@@ -155,42 +195,51 @@ impl GraphClient {
             _ => None,
         })
     }
-}
 
-/// The removal's goal holds already: PIM shows nothing to remove.
-fn already_removed(error: &UpstreamError) -> Receipt {
-    Receipt {
-        pim_request_id: String::new(),
-        status: "Revoked".to_owned(),
-        end: None,
-        upstream_request_id: error.upstream_request_id.clone(),
-    }
-}
-
-/// The 201 answer: id, status and end (`endDateTime`, else start + duration).
-fn receipt(answer: Answer, requested: ElevationDuration, sent_at: DateTime<Utc>) -> Receipt {
-    let body = &answer.body;
-    let text = |v: &Value| v.as_str().map(str::to_owned);
-    let expiration = &body["scheduleInfo"]["expiration"];
-    let end = text(&expiration["endDateTime"])
-        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .or_else(|| {
-            if body["action"].as_str() == Some("adminRemove") {
-                return None;
-            }
-            let start = text(&body["scheduleInfo"]["startDateTime"])
-                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                .map_or(sent_at, |t| t.with_timezone(&Utc));
-            let duration = text(&expiration["duration"])
-                .and_then(|d| ElevationDuration::parse(&d).ok())
-                .unwrap_or(requested);
-            Some(start + duration.as_chrono())
-        });
-    Receipt {
-        pim_request_id: text(&body["id"]).unwrap_or_default(),
-        status: text(&body["status"]).unwrap_or_else(|| "Unknown".to_owned()),
-        end,
-        upstream_request_id: answer.request_id,
+    /// Whether PIM holds an `adminAssign` request of this very grant (Graph POSTs have no
+    /// idempotency key; the grant's justification, which names pimbot's request, identifies it).
+    async fn created_by(
+        &self,
+        target: &ResolvedTarget,
+        grant: &Grant,
+    ) -> Result<bool, UpstreamError> {
+        let principal = odata::literal(&grant.principal_id);
+        let (url, filter) = match target.kind {
+            TargetKind::Group => (
+                self.url(&[
+                    "identityGovernance",
+                    "privilegedAccess",
+                    "group",
+                    "assignmentScheduleRequests",
+                ]),
+                format!(
+                    "groupId eq {} and principalId eq {principal}",
+                    odata::literal(&target.id)
+                ),
+            ),
+            _ => (
+                self.url(&[
+                    "roleManagement",
+                    "directory",
+                    "roleAssignmentScheduleRequests",
+                ]),
+                format!(
+                    "principalId eq {principal} and roleDefinitionId eq {}",
+                    odata::literal(&target.id)
+                ),
+            ),
+        };
+        let requests: Vec<Value> = self
+            .rest
+            .get_all("scheduleRequests", url, &[("$filter", filter)])
+            .await?;
+        Ok(requests.iter().any(|r| {
+            r["action"] == "adminAssign"
+                && r["justification"].as_str() == Some(grant.justification.as_str())
+                && matches!(
+                    r["status"].as_str(),
+                    Some("Provisioned" | "Granted" | "ScheduleCreated")
+                )
+        }))
     }
 }

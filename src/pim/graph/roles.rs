@@ -3,15 +3,16 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::GraphClient;
 use super::directory::only_one;
 use super::odata::{self, Named};
-use super::requests::Action;
-use super::{GraphClient, errors, policy, unsupported};
+use super::requests::{Action, Settled};
 use crate::domain::policy::PimPolicy;
 use crate::domain::target::{ResolvedTarget, TargetKind};
+use crate::pim::rules;
 use crate::service::ports::{
-    ActiveAssignment, Eligibility, Grant, Pim, Receipt, RoleDefinition, UpstreamError,
-    UpstreamErrorKind,
+    ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition,
+    UpstreamError, UpstreamErrorKind,
 };
 
 /// A `unifiedRoleEligibilityScheduleInstance` or `unifiedRoleAssignmentScheduleInstance`.
@@ -29,112 +30,44 @@ pub(super) struct ScheduleInstance {
     pub(super) role_assignment_schedule_id: Option<String>,
 }
 
+/// Graph serves Entra roles and PIM for Groups; Azure targets belong to the ARM client.
 #[async_trait]
 impl Pim for GraphClient {
     async fn role_definition(
         &self,
+        kind: TargetKind,
         name_or_id: &str,
+        _scope: &str,
     ) -> Result<Option<RoleDefinition>, UpstreamError> {
-        const OPERATION: &str = "roleDefinition";
-        let path = ["roleManagement", "directory", "roleDefinitions"];
-        let select = ("$select", "id,displayName".to_owned());
-        let found = if odata::is_guid(name_or_id) {
-            let url = self.url(&[path[0], path[1], path[2], name_or_id]);
-            self.get_optional::<Named>(OPERATION, url, &[select])
-                .await?
-        } else {
-            let filter = (
-                "$filter",
-                format!("displayName eq {}", odata::literal(name_or_id)),
-            );
-            let roles = self
-                .get_all(OPERATION, self.url(&path), &[filter, select])
-                .await?;
-            only_one("role definition", name_or_id, roles)?
-        };
-        Ok(found.map(|role| RoleDefinition {
-            display_name: role.display_name.unwrap_or_else(|| role.id.clone()),
-            id: role.id,
-        }))
+        match kind {
+            TargetKind::Role => self.entra_role(name_or_id).await,
+            other => Err(wrong_provider("roleDefinition", other)),
+        }
     }
 
-    async fn role_eligibilities(
+    async fn eligibilities(
         &self,
-        principal_ids: &[String],
-        role_id: Option<&str>,
+        query: &EligibilityQuery<'_>,
     ) -> Result<Vec<Eligibility>, UpstreamError> {
-        const OPERATION: &str = "roleEligibilities";
-        let url = self.url(&[
-            "roleManagement",
-            "directory",
-            "roleEligibilityScheduleInstances",
-        ]);
-        let mut instances: Vec<ScheduleInstance> = Vec::new();
-        match role_id {
-            Some(role_id) => {
-                let filter = format!("roleDefinitionId eq {}", odata::literal(role_id));
-                let all: Vec<ScheduleInstance> =
-                    self.get_all(OPERATION, url, &[("$filter", filter)]).await?;
-                instances.extend(
-                    all.into_iter()
-                        .filter(|i| principal_ids.contains(&i.principal_id)),
-                );
+        match query.kind {
+            TargetKind::Role => {
+                self.role_eligibilities(query.principal_ids, query.resource)
+                    .await
             }
-            None => {
-                for principal in principal_ids {
-                    let filter = format!("principalId eq {}", odata::literal(principal));
-                    let mine: Vec<ScheduleInstance> = self
-                        .get_all(OPERATION, url.clone(), &[("$filter", filter)])
-                        .await?;
-                    instances.extend(mine);
-                }
+            TargetKind::Group => {
+                self.group_eligibilities(query.principal_ids, query.resource)
+                    .await
             }
+            TargetKind::Azure => Err(wrong_provider("eligibilities", query.kind)),
         }
-        let mut eligibilities: Vec<Eligibility> = Vec::new();
-        for instance in instances {
-            let Some(scope) = instance.directory_scope_id else {
-                continue;
-            };
-            let eligibility = Eligibility {
-                principal_id: instance.principal_id,
-                role_definition_id: instance.role_definition_id,
-                scope,
-            };
-            if !eligibilities.contains(&eligibility) {
-                eligibilities.push(eligibility);
-            }
-        }
-        Ok(eligibilities)
     }
 
-    /// Entra stores role settings at `/` whatever the scope of the assignment, so `_scope` is
-    /// not part of the lookup.
-    async fn role_policy(&self, role_id: &str, _scope: &str) -> Result<PimPolicy, UpstreamError> {
-        const OPERATION: &str = "rolePolicy";
-        let query = [
-            (
-                "$filter",
-                format!(
-                    "scopeId eq '/' and scopeType eq 'DirectoryRole' and roleDefinitionId eq {}",
-                    odata::literal(role_id)
-                ),
-            ),
-            ("$expand", "policy($expand=rules)".to_owned()),
-        ];
-        let url = self.url(&["policies", "roleManagementPolicyAssignments"]);
-        let assignments: Vec<serde_json::Value> = self.get_all(OPERATION, url, &query).await?;
-        let Some(rules) = assignments
-            .iter()
-            .find_map(|a| a.get("policy")?.get("rules")?.as_array())
-        else {
-            return Err(UpstreamError::new(
-                "graph",
-                OPERATION,
-                UpstreamErrorKind::NotFound,
-                format!("no PIM policy assignment for role {role_id} at /"),
-            ));
-        };
-        policy::from_rules(rules).map_err(|e| errors::unreadable(OPERATION, None, e))
+    async fn policy(&self, target: &ResolvedTarget) -> Result<PimPolicy, UpstreamError> {
+        match target.kind {
+            TargetKind::Role => self.role_policy(&target.id, &target.scope).await,
+            TargetKind::Group => self.group_policy(&target.id, &target.scope).await,
+            TargetKind::Azure => Err(wrong_provider("policy", target.kind)),
+        }
     }
 
     async fn assign(
@@ -162,25 +95,164 @@ impl Pim for GraphClient {
             .active_instance(target, principal_id)
             .await?
             .map(|instance| ActiveAssignment {
-                principal_id: instance.principal_id,
-                role_definition_id: instance.role_definition_id,
-                scope: instance.directory_scope_id.unwrap_or_default(),
-                end: instance.end_date_time,
+                principal_id: principal_id.to_owned(),
+                role_definition_id: target.id.clone(),
+                scope: target.scope.clone(),
+                end: instance.end,
             }))
     }
 }
 
+/// Graph was asked about a target kind it does not serve (a wiring mistake, not a user's).
+pub(crate) fn wrong_provider(operation: &str, kind: TargetKind) -> UpstreamError {
+    UpstreamError::new(
+        "graph",
+        operation,
+        UpstreamErrorKind::Rejected,
+        format!("{kind:?} targets are served by another PIM provider"),
+    )
+}
+
 impl GraphClient {
-    /// The principal's own (direct) active instance of the role at the target's scope.
-    /// Instances held through a group are not the principal's to remove, so they do not count.
+    /// An Entra role definition (built-in or custom) by display name or id.
+    pub(crate) async fn entra_role(
+        &self,
+        name_or_id: &str,
+    ) -> Result<Option<RoleDefinition>, UpstreamError> {
+        const OPERATION: &str = "roleDefinition";
+        let path = ["roleManagement", "directory", "roleDefinitions"];
+        let select = ("$select", "id,displayName".to_owned());
+        let found = if odata::is_guid(name_or_id) {
+            let url = self.url(&[path[0], path[1], path[2], name_or_id]);
+            self.rest
+                .get_optional::<Named>(OPERATION, url, &[select])
+                .await?
+        } else {
+            let filter = (
+                "$filter",
+                format!("displayName eq {}", odata::literal(name_or_id)),
+            );
+            let roles = self
+                .rest
+                .get_all(OPERATION, self.url(&path), &[filter, select])
+                .await?;
+            only_one("role definition", name_or_id, roles)?
+        };
+        Ok(found.map(|role| RoleDefinition {
+            display_name: role.display_name.unwrap_or_else(|| role.id.clone()),
+            id: role.id,
+        }))
+    }
+
+    /// Entra role eligibilities held by any of `principal_ids`, optionally for one role only.
+    pub(crate) async fn role_eligibilities(
+        &self,
+        principal_ids: &[String],
+        role_id: Option<&str>,
+    ) -> Result<Vec<Eligibility>, UpstreamError> {
+        const OPERATION: &str = "roleEligibilities";
+        let url = self.url(&[
+            "roleManagement",
+            "directory",
+            "roleEligibilityScheduleInstances",
+        ]);
+        let mut instances: Vec<ScheduleInstance> = Vec::new();
+        match role_id {
+            Some(role_id) => {
+                let filter = format!("roleDefinitionId eq {}", odata::literal(role_id));
+                let all: Vec<ScheduleInstance> = self
+                    .rest
+                    .get_all(OPERATION, url, &[("$filter", filter)])
+                    .await?;
+                instances.extend(
+                    all.into_iter()
+                        .filter(|i| principal_ids.contains(&i.principal_id)),
+                );
+            }
+            None => {
+                for principal in principal_ids {
+                    let filter = format!("principalId eq {}", odata::literal(principal));
+                    let mine: Vec<ScheduleInstance> = self
+                        .rest
+                        .get_all(OPERATION, url.clone(), &[("$filter", filter)])
+                        .await?;
+                    instances.extend(mine);
+                }
+            }
+        }
+        let mut eligibilities: Vec<Eligibility> = Vec::new();
+        for instance in instances {
+            let Some(scope) = instance.directory_scope_id else {
+                continue;
+            };
+            let eligibility = Eligibility {
+                principal_id: instance.principal_id,
+                role_definition_id: instance.role_definition_id,
+                scope,
+            };
+            if !eligibilities.contains(&eligibility) {
+                eligibilities.push(eligibility);
+            }
+        }
+        Ok(eligibilities)
+    }
+
+    /// Entra stores role settings at `/` whatever the scope of the assignment, so `_scope` is
+    /// not part of the lookup.
+    pub(crate) async fn role_policy(
+        &self,
+        role_id: &str,
+        _scope: &str,
+    ) -> Result<PimPolicy, UpstreamError> {
+        let filter = format!(
+            "scopeId eq '/' and scopeType eq 'DirectoryRole' and roleDefinitionId eq {}",
+            odata::literal(role_id)
+        );
+        self.policy_assignment("rolePolicy", filter, role_id).await
+    }
+
+    /// Reads one policy assignment with `$expand=policy($expand=rules)` and maps its rules.
+    pub(crate) async fn policy_assignment(
+        &self,
+        operation: &'static str,
+        filter: String,
+        what: &str,
+    ) -> Result<PimPolicy, UpstreamError> {
+        let query = [
+            ("$filter", filter),
+            ("$expand", "policy($expand=rules)".to_owned()),
+        ];
+        let url = self.url(&["policies", "roleManagementPolicyAssignments"]);
+        let assignments: Vec<serde_json::Value> = self.rest.get_all(operation, url, &query).await?;
+        let Some(rules) = assignments
+            .iter()
+            .find_map(|a| a.get("policy")?.get("rules")?.as_array())
+        else {
+            return Err(UpstreamError::new(
+                "graph",
+                operation,
+                UpstreamErrorKind::NotFound,
+                format!("no PIM policy assignment for {what}"),
+            ));
+        };
+        rules::from_rules(rules).map_err(|e| self.rest.unreadable(operation, None, e))
+    }
+}
+
+impl GraphClient {
+    /// The principal's own (direct) active instance of the target: a role at its scope, or a
+    /// group membership/ownership. Instances held through a group are not the principal's to
+    /// remove, so they do not count.
     pub(super) async fn active_instance(
         &self,
         target: &ResolvedTarget,
         principal_id: &str,
-    ) -> Result<Option<ScheduleInstance>, UpstreamError> {
+    ) -> Result<Option<Settled>, UpstreamError> {
         const OPERATION: &str = "activeAssignment";
-        if target.kind != TargetKind::Role {
-            return Err(unsupported(OPERATION, target.kind));
+        match target.kind {
+            TargetKind::Role => {}
+            TargetKind::Group => return self.group_active_instance(target, principal_id).await,
+            TargetKind::Azure => return Err(wrong_provider(OPERATION, target.kind)),
         }
         let filter = format!(
             "principalId eq {} and roleDefinitionId eq {}",
@@ -192,11 +264,19 @@ impl GraphClient {
             "directory",
             "roleAssignmentScheduleInstances",
         ]);
-        let instances: Vec<ScheduleInstance> =
-            self.get_all(OPERATION, url, &[("$filter", filter)]).await?;
-        Ok(instances.into_iter().find(|i| {
-            i.directory_scope_id.as_deref() == Some(target.scope.as_str())
-                && i.member_type.as_deref().is_none_or(|m| m == "Direct")
-        }))
+        let instances: Vec<ScheduleInstance> = self
+            .rest
+            .get_all(OPERATION, url, &[("$filter", filter)])
+            .await?;
+        Ok(instances
+            .into_iter()
+            .find(|i| {
+                i.directory_scope_id.as_deref() == Some(target.scope.as_str())
+                    && i.member_type.as_deref().is_none_or(|m| m == "Direct")
+            })
+            .map(|i| Settled {
+                schedule_id: i.role_assignment_schedule_id.or(i.id).unwrap_or_default(),
+                end: i.end_date_time,
+            }))
     }
 }

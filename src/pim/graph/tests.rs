@@ -1,6 +1,7 @@
 //! Graph client tests against an axum fake that records every request and answers from a
 //! per-test closure.
 
+mod contracts;
 mod directory;
 mod request_body;
 mod retries;
@@ -112,7 +113,7 @@ impl FakeGraph {
 /// Retries fast enough for tests.
 fn quick_settings(url: &str) -> GraphSettings {
     GraphSettings {
-        graph_url: url.to_owned(),
+        url: url.to_owned(),
         timeout: Duration::from_secs(5),
         max_attempts: 4,
         retry_budget: Duration::from_secs(20),

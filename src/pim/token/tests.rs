@@ -133,3 +133,65 @@ async fn azure_identity_tokens_use_the_configured_custom_authority_and_cache() {
     assert_eq!(sts.calls.get(), 1);
     assert_eq!(sts.form_value("scope").as_deref(), Some(GRAPH));
 }
+
+#[tokio::test]
+async fn workload_identity_sends_the_federated_token_as_a_client_assertion_and_caches() {
+    let sts = TokenEndpoint::new(3599);
+    let fake = serve(sts.router()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_file = dir.path().join("azure-identity-token");
+    std::fs::write(&token_file, "federated.jwt.from-kubernetes").expect("token file");
+    let options = ClientOptions {
+        transport: Some(Transport::new(Arc::new(ToLoopback {
+            target: fake.parse().expect("url"),
+            http: reqwest::Client::new(),
+        }))),
+        ..ClientOptions::default()
+    };
+    let kind = CredentialKind::WorkloadIdentity {
+        token_file: Some(token_file),
+    };
+    let settings = token_settings("https://login.microsoftonline.us");
+    let tokens =
+        AzureIdentityTokens::for_credential(&kind, &settings, options).expect("workload identity");
+    let arm = "https://management.usgovcloudapi.net/.default";
+    for _ in 0..3 {
+        assert_eq!(tokens.token(arm).await.as_deref(), Ok("token-1"));
+    }
+    assert_eq!(sts.calls.get(), 1, "one token request for many calls");
+    assert_eq!(
+        sts.form_value("client_assertion").as_deref(),
+        Some("federated.jwt.from-kubernetes")
+    );
+    assert_eq!(
+        sts.form_value("client_assertion_type").as_deref(),
+        Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    );
+    assert_eq!(sts.form_value("scope").as_deref(), Some(arm));
+    assert_eq!(sts.form_value("client_secret"), None);
+}
+
+#[test]
+fn every_configured_credential_kind_builds_a_provider() {
+    let settings = token_settings("https://login.microsoftonline.com");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "jwt").expect("token file");
+    for kind in [
+        CredentialKind::ClientSecret,
+        CredentialKind::ManagedIdentity,
+        CredentialKind::AzureCli,
+        CredentialKind::WorkloadIdentity {
+            token_file: Some(token_file),
+        },
+    ] {
+        assert!(credential_tokens(&kind, &settings).is_ok(), "{kind:?}");
+    }
+    let missing = CredentialKind::WorkloadIdentity {
+        token_file: Some(dir.path().join("absent")),
+    };
+    let error = credential_tokens(&missing, &settings)
+        .err()
+        .expect("a missing federated token file is a configuration error");
+    assert_eq!(error.kind, UpstreamErrorKind::Rejected);
+}

@@ -146,7 +146,9 @@ async fn role_definitions_are_found_by_name_or_by_id() {
     .await;
     let client = graph.client();
     assert_eq!(
-        client.role_definition("Global Reader").await,
+        client
+            .role_definition(TargetKind::Role, "Global Reader", "/")
+            .await,
         Ok(Some(RoleDefinition {
             id: "f2ef992c-3afb-46b9-b7cf-a126ee74c451".into(),
             display_name: "Global Reader".into(),
@@ -154,7 +156,11 @@ async fn role_definitions_are_found_by_name_or_by_id() {
     );
     assert_eq!(
         client
-            .role_definition("00000000-0000-4000-8000-000000000000")
+            .role_definition(
+                TargetKind::Role,
+                "00000000-0000-4000-8000-000000000000",
+                "/"
+            )
             .await,
         Ok(None)
     );
@@ -200,22 +206,39 @@ async fn the_active_assignment_is_the_direct_one_at_the_target_scope() {
 }
 
 #[tokio::test]
-async fn group_and_azure_targets_are_refused_as_not_supported_yet() {
+async fn azure_targets_are_not_graphs_and_group_reads_use_the_group_apis() {
     let graph = FakeGraph::new(|_| async { ok(json!({"value": []})) }).await;
-    let target = ResolvedTarget {
-        kind: TargetKind::Group,
-        ..role_target("/")
+    let azure = ResolvedTarget {
+        kind: TargetKind::Azure,
+        ..role_target("/subscriptions/1")
     };
     let error = graph
         .client()
-        .active_assignment(&target, "u-1")
+        .active_assignment(&azure, "u-1")
         .await
-        .expect_err("unsupported");
+        .expect_err("ARM's");
     assert_eq!(error.kind, UpstreamErrorKind::Rejected);
     assert!(
-        error.message.contains("not supported yet"),
-        "{}",
-        error.message
+        graph.seen().is_empty(),
+        "nothing sent for a target Graph does not serve"
     );
-    assert!(graph.seen().is_empty());
+
+    let group = ResolvedTarget {
+        kind: TargetKind::Group,
+        id: "g-1".into(),
+        scope: "member".into(),
+        ..role_target("/")
+    };
+    let found = graph.client().active_assignment(&group, "u-1").await;
+    assert_eq!(found, Ok(None));
+    let seen = graph.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].path,
+        "/v1.0/identityGovernance/privilegedAccess/group/assignmentScheduleInstances"
+    );
+    assert_eq!(
+        seen[0].query("$filter"),
+        Some("groupId eq 'g-1' and principalId eq 'u-1'")
+    );
 }

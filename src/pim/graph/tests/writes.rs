@@ -20,6 +20,7 @@ pub(super) fn grant(ticket: Option<&str>) -> Grant {
             .into(),
         ticket: ticket.map(str::to_owned),
         request: ShortId(1042),
+        intent: "PIM-1042@1700000000000000".into(),
     }
 }
 
@@ -131,6 +132,7 @@ async fn an_assignment_that_timed_out_and_then_exists_is_confirmed_from_the_inst
         let instance_reads = instance_reads.clone();
         async move {
             match seen.path.as_str() {
+                REQUESTS if seen.method == Method::GET => ours(),
                 REQUESTS if posts.bump() == 1 => {
                     // PIM is slow: the client gives up, PIM provisions anyway.
                     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -170,21 +172,24 @@ async fn an_assignment_that_timed_out_and_then_exists_is_confirmed_from_the_inst
     let order: Vec<&str> = graph
         .seen()
         .iter()
-        .map(|s| {
-            if s.path == REQUESTS {
-                "post"
-            } else {
-                "instances"
-            }
+        .map(|s| match (s.path.as_str(), &s.method) {
+            (REQUESTS, &Method::POST) => "post",
+            (REQUESTS, _) => "ours?",
+            _ => "instances",
         })
         .collect();
-    assert_eq!(order, vec!["post", "instances", "post", "instances"]);
+    assert_eq!(
+        order,
+        vec!["post", "instances", "post", "instances", "ours?"]
+    );
 }
 
 #[tokio::test]
 async fn a_5xx_on_assign_is_not_resent_when_the_assignment_already_shows() {
     let graph = FakeGraph::new(|seen| async move {
-        if seen.path == REQUESTS {
+        if seen.path == REQUESTS && seen.method == Method::GET {
+            ours()
+        } else if seen.path == REQUESTS {
             graph_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "ServiceUnavailable",
@@ -206,8 +211,54 @@ async fn a_5xx_on_assign_is_not_resent_when_the_assignment_already_shows() {
         .expect("found active");
     assert_eq!(receipt.pim_request_id, "inst-9");
     assert_eq!(receipt.status, "Provisioned");
-    let posts = graph.seen().iter().filter(|s| s.path == REQUESTS).count();
+    let posts = graph
+        .seen()
+        .iter()
+        .filter(|s| s.path == REQUESTS && s.method == Method::POST)
+        .count();
     assert_eq!(posts, 1);
+}
+
+/// The schedule-request list showing the `adminAssign` this test's grant created.
+fn ours() -> Response {
+    ok(json!({"value": [{
+        "id": "req-ours", "action": "adminAssign", "status": "Provisioned",
+        "justification": grant(None).justification,
+    }]}))
+}
+
+#[tokio::test]
+async fn an_existing_assignment_from_another_request_is_not_taken_as_ours() {
+    let graph = FakeGraph::new(|seen| async move {
+        match (seen.path.as_str(), &seen.method) {
+            (REQUESTS, &Method::POST) => graph_error(
+                StatusCode::BAD_REQUEST,
+                "RoleAssignmentExists",
+                "The Role assignment already exists.",
+            ),
+            (REQUESTS, _) => ok(json!({"value": [{
+                "id": "someone-else", "action": "adminAssign", "status": "Provisioned",
+                "justification": "granted by hand in the portal",
+            }]})),
+            _ => ok(json!({"value": [{
+                "id": "inst-3", "principalId": "071cc716-8147-4397-a5ba-b2105951cc0b",
+                "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10", "directoryScopeId": "/",
+                "endDateTime": "2026-11-22T11:30:00Z"
+            }]})),
+        }
+    })
+    .await;
+    let error = graph
+        .client()
+        .assign(&role_target("/"), &grant(None))
+        .await
+        .expect_err("not ours");
+    assert_eq!(error.code.as_deref(), Some("RoleAssignmentExists"));
+    assert!(
+        error.user_message().contains("already"),
+        "{}",
+        error.user_message()
+    );
 }
 
 #[tokio::test]

@@ -1,26 +1,35 @@
-//! PIM role settings (`unifiedRoleManagementPolicy.rules`) as a [`PimPolicy`]: the end-user
-//! activation rules only, since those are what pimbot enforces in `assign` mode.
+//! PIM role settings as a [`PimPolicy`]: the end-user activation rules only, since those are what
+//! pimbot enforces in `assign` mode. Graph (`unifiedRoleManagementPolicy.rules`, typed by
+//! `@odata.type`) and ARM (`effectiveRules`, typed by `ruleType`) use the same rule ids and model.
 
 use serde_json::Value;
 
 use crate::domain::duration::ElevationDuration;
 use crate::domain::policy::PimPolicy;
 
-const EXPIRATION: &str = "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule";
-const ENABLEMENT: &str = "#microsoft.graph.unifiedRoleManagementPolicyEnablementRule";
-const APPROVAL: &str = "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule";
-const AUTH_CONTEXT: &str = "#microsoft.graph.unifiedRoleManagementPolicyAuthenticationContextRule";
+const EXPIRATION: &str = "ExpirationRule";
+const ENABLEMENT: &str = "EnablementRule";
+const APPROVAL: &str = "ApprovalRule";
+const AUTH_CONTEXT: &str = "AuthenticationContextRule";
+
+/// `ExpirationRule` from `#microsoft.graph.unifiedRoleManagementPolicyExpirationRule` (Graph) or
+/// `RoleManagementPolicyExpirationRule` (ARM).
+fn rule_type(rule: &Value) -> &str {
+    let text = rule
+        .get("@odata.type")
+        .or_else(|| rule.get("ruleType"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let text = text.trim_start_matches("#microsoft.graph.unified");
+    text.trim_start_matches("RoleManagementPolicy")
+}
 
 /// Maps the rules of one policy. Fails on a maximum duration pimbot cannot read.
-pub(super) fn from_rules(rules: &[Value]) -> Result<PimPolicy, String> {
+pub(crate) fn from_rules(rules: &[Value]) -> Result<PimPolicy, String> {
     let mut policy = PimPolicy::default();
     for rule in rules {
         let id = rule.get("id").and_then(Value::as_str).unwrap_or_default();
-        let odata_type = rule
-            .get("@odata.type")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        match (id, odata_type) {
+        match (id, rule_type(rule)) {
             ("Expiration_EndUser_Assignment", EXPIRATION) => {
                 policy.max_duration = max_duration(rule)?;
             }
@@ -88,11 +97,18 @@ fn approvers(rule: &Value, policy: &mut PimPolicy) {
         .flatten();
     for subject in subjects {
         let field = |key: &str| subject.get(key).and_then(Value::as_str).map(str::to_owned);
-        let (list, id) = match subject.get("@odata.type").and_then(Value::as_str) {
-            Some("#microsoft.graph.singleUser") => (&mut policy.approver_users, field("userId")),
-            Some("#microsoft.graph.groupMembers") => {
+        let odata_type = subject.get("@odata.type").and_then(Value::as_str);
+        let user_type = subject.get("userType").and_then(Value::as_str);
+        let (list, id) = match (odata_type, user_type) {
+            (Some("#microsoft.graph.singleUser"), _) => {
+                (&mut policy.approver_users, field("userId"))
+            }
+            (Some("#microsoft.graph.groupMembers"), _) => {
                 (&mut policy.approver_groups, field("groupId"))
             }
+            // ARM `UserSet`.
+            (None, Some("User")) => (&mut policy.approver_users, field("id")),
+            (None, Some("Group")) => (&mut policy.approver_groups, field("id")),
             other => {
                 tracing::debug!(subject = ?other, "approver kind pimbot cannot resolve ignored");
                 continue;
@@ -117,6 +133,58 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    const GRAPH_EXPIRATION: &str = "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule";
+
+    #[test]
+    fn the_documented_arm_policy_maps_through_the_same_rules() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/contracts/arm-pim-examples/GetRoleManagementPolicyByName.json"
+        );
+        let text = std::fs::read_to_string(path).expect("contracts example");
+        let example: Value = serde_json::from_str(&text).expect("json");
+        let rules = example["responses"]["200"]["body"]["properties"]["effectiveRules"]
+            .as_array()
+            .expect("effectiveRules")
+            .clone();
+        let policy = from_rules(&rules).expect("readable");
+        let expected_max = rules
+            .iter()
+            .find(|r| r["id"] == "Expiration_EndUser_Assignment")
+            .and_then(|r| r["maximumDuration"].as_str())
+            .and_then(|d| ElevationDuration::parse(d).ok());
+        assert_eq!(policy.max_duration, expected_max);
+        let enabled: Vec<&str> = rules
+            .iter()
+            .find(|r| r["id"] == "Enablement_EndUser_Assignment")
+            .and_then(|r| r["enabledRules"].as_array())
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            policy.require_mfa,
+            enabled.contains(&"MultiFactorAuthentication")
+        );
+        assert_eq!(
+            policy.require_justification,
+            enabled.contains(&"Justification")
+        );
+        assert_eq!(policy.require_ticket, enabled.contains(&"Ticketing"));
+    }
+
+    #[test]
+    fn arm_user_sets_are_approvers() {
+        let rules = vec![json!({
+            "id": "Approval_EndUser_Assignment", "ruleType": "RoleManagementPolicyApprovalRule",
+            "setting": {"isApprovalRequired": true, "approvalStages": [{"primaryApprovers": [
+                {"userType": "User", "id": "u-1", "isBackup": false},
+                {"userType": "Group", "id": "g-1", "isBackup": false}
+            ]}]}
+        })];
+        let policy = from_rules(&rules).expect("readable");
+        assert_eq!(policy.approver_users, vec!["u-1"]);
+        assert_eq!(policy.approver_groups, vec!["g-1"]);
+    }
 
     fn example_rules() -> Vec<Value> {
         let path = concat!(
@@ -187,7 +255,7 @@ mod tests {
     #[test]
     fn admin_rules_never_leak_into_the_end_user_policy() {
         let rules = vec![json!({
-            "@odata.type": EXPIRATION, "id": "Expiration_Admin_Assignment",
+            "@odata.type": GRAPH_EXPIRATION, "id": "Expiration_Admin_Assignment",
             "isExpirationRequired": true, "maximumDuration": "PT1H"
         })];
         assert_eq!(from_rules(&rules), Ok(PimPolicy::default()));
@@ -197,7 +265,7 @@ mod tests {
     fn maximums_beyond_31_days_mean_no_pim_cap_and_seconds_are_refused() {
         let rule = |max: &str| {
             vec![json!({
-                "@odata.type": EXPIRATION, "id": "Expiration_EndUser_Assignment",
+                "@odata.type": GRAPH_EXPIRATION, "id": "Expiration_EndUser_Assignment",
                 "isExpirationRequired": true, "maximumDuration": max
             })]
         };

@@ -1,21 +1,25 @@
-//! Graph failures as [`UpstreamError`]s: the kind from the status, the code from `error.code`, and
-//! a user message from the PIM error codes (`shared/contracts/pim-error-codes.json`).
+//! Graph and ARM failures as [`UpstreamError`]s: the kind from the status, the code from
+//! `error.code` (both APIs use `{"error":{"code","message"}}`; Graph adds `innerError`), and a
+//! user message from the PIM error codes (`shared/contracts/pim-error-codes.json`).
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::service::ports::{UpstreamError, UpstreamErrorKind};
 
-pub(super) const POLICY_VALIDATION_FAILED: &str = "RoleAssignmentRequestPolicyValidationFailed";
-pub(super) const ASSIGNMENT_EXISTS: &str = "RoleAssignmentExists";
-pub(super) const ASSIGNMENT_DOES_NOT_EXIST: &str = "RoleAssignmentDoesNotExist";
-pub(super) const ACTIVE_DURATION_TOO_SHORT: &str = "ActiveDurationTooShort";
+pub(crate) const POLICY_VALIDATION_FAILED: &str = "RoleAssignmentRequestPolicyValidationFailed";
+pub(crate) const ASSIGNMENT_EXISTS: &str = "RoleAssignmentExists";
+pub(crate) const ASSIGNMENT_DOES_NOT_EXIST: &str = "RoleAssignmentDoesNotExist";
+pub(crate) const ACTIVE_DURATION_TOO_SHORT: &str = "ActiveDurationTooShort";
+pub(crate) const AUTHORIZATION_FAILED: &str = "AuthorizationFailed";
+pub(crate) const INVALID_POLICY: &str = "InvalidPolicy";
 
 /// PIM refuses to end an assignment younger than this.
 const MINIMUM_ACTIVE_SECS: u64 = 5 * 60;
 
-/// A non-2xx Graph answer.
-pub(super) fn from_response(
+/// A non-2xx answer.
+pub(crate) fn from_response(
+    service: &'static str,
     operation: &str,
     status: StatusCode,
     headers: &HeaderMap,
@@ -55,10 +59,10 @@ pub(super) fn from_response(
             retry_after_secs: Some(MINIMUM_ACTIVE_SECS),
         };
     }
-    let user_message = user_message(operation, status, code.as_deref(), &message);
+    let user_message = user_message(service, operation, status, code.as_deref(), &message);
     UpstreamError {
         kind,
-        service: "graph",
+        service,
         operation: operation.to_owned(),
         code,
         message: format!("{status}: {message}"),
@@ -68,7 +72,11 @@ pub(super) fn from_response(
 }
 
 /// A call that got no HTTP answer: timeout, refused connection, reset.
-pub(super) fn from_transport(operation: &str, error: &reqwest::Error) -> UpstreamError {
+pub(crate) fn from_transport(
+    service: &'static str,
+    operation: &str,
+    error: &reqwest::Error,
+) -> UpstreamError {
     let what = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
@@ -77,21 +85,22 @@ pub(super) fn from_transport(operation: &str, error: &reqwest::Error) -> Upstrea
         "failed"
     };
     UpstreamError::new(
-        "graph",
+        service,
         operation,
         UpstreamErrorKind::Unavailable,
         format!("{what}: {error}"),
     )
 }
 
-/// A 2xx answer whose body is not what Graph documents.
-pub(super) fn unreadable(
+/// A 2xx answer whose body is not what the API documents.
+pub(crate) fn unreadable(
+    service: &'static str,
     operation: &str,
     request_id: Option<String>,
     detail: impl std::fmt::Display,
 ) -> UpstreamError {
     let mut error = UpstreamError::new(
-        "graph",
+        service,
         operation,
         UpstreamErrorKind::Rejected,
         format!("unexpected answer: {detail}"),
@@ -101,7 +110,7 @@ pub(super) fn unreadable(
 }
 
 /// `Retry-After` in seconds (Graph sends seconds; an HTTP date is accepted too).
-pub(super) fn retry_after_secs(headers: &HeaderMap) -> Option<u64> {
+pub(crate) fn retry_after_secs(headers: &HeaderMap) -> Option<u64> {
     let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
@@ -116,7 +125,7 @@ pub(super) fn retry_after_secs(headers: &HeaderMap) -> Option<u64> {
 }
 
 /// The PIM policy rules named in a `RoleAssignmentRequestPolicyValidationFailed` message.
-pub(super) fn failed_rules(message: &str) -> Vec<&'static str> {
+pub(crate) fn failed_rules(message: &str) -> Vec<&'static str> {
     const RULES: [&str; 5] = [
         "ExpirationRule",
         "JustificationRule",
@@ -131,6 +140,7 @@ pub(super) fn failed_rules(message: &str) -> Vec<&'static str> {
 }
 
 fn user_message(
+    service: &'static str,
     operation: &str,
     status: StatusCode,
     code: Option<&str>,
@@ -148,6 +158,16 @@ fn user_message(
             "PIM does not allow ending an assignment in its first 5 minutes; pimbot will try again after that."
                 .to_owned(),
         ),
+        Some(INVALID_POLICY) => Some(
+            "Azure refused the PIM policy as invalid; an administrator must fix the role settings in PIM."
+                .to_owned(),
+        ),
+        _ if service == "arm" && (status == StatusCode::FORBIDDEN || code == Some(AUTHORIZATION_FAILED)) => {
+            Some(
+                "pimbot's identity lacks an Azure role at this scope that allows Microsoft.Authorization/roleAssignmentScheduleRequests/write (e.g. User Access Administrator); ask an Azure administrator to grant it."
+                    .to_owned(),
+            )
+        }
         _ if status == StatusCode::FORBIDDEN
             || code == Some("Authorization_RequestDenied") =>
         {
@@ -156,10 +176,10 @@ fn user_message(
                 permission_for(operation)
             ))
         }
-        _ if status == StatusCode::UNAUTHORIZED => Some(
-            "Microsoft Graph did not accept pimbot's token; check the app registration and the tenant in the configuration."
-                .to_owned(),
-        ),
+        _ if status == StatusCode::UNAUTHORIZED => Some(format!(
+            "{} did not accept pimbot's token; check the app registration and the tenant in the configuration.",
+            if service == "arm" { "Azure Resource Manager" } else { "Microsoft Graph" }
+        )),
         _ => None,
     }
 }
@@ -190,6 +210,11 @@ fn policy_message(message: &str) -> String {
 fn permission_for(operation: &str) -> &'static str {
     match operation {
         "adminAssign" | "adminRemove" => "RoleAssignmentSchedule.ReadWrite.Directory",
+        "groupAdminAssign" | "groupAdminRemove" | "groupActiveAssignment" => {
+            "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup"
+        }
+        "groupEligibilities" => "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+        "groupPolicy" => "RoleManagementPolicy.Read.AzureADGroup",
         "activeAssignment" => "RoleAssignmentSchedule.Read.Directory (or ReadWrite)",
         "roleEligibilities" => "RoleEligibilitySchedule.Read.Directory",
         "rolePolicy" => "RoleManagementPolicy.Read.Directory",
@@ -213,7 +238,14 @@ mod tests {
 
     fn refuse(status: u16, body: &str) -> UpstreamError {
         let status = StatusCode::from_u16(status).expect("status");
-        from_response("adminAssign", status, &HeaderMap::new(), None, body)
+        from_response(
+            "graph",
+            "adminAssign",
+            status,
+            &HeaderMap::new(),
+            None,
+            body,
+        )
     }
 
     #[test]
@@ -259,5 +291,59 @@ mod tests {
         );
         assert_eq!(retry_after_secs(&headers), Some(0));
         assert_eq!(retry_after_secs(&HeaderMap::new()), None);
+    }
+}
+
+#[cfg(test)]
+mod contract_tests {
+    use super::*;
+
+    /// Every named code in `pim-error-codes.json`, answered by each API that uses it, gives the
+    /// user a specific message (not the generic "refused the call").
+    #[test]
+    fn every_documented_pim_error_code_has_a_message_for_people() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/contracts/pim-error-codes.json"
+        );
+        let text = std::fs::read_to_string(path).expect("contracts");
+        let document: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let entries = document["errors"].as_array().expect("errors");
+        let mut checked = 0;
+        for entry in entries {
+            let Some(code) = entry["code"].as_str().filter(|c| !c.starts_with('(')) else {
+                continue;
+            };
+            let status = entry["httpStatus"].as_u64().unwrap_or(400);
+            let status = StatusCode::from_u16(u16::try_from(status).expect("u16")).expect("status");
+            let message = entry["message"]
+                .as_str()
+                .or_else(|| entry["messageTemplate"].as_str())
+                .unwrap_or_default();
+            for api in entry["apis"].as_array().into_iter().flatten() {
+                let service = if api == "arm" { "arm" } else { "graph" };
+                let body = serde_json::json!({"error": {"code": code, "message": message}});
+                let error = from_response(
+                    service,
+                    "adminAssign",
+                    status,
+                    &HeaderMap::new(),
+                    None,
+                    &body.to_string(),
+                );
+                assert_eq!(error.code.as_deref(), Some(code));
+                let said = error.user_message.clone().unwrap_or_default();
+                assert!(
+                    !said.is_empty(),
+                    "{service} {code} has no message for people"
+                );
+                assert!(
+                    !said.contains("refused the call"),
+                    "{service} {code}: {said}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "only {checked} code/API pairs checked");
     }
 }

@@ -1,45 +1,126 @@
-//! One Graph call: token, `client-request-id`, timeout, logging of `request-id`; retries for
-//! reads; paging over `@odata.nextLink`.
+//! The HTTP plumbing Graph and ARM share: one call (token, client request id, timeout, logging of
+//! the upstream request id), retries for reads with backoff, jitter and `Retry-After`, and
+//! paging over `@odata.nextLink` (Graph) or `nextLink` (ARM).
 
+mod api;
+pub(crate) mod errors;
+
+pub(crate) use api::Api;
+pub use api::ApiSettings;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 
-use super::GraphClient;
-use super::errors;
+use super::token::TokenProvider;
 use crate::service::ports::{UpstreamError, UpstreamErrorKind};
+
+/// An authenticated client for one API.
+#[derive(Clone)]
+pub(crate) struct Rest {
+    pub(crate) api: Api,
+    settings: ApiSettings,
+    /// Graph: `{url}/v1.0`; ARM: `{url}`.
+    pub(crate) base: Url,
+    scope: String,
+    tokens: Arc<dyn TokenProvider>,
+    http: reqwest::Client,
+}
+
+impl Rest {
+    /// Fails when the URL is not an absolute http(s) URL.
+    pub(crate) fn new(
+        api: Api,
+        settings: ApiSettings,
+        version: Option<&str>,
+        tokens: Arc<dyn TokenProvider>,
+        http: reqwest::Client,
+    ) -> Result<Self, UpstreamError> {
+        let root = settings.url.trim_end_matches('/').to_owned();
+        let invalid = |why: &str| {
+            UpstreamError::new(
+                api.service(),
+                "configure",
+                UpstreamErrorKind::Rejected,
+                format!("{}_url `{}` {why}", api.service(), settings.url),
+            )
+        };
+        let mut base = Url::parse(&root).map_err(|_| invalid("is not a URL"))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(invalid("must be http(s)"));
+        }
+        {
+            let mut path = base
+                .path_segments_mut()
+                .map_err(|()| invalid("cannot be a base URL"))?;
+            path.pop_if_empty();
+            if let Some(version) = version {
+                path.push(version);
+            }
+        }
+        Ok(Self {
+            api,
+            scope: format!("{root}/.default"),
+            base,
+            settings,
+            tokens,
+            http,
+        })
+    }
+
+    /// `{base}/seg/seg...`, each segment percent-encoded.
+    pub(crate) fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.extend(segments);
+        }
+        url
+    }
+
+    /// A failure found in a 2xx answer, in this API's name.
+    pub(crate) fn unreadable(
+        &self,
+        operation: &str,
+        request_id: Option<String>,
+        detail: impl std::fmt::Display,
+    ) -> UpstreamError {
+        errors::unreadable(self.api.service(), operation, request_id, detail)
+    }
+}
 
 /// Stop following `@odata.nextLink` after this many pages (a loop in the upstream, not data).
 const MAX_PAGES: usize = 1000;
 
-/// A successful Graph answer.
+/// A successful answer.
 #[derive(Debug)]
-pub(super) struct Answer {
-    pub(super) request_id: Option<String>,
-    pub(super) body: serde_json::Value,
+pub(crate) struct Answer {
+    pub(crate) service: &'static str,
+    pub(crate) request_id: Option<String>,
+    pub(crate) body: serde_json::Value,
 }
 
 impl Answer {
-    pub(super) fn parse<T: DeserializeOwned>(self, operation: &str) -> Result<T, UpstreamError> {
+    pub(crate) fn parse<T: DeserializeOwned>(self, operation: &str) -> Result<T, UpstreamError> {
         serde_json::from_value(self.body)
-            .map_err(|e| errors::unreadable(operation, self.request_id, e))
+            .map_err(|e| errors::unreadable(self.service, operation, self.request_id, e))
     }
 }
 
-/// A page of a Graph collection.
+/// A page of a collection.
 #[derive(Debug, serde::Deserialize)]
 struct Page<T> {
     #[serde(default = "Vec::new")]
     value: Vec<T>,
-    #[serde(rename = "@odata.nextLink")]
+    #[serde(rename = "@odata.nextLink", alias = "nextLink")]
     next_link: Option<String>,
 }
 
-impl GraphClient {
+impl Rest {
     /// One attempt, no retry.
-    pub(super) async fn attempt(
+    pub(crate) async fn attempt(
         &self,
         operation: &str,
         method: Method,
@@ -53,7 +134,7 @@ impl GraphClient {
             .http
             .request(method.clone(), url)
             .bearer_auth(token)
-            .header("client-request-id", &client_request_id)
+            .header(self.api.client_request_header(), &client_request_id)
             .timeout(self.settings.timeout);
         if !query.is_empty() {
             request = request.query(query);
@@ -67,63 +148,77 @@ impl GraphClient {
         let response = match response {
             Ok(response) => response,
             Err(e) => {
-                let error = errors::from_transport(operation, &e);
-                warn!(graph.operation = operation, graph.client_request_id = %client_request_id, duration_ms, error = %error, "graph call failed");
+                let error = errors::from_transport(self.api.service(), operation, &e);
+                warn!(api.service = self.api.service(), api.operation = operation, api.client_request_id = %client_request_id, duration_ms, error = %error, "upstream call failed");
                 return Err(error);
             }
         };
         let status = response.status();
         let headers = response.headers().clone();
         let request_id = headers
-            .get("request-id")
+            .get(self.api.request_id_header())
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let text = response
             .text()
             .await
-            .map_err(|e| errors::from_transport(operation, &e))?;
+            .map_err(|e| errors::from_transport(self.api.service(), operation, &e))?;
         if !status.is_success() {
-            let error = errors::from_response(operation, status, &headers, request_id, &text);
+            let error = errors::from_response(
+                self.api.service(),
+                operation,
+                status,
+                &headers,
+                request_id,
+                &text,
+            );
             let logged_id = error.upstream_request_id.as_deref().unwrap_or("-");
             warn!(
-                graph.request_id = logged_id,
-                graph.operation = operation,
-                graph.status = status.as_u16(),
-                graph.code = error.code.as_deref().unwrap_or("-"),
+                api.request_id = logged_id,
+                api.service = self.api.service(),
+                api.operation = operation,
+                api.status = status.as_u16(),
+                api.code = error.code.as_deref().unwrap_or("-"),
                 duration_ms,
-                "graph call refused"
+                "upstream call refused"
             );
             return Err(error);
         }
         let logged_id = request_id.as_deref().unwrap_or("-");
         if method == Method::GET {
             debug!(
-                graph.request_id = logged_id,
-                graph.operation = operation,
-                graph.status = status.as_u16(),
+                api.request_id = logged_id,
+                api.service = self.api.service(),
+                api.operation = operation,
+                api.status = status.as_u16(),
                 duration_ms,
-                "graph call"
+                "upstream call"
             );
         } else {
             tracing::info!(
-                graph.request_id = logged_id,
-                graph.operation = operation,
-                graph.status = status.as_u16(),
+                api.request_id = logged_id,
+                api.service = self.api.service(),
+                api.operation = operation,
+                api.status = status.as_u16(),
                 duration_ms,
-                "graph call"
+                "upstream call"
             );
         }
         let body = if text.trim().is_empty() {
             serde_json::Value::Null
         } else {
             serde_json::from_str(&text)
-                .map_err(|e| errors::unreadable(operation, request_id.clone(), e))?
+                .map_err(|e| self.unreadable(operation, request_id.clone(), e))?
         };
-        Ok(Answer { request_id, body })
+        Ok(Answer {
+            service: self.api.service(),
+            request_id,
+            body,
+        })
     }
 
     /// A GET, retried on throttling and transient failures.
-    pub(super) async fn get(
+    pub(crate) async fn get(
         &self,
         operation: &str,
         url: Url,
@@ -141,10 +236,11 @@ impl GraphClient {
                         return Err(error);
                     };
                     debug!(
-                        graph.operation = operation,
+                        api.service = self.api.service(),
+                        api.operation = operation,
                         attempt,
                         wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                        "retrying graph read"
+                        "retrying upstream read"
                     );
                     tokio::time::sleep(wait).await;
                     attempt += 1;
@@ -155,7 +251,7 @@ impl GraphClient {
     }
 
     /// A GET of one object; 404 is `None`.
-    pub(super) async fn get_optional<T: DeserializeOwned>(
+    pub(crate) async fn get_optional<T: DeserializeOwned>(
         &self,
         operation: &str,
         url: Url,
@@ -169,7 +265,7 @@ impl GraphClient {
     }
 
     /// Every item of a collection, following `@odata.nextLink`.
-    pub(super) async fn get_all<T: DeserializeOwned>(
+    pub(crate) async fn get_all<T: DeserializeOwned>(
         &self,
         operation: &str,
         url: Url,
@@ -185,19 +281,15 @@ impl GraphClient {
             let next = self.next_link(operation, &next)?;
             page = self.get(operation, next, &[]).await?.parse(operation)?;
         }
-        Err(errors::unreadable(
-            operation,
-            None,
-            format!("more than {MAX_PAGES} pages"),
-        ))
+        Err(self.unreadable(operation, None, format!("more than {MAX_PAGES} pages")))
     }
 
-    /// A next link is followed only on Graph's own origin, so the token never goes elsewhere.
+    /// A next link is followed only on the API's own origin, so the token never goes elsewhere.
     fn next_link(&self, operation: &str, link: &str) -> Result<Url, UpstreamError> {
         let url = Url::parse(link)
-            .map_err(|e| errors::unreadable(operation, None, format!("bad nextLink: {e}")))?;
+            .map_err(|e| self.unreadable(operation, None, format!("bad nextLink: {e}")))?;
         if url.origin() != self.base.origin() {
-            return Err(errors::unreadable(
+            return Err(self.unreadable(
                 operation,
                 None,
                 format!(
@@ -209,8 +301,26 @@ impl GraphClient {
         Ok(url)
     }
 
+    /// Sleeps before the next attempt of a write and counts it, or hands `error` back when the
+    /// attempts or the time budget are spent.
+    pub(crate) async fn pause_before_retry(
+        &self,
+        operation: &str,
+        error: UpstreamError,
+        attempt: &mut u32,
+        started: Instant,
+    ) -> Result<(), UpstreamError> {
+        let Some(wait) = self.retry_wait(&error, *attempt, started) else {
+            return Err(error);
+        };
+        warn!(api.service = self.api.service(), api.operation = operation, attempt = *attempt, error = %error, "retrying schedule request");
+        tokio::time::sleep(wait).await;
+        *attempt += 1;
+        Ok(())
+    }
+
     /// How long to wait before attempt `attempt + 1`, or `None` to give up.
-    pub(super) fn retry_wait(
+    pub(crate) fn retry_wait(
         &self,
         error: &UpstreamError,
         attempt: u32,

@@ -1,0 +1,169 @@
+//! `roleAssignmentScheduleRequests/{name}`: PUT (`AdminAssign` / `AdminRemove`, executed with the
+//! same PIM semantics as Graph) and GET by the client-chosen name.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::resources::role_definition_id;
+use super::{ArmError, Call, PROVIDER};
+use crate::emulator::Provider;
+use crate::emulator::schedule::{self, Ask};
+use crate::emulator::server::{iso, record};
+use crate::emulator::state::State;
+
+const REQUEST_TYPES: [&str; 9] = [
+    "AdminAssign",
+    "AdminRemove",
+    "AdminUpdate",
+    "AdminExtend",
+    "AdminRenew",
+    "SelfActivate",
+    "SelfDeactivate",
+    "SelfExtend",
+    "SelfRenew",
+];
+
+pub(super) fn get_request(state: &State, name: &str) -> Result<Value, ArmError> {
+    state
+        .arm_requests
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| {
+            ArmError::new(
+                StatusCode::NOT_FOUND,
+                "RoleAssignmentScheduleRequestNotFound",
+                format!("The role assignment schedule request '{name}' does not exist."),
+            )
+        })
+}
+
+pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<Value, ArmError> {
+    let parsed = record(state, Provider::Azure, &call.body);
+    let bad =
+        |message: String| ArmError::new(StatusCode::BAD_REQUEST, "InvalidRequestContent", message);
+    let body = parsed.map_err(|e| bad(format!("The request content was invalid: {e}")))?;
+    if uuid::Uuid::parse_str(name).is_err() {
+        return Err(bad(format!("The request name '{name}' must be a GUID.")));
+    }
+    let properties = body
+        .get("properties")
+        .filter(|p| p.is_object())
+        .ok_or_else(|| bad("The 'properties' object is required.".to_owned()))?;
+    let text = |key: &str| {
+        properties
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    for key in ["principalId", "roleDefinitionId", "requestType"] {
+        if text(key).is_empty() {
+            return Err(bad(format!("The '{key}' property is required.")));
+        }
+    }
+    let request_type = REQUEST_TYPES
+        .into_iter()
+        .find(|t| t.eq_ignore_ascii_case(text("requestType")))
+        .ok_or_else(|| bad(format!("Unknown requestType '{}'.", text("requestType"))))?;
+    let remove = match request_type {
+        "AdminAssign" => false,
+        "AdminRemove" => true,
+        t if t.starts_with("Self") => {
+            return Err(ArmError::new(
+                StatusCode::FORBIDDEN,
+                "AuthorizationFailed",
+                format!(
+                    "The requestor '{}' does not have permissions for this request: {t} acts for the caller only.",
+                    call.client_id
+                ),
+            ));
+        }
+        t => {
+            return Err(bad(format!(
+                "The emulator does not support requestType '{t}'."
+            )));
+        }
+    };
+    let role_id = text("roleDefinitionId");
+    let Some(role) = state.tenant.azure.role(role_id) else {
+        return Err(ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "RoleDefinitionDoesNotExist",
+            format!("The specified role definition with ID '{role_id}' does not exist."),
+        ));
+    };
+    let full_role_id = role_definition_id(&call.scope, &role.id);
+    if state.tenant.principal_kind(text("principalId")).is_none() {
+        return Err(ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "PrincipalNotFound",
+            format!(
+                "Principal {} does not exist in the directory.",
+                text("principalId")
+            ),
+        ));
+    }
+    let ask = Ask {
+        provider: Provider::Azure,
+        remove,
+        principal_id: text("principalId"),
+        resource: &full_role_id,
+        scope: Some(&call.scope),
+        app_scope: None,
+        schedule_info: properties.get("scheduleInfo"),
+        has_justification: schedule::non_empty(properties.get("justification")),
+        has_ticket: schedule::non_empty(
+            properties
+                .get("ticketInfo")
+                .and_then(|t| t.get("ticketNumber")),
+        ),
+        validation_only: false,
+        request_id: name,
+    };
+    let policy = state.azure_policy(&call.scope, &role.id);
+    let outcome = schedule::execute(state, &ask, &policy).map_err(ArmError::from_pim)?;
+    let now = state.now();
+    let schedule = &outcome.schedule;
+    let entity = json!({
+        "id": format!("{}{PROVIDER}roleAssignmentScheduleRequests/{name}", call.scope),
+        "name": name,
+        "type": "Microsoft.Authorization/RoleAssignmentScheduleRequests",
+        "properties": {
+            "targetRoleAssignmentScheduleId": outcome.schedule_id,
+            "targetRoleAssignmentScheduleInstanceId": null,
+            "scope": call.scope,
+            "roleDefinitionId": full_role_id,
+            "principalId": text("principalId"),
+            "principalType": "User",
+            "requestType": request_type,
+            "status": outcome.status,
+            "approvalId": null,
+            "scheduleInfo": {
+                "startDateTime": iso(schedule.start),
+                "expiration": {
+                    "type": pascal(schedule.kind),
+                    "endDateTime": schedule.end.map(iso),
+                    "duration": schedule.duration,
+                },
+            },
+            "ticketInfo": schedule::ticket_json(properties.get("ticketInfo")),
+            "justification": properties.get("justification").cloned().unwrap_or(Value::Null),
+            "requestorId": call.client_id,
+            "createdOn": iso(now),
+        },
+    });
+    state
+        .arm_requests
+        .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    state.arm_requests.push((name.to_owned(), entity.clone()));
+    Ok(entity)
+}
+
+/// ARM spells the expiration types `AfterDuration`, Graph `afterDuration`.
+fn pascal(kind: &str) -> String {
+    let mut chars = kind.chars();
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}

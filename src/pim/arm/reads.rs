@@ -1,0 +1,229 @@
+//! Role definitions, eligibility instances, policies and active instances from ARM.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::{
+    API_VERSION, ArmClient, ROLE_DEFINITIONS_API_VERSION, role_guid, same_role, same_scope,
+};
+use crate::domain::policy::PimPolicy;
+use crate::domain::target::{ResolvedTarget, TargetKind};
+use crate::pim::rules;
+use crate::service::ports::{
+    ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition,
+    UpstreamError, UpstreamErrorKind,
+};
+
+/// An ARM resource: `{id, name, properties}`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(super) struct Resource<P> {
+    pub(super) id: String,
+    pub(super) properties: P,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DefinitionProperties {
+    role_name: String,
+}
+
+/// Properties of a schedule instance (eligibility or assignment).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct InstanceProperties {
+    pub(super) scope: String,
+    pub(super) role_definition_id: String,
+    pub(super) principal_id: String,
+    pub(super) end_date_time: Option<DateTime<Utc>>,
+    /// `Direct`, `Group` or `Inherited`.
+    pub(super) member_type: Option<String>,
+    pub(super) role_assignment_schedule_id: Option<String>,
+}
+
+fn version(v: &str) -> [(&'static str, String); 1] {
+    [("api-version", v.to_owned())]
+}
+
+/// ARM was asked about a target kind Graph serves (a wiring mistake, not a user's).
+fn wrong_provider(operation: &str, kind: TargetKind) -> UpstreamError {
+    UpstreamError::new(
+        "arm",
+        operation,
+        UpstreamErrorKind::Rejected,
+        format!("{kind:?} targets are served by Microsoft Graph, not ARM"),
+    )
+}
+
+#[async_trait]
+impl Pim for ArmClient {
+    async fn role_definition(
+        &self,
+        kind: TargetKind,
+        name_or_id: &str,
+        scope: &str,
+    ) -> Result<Option<RoleDefinition>, UpstreamError> {
+        const OPERATION: &str = "azureRoleDefinition";
+        if kind != TargetKind::Azure {
+            return Err(wrong_provider(OPERATION, kind));
+        }
+        let guid = role_guid(name_or_id);
+        let found: Vec<Resource<DefinitionProperties>> = if uuid::Uuid::parse_str(guid).is_ok() {
+            let url = self.url(scope, &["roleDefinitions", guid]);
+            let query = version(ROLE_DEFINITIONS_API_VERSION);
+            self.rest
+                .get_optional(OPERATION, url, &query)
+                .await?
+                .into_iter()
+                .collect()
+        } else {
+            let query = [
+                version(ROLE_DEFINITIONS_API_VERSION)[0].clone(),
+                (
+                    "$filter",
+                    format!("roleName eq '{}'", name_or_id.replace('\'', "''")),
+                ),
+            ];
+            let url = self.url(scope, &["roleDefinitions"]);
+            self.rest.get_all(OPERATION, url, &query).await?
+        };
+        Ok(found.into_iter().next().map(|d| RoleDefinition {
+            id: d.id,
+            display_name: d.properties.role_name,
+        }))
+    }
+
+    /// `assignedTo('{user}')` returns the user's eligibilities and those of the groups they are
+    /// in, at, above and below each scope: one call per configured scope.
+    async fn eligibilities(
+        &self,
+        query: &EligibilityQuery<'_>,
+    ) -> Result<Vec<Eligibility>, UpstreamError> {
+        const OPERATION: &str = "azureEligibilities";
+        if query.kind != TargetKind::Azure {
+            return Err(wrong_provider(OPERATION, query.kind));
+        }
+        let Some(user) = query.principal_ids.first() else {
+            return Ok(Vec::new());
+        };
+        let mut eligibilities: Vec<Eligibility> = Vec::new();
+        for scope in query.scopes {
+            let params = [
+                version(API_VERSION)[0].clone(),
+                ("$filter", format!("assignedTo('{user}')")),
+            ];
+            let url = self.url(scope, &["roleEligibilityScheduleInstances"]);
+            let instances: Vec<Resource<InstanceProperties>> =
+                self.rest.get_all(OPERATION, url, &params).await?;
+            for instance in instances {
+                let p = instance.properties;
+                let wanted = query
+                    .resource
+                    .is_none_or(|r| same_role(r, &p.role_definition_id));
+                let eligibility = Eligibility {
+                    principal_id: p.principal_id,
+                    role_definition_id: p.role_definition_id,
+                    scope: p.scope,
+                };
+                if wanted
+                    && query.principal_ids.contains(&eligibility.principal_id)
+                    && !eligibilities.contains(&eligibility)
+                {
+                    eligibilities.push(eligibility);
+                }
+            }
+        }
+        Ok(eligibilities)
+    }
+
+    /// The policy assignment of the role at the target's scope; its `effectiveRules` are what
+    /// applies there (inherited rules included).
+    async fn policy(&self, target: &ResolvedTarget) -> Result<PimPolicy, UpstreamError> {
+        const OPERATION: &str = "azurePolicy";
+        let url = self.url(&target.scope, &["roleManagementPolicyAssignments"]);
+        let assignments: Vec<Resource<Value>> = self
+            .rest
+            .get_all(OPERATION, url, &version(API_VERSION))
+            .await?;
+        let rules = assignments.iter().find_map(|a| {
+            let role = a.properties.get("roleDefinitionId")?.as_str()?;
+            same_role(role, &target.id)
+                .then(|| a.properties.get("effectiveRules")?.as_array())
+                .flatten()
+        });
+        let Some(rules) = rules else {
+            return Err(UpstreamError::new(
+                "arm",
+                OPERATION,
+                UpstreamErrorKind::NotFound,
+                format!(
+                    "no PIM policy assignment for {} at {}",
+                    target.id, target.scope
+                ),
+            ));
+        };
+        rules::from_rules(rules).map_err(|e| self.rest.unreadable(OPERATION, None, e))
+    }
+
+    async fn assign(
+        &self,
+        target: &ResolvedTarget,
+        grant: &Grant,
+    ) -> Result<Receipt, UpstreamError> {
+        self.schedule_request(super::writes::RequestType::AdminAssign, target, grant)
+            .await
+    }
+
+    async fn remove(
+        &self,
+        target: &ResolvedTarget,
+        grant: &Grant,
+    ) -> Result<Receipt, UpstreamError> {
+        self.schedule_request(super::writes::RequestType::AdminRemove, target, grant)
+            .await
+    }
+
+    async fn active_assignment(
+        &self,
+        target: &ResolvedTarget,
+        principal_id: &str,
+    ) -> Result<Option<ActiveAssignment>, UpstreamError> {
+        Ok(self
+            .active_instance(target, principal_id)
+            .await?
+            .map(|(_, p)| ActiveAssignment {
+                principal_id: p.principal_id,
+                role_definition_id: p.role_definition_id,
+                scope: p.scope,
+                end: p.end_date_time,
+            }))
+    }
+}
+
+impl ArmClient {
+    /// The principal's own (direct) active instance of the role at exactly the target's scope.
+    pub(super) async fn active_instance(
+        &self,
+        target: &ResolvedTarget,
+        principal_id: &str,
+    ) -> Result<Option<(String, InstanceProperties)>, UpstreamError> {
+        let params = [
+            version(API_VERSION)[0].clone(),
+            ("$filter", format!("principalId eq '{principal_id}'")),
+        ];
+        let url = self.url(&target.scope, &["roleAssignmentScheduleInstances"]);
+        let instances: Vec<Resource<InstanceProperties>> = self
+            .rest
+            .get_all("azureActiveAssignment", url, &params)
+            .await?;
+        Ok(instances
+            .into_iter()
+            .find(|i| {
+                let p = &i.properties;
+                same_role(&p.role_definition_id, &target.id)
+                    && same_scope(&p.scope, &target.scope)
+                    && p.member_type.as_deref().is_none_or(|m| m == "Direct")
+            })
+            .map(|i| (i.id, i.properties)))
+    }
+}

@@ -1,0 +1,180 @@
+//! `AdminAssign` / `AdminRemove` as ARM schedule requests. The request name is a GUID derived
+//! from pimbot's request (its intent key) and the action, so it is known before the PUT and the
+//! same on every attempt: after a timeout or 5xx, pimbot GETs that name to learn the outcome
+//! instead of creating a second request (pim-api.md section 11).
+
+use std::time::Instant;
+
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use reqwest::Method;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tracing::{info, warn};
+
+use super::{API_VERSION, ArmClient};
+use crate::domain::target::ResolvedTarget;
+use crate::pim::receipt::{already_removed, receipt};
+use crate::pim::rest::Answer;
+use crate::pim::rest::errors::{ASSIGNMENT_DOES_NOT_EXIST, ASSIGNMENT_EXISTS};
+use crate::service::ports::{Grant, Receipt, UpstreamError, UpstreamErrorKind};
+
+/// Written into `ticketInfo.ticketSystem`.
+const TICKET_SYSTEM: &str = "pimbot";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestType {
+    AdminAssign,
+    AdminRemove,
+}
+
+impl RequestType {
+    fn name(self) -> &'static str {
+        match self {
+            RequestType::AdminAssign => "AdminAssign",
+            RequestType::AdminRemove => "AdminRemove",
+        }
+    }
+
+    fn operation(self) -> &'static str {
+        match self {
+            RequestType::AdminAssign => "azureAdminAssign",
+            RequestType::AdminRemove => "azureAdminRemove",
+        }
+    }
+}
+
+/// The request name: a GUID from `sha256("pimbot/{intent}/{requestType}")` (UUID version 8,
+/// "custom"), the same for every attempt of one intent.
+pub(crate) fn request_name(intent: &str, request_type: RequestType) -> String {
+    let digest = Sha256::digest(format!("pimbot/{intent}/{}", request_type.name()).as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+/// The `RoleAssignmentScheduleRequest` body; only declared properties.
+pub(crate) fn request_body(
+    request_type: RequestType,
+    target: &ResolvedTarget,
+    grant: &Grant,
+    now: DateTime<Utc>,
+) -> Value {
+    let mut properties = json!({
+        "principalId": grant.principal_id,
+        "roleDefinitionId": target.id,
+        "requestType": request_type.name(),
+        "justification": grant.justification,
+    });
+    if request_type == RequestType::AdminAssign {
+        properties["scheduleInfo"] = json!({
+            "startDateTime": now.to_rfc3339_opts(SecondsFormat::Secs, true),
+            "expiration": {
+                "type": "AfterDuration",
+                "duration": grant.duration.to_iso8601(),
+            },
+        });
+    }
+    if let Some(ticket) = grant.ticket.as_deref().filter(|t| !t.trim().is_empty()) {
+        properties["ticketInfo"] = json!({ "ticketNumber": ticket, "ticketSystem": TICKET_SYSTEM });
+    }
+    json!({ "properties": properties })
+}
+
+impl ArmClient {
+    pub(super) async fn schedule_request(
+        &self,
+        request_type: RequestType,
+        target: &ResolvedTarget,
+        grant: &Grant,
+    ) -> Result<Receipt, UpstreamError> {
+        let operation = request_type.operation();
+        let name = request_name(&grant.intent, request_type);
+        let url = self.url(&target.scope, &["roleAssignmentScheduleRequests", &name]);
+        let query = [("api-version", API_VERSION.to_owned())];
+        let started = Instant::now();
+        let mut attempt = 1;
+        loop {
+            // Whole seconds: the receipt's fallback end is computed from what was sent.
+            let now = Utc::now().trunc_subsecs(0);
+            let body = request_body(request_type, target, grant, now);
+            let error = match self
+                .rest
+                .attempt(operation, Method::PUT, url.clone(), &query, Some(&body))
+                .await
+            {
+                Ok(answer) => {
+                    return Ok(named_receipt(&name, answer, grant, now));
+                }
+                Err(error) => error,
+            };
+            match (request_type, error.code.as_deref(), &error.kind) {
+                (RequestType::AdminAssign, Some(ASSIGNMENT_EXISTS), _) => {
+                    // Ours when our own request name exists (an earlier attempt went through);
+                    // else PIM shows the access from another request, which the instances confirm.
+                    if let Ok(answer) = self
+                        .rest
+                        .attempt(operation, Method::GET, url.clone(), &query, None)
+                        .await
+                    {
+                        info!(arm.operation = operation, request.id = %grant.request, "our earlier request holds the assignment");
+                        return Ok(named_receipt(&name, answer, grant, now));
+                    }
+                    return match self.active_instance(target, &grant.principal_id).await? {
+                        Some((id, p)) => {
+                            info!(arm.operation = operation, request.id = %grant.request, "assignment found active in PIM");
+                            Ok(Receipt {
+                                pim_request_id: p.role_assignment_schedule_id.unwrap_or(id),
+                                status: "Provisioned".to_owned(),
+                                end: p.end_date_time,
+                                upstream_request_id: error.upstream_request_id.clone(),
+                            })
+                        }
+                        None => Err(error),
+                    };
+                }
+                (RequestType::AdminRemove, Some(ASSIGNMENT_DOES_NOT_EXIST), _) => {
+                    return Ok(already_removed(&error));
+                }
+                // Certainly not executed: wait as told, then PUT the same name.
+                (_, _, UpstreamErrorKind::Throttled { .. }) => {}
+                // Maybe executed: ask for the request by its name before sending it again.
+                (_, _, UpstreamErrorKind::Unavailable) => {
+                    match self
+                        .rest
+                        .attempt(operation, Method::GET, url.clone(), &query, None)
+                        .await
+                    {
+                        Ok(answer) => {
+                            info!(arm.operation = operation, request.id = %grant.request, "earlier attempt found by its name");
+                            return Ok(named_receipt(&name, answer, grant, now));
+                        }
+                        Err(check) if check.kind == UpstreamErrorKind::NotFound => {}
+                        Err(check) => {
+                            warn!(arm.operation = operation, error = %check, "could not check the outcome of a failed request");
+                            return Err(error);
+                        }
+                    }
+                }
+                _ => return Err(error),
+            }
+            self.rest
+                .pause_before_retry(operation, error, &mut attempt, started)
+                .await?;
+        }
+    }
+}
+
+/// A receipt from an ARM request resource (`{id, name, properties}`), named by `name`.
+fn named_receipt(name: &str, answer: Answer, grant: &Grant, sent_at: DateTime<Utc>) -> Receipt {
+    let mut properties = answer
+        .body
+        .get("properties")
+        .cloned()
+        .unwrap_or(Value::Null);
+    if let Some(map) = properties.as_object_mut() {
+        map.insert("id".to_owned(), Value::String(name.to_owned()));
+    }
+    receipt(&properties, answer.request_id, grant.duration, sent_at)
+}

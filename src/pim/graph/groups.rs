@@ -1,0 +1,120 @@
+//! PIM for Groups: eligibility for membership or ownership, the group's policy, and its active
+//! assignments (the writes share `requests.rs` with Entra roles).
+
+use chrono::{DateTime, Utc};
+
+use super::GraphClient;
+use super::odata;
+use super::requests::Settled;
+use crate::domain::policy::PimPolicy;
+use crate::domain::target::ResolvedTarget;
+use crate::service::ports::{Eligibility, UpstreamError};
+
+const BASE: [&str; 3] = ["identityGovernance", "privilegedAccess", "group"];
+
+/// A `privilegedAccessGroupEligibilityScheduleInstance` or `…AssignmentScheduleInstance`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct GroupInstance {
+    id: Option<String>,
+    group_id: String,
+    principal_id: String,
+    /// `member` or `owner`.
+    access_id: String,
+    end_date_time: Option<DateTime<Utc>>,
+    /// `direct` or `group`.
+    member_type: Option<String>,
+    assignment_schedule_id: Option<String>,
+}
+
+impl GraphClient {
+    fn group_url(&self, set: &str) -> reqwest::Url {
+        self.url(&[BASE[0], BASE[1], BASE[2], set])
+    }
+
+    /// Eligibilities for group membership/ownership held by any of `principal_ids`. With a group,
+    /// one call filtered on it; without, one call per principal (Graph requires one of the two).
+    pub(crate) async fn group_eligibilities(
+        &self,
+        principal_ids: &[String],
+        group_id: Option<&str>,
+    ) -> Result<Vec<Eligibility>, UpstreamError> {
+        const OPERATION: &str = "groupEligibilities";
+        let url = self.group_url("eligibilityScheduleInstances");
+        let filters: Vec<String> = match group_id {
+            Some(group) => vec![format!("groupId eq {}", odata::literal(group))],
+            None => principal_ids
+                .iter()
+                .map(|p| format!("principalId eq {}", odata::literal(p)))
+                .collect(),
+        };
+        let mut eligibilities: Vec<Eligibility> = Vec::new();
+        for filter in filters {
+            let instances: Vec<GroupInstance> = self
+                .rest
+                .get_all(OPERATION, url.clone(), &[("$filter", filter)])
+                .await?;
+            for instance in instances {
+                let eligibility = Eligibility {
+                    principal_id: instance.principal_id,
+                    role_definition_id: instance.group_id,
+                    scope: instance.access_id,
+                };
+                if principal_ids.contains(&eligibility.principal_id)
+                    && !eligibilities.contains(&eligibility)
+                {
+                    eligibilities.push(eligibility);
+                }
+            }
+        }
+        Ok(eligibilities)
+    }
+
+    /// The group's PIM policy for `member` or `owner`.
+    pub(crate) async fn group_policy(
+        &self,
+        group_id: &str,
+        access: &str,
+    ) -> Result<PimPolicy, UpstreamError> {
+        let filter = format!(
+            "scopeId eq {} and scopeType eq 'Group' and roleDefinitionId eq {}",
+            odata::literal(group_id),
+            odata::literal(access)
+        );
+        let what = format!("group {group_id} ({access})");
+        self.policy_assignment("groupPolicy", filter, &what).await
+    }
+
+    /// The principal's own active membership or ownership of the target group.
+    pub(super) async fn group_active_instance(
+        &self,
+        target: &ResolvedTarget,
+        principal_id: &str,
+    ) -> Result<Option<Settled>, UpstreamError> {
+        let filter = format!(
+            "groupId eq {} and principalId eq {}",
+            odata::literal(&target.id),
+            odata::literal(principal_id)
+        );
+        let instances: Vec<GroupInstance> = self
+            .rest
+            .get_all(
+                "groupActiveAssignment",
+                self.group_url("assignmentScheduleInstances"),
+                &[("$filter", filter)],
+            )
+            .await?;
+        Ok(instances
+            .into_iter()
+            .find(|i| {
+                i.access_id == target.scope
+                    && i.member_type
+                        .as_deref()
+                        .is_none_or(|m| m.eq_ignore_ascii_case("direct"))
+            })
+            .map(|i| Settled {
+                schedule_id: i.assignment_schedule_id.or(i.id).unwrap_or_default(),
+                end: i.end_date_time,
+            }))
+    }
+}

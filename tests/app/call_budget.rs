@@ -1,0 +1,84 @@
+//! What one elevation costs upstream once caches are warm: the Graph and ARM calls the emulator
+//! served from the request until (and including) the PIM write, for each kind of target. The
+//! goal is at most 3: the eligibility check at request time, the re-check before assigning, and
+//! the write itself.
+
+use pimbot::emulator::{Provider, Tenant};
+
+use crate::azure_story::{azure_toml, targets_toml as azure_targets};
+use crate::elevation::{end_early, request_and_approve};
+use crate::harness::TestApp;
+use crate::story::TARGETS_TOML as ROLE_TARGETS;
+
+/// The calls of one elevation: from `from` to the first PIM write after it.
+fn calls_until_write(app: &TestApp, from: usize) -> Vec<String> {
+    let calls = app.emulator.calls();
+    let is_write = |c: &String| {
+        (c.starts_with("POST ") || c.starts_with("PUT ")) && c.contains("ScheduleRequests")
+    };
+    let mut elevation: Vec<String> = Vec::new();
+    for call in calls.into_iter().skip(from) {
+        let write = is_write(&call);
+        elevation.push(call);
+        if write {
+            break;
+        }
+    }
+    elevation
+}
+
+/// Elevates twice (the first warms the caches, and is ended early) and returns the calls of the
+/// second.
+async fn warm_elevation(
+    app: &TestApp,
+    text: &str,
+    approver: &str,
+    provider: Provider,
+) -> Vec<String> {
+    let first = request_and_approve(app, "UALICE", text, approver, provider).await;
+    end_early(app, "UALICE", &first.id, provider).await;
+    let from = app.emulator.calls().len();
+    let second = request_and_approve(app, "UALICE", text, approver, provider).await;
+    let calls = calls_until_write(app, from);
+    end_early(app, "UALICE", &second.id, provider).await;
+    calls
+}
+
+#[tokio::test]
+async fn a_warm_elevation_costs_three_upstream_calls_for_each_kind_of_target() {
+    let extra = format!("{ROLE_TARGETS}\n{}", azure_targets());
+    let app = TestApp::start_with_azure(Tenant::demo(), &azure_toml(), &extra).await;
+    let cases = [
+        (
+            "request app1-secrets for 1h ticket INC-7 rotating the cert",
+            "UBOB",
+            Provider::Role,
+        ),
+        (
+            r#"request group:"KeyVault Readers" for 1h reading secrets"#,
+            "UBOB",
+            Provider::Group,
+        ),
+        (
+            "request pim-rg-contributor for 1h deploying",
+            "UCAROL",
+            Provider::Azure,
+        ),
+    ];
+    for (text, approver, provider) in cases {
+        let calls = warm_elevation(&app, text, approver, provider).await;
+        assert_eq!(
+            calls.len(),
+            3,
+            "{provider:?}: eligibility, re-check, write; got {calls:#?}"
+        );
+        let write = calls.last().map(String::as_str).unwrap_or_default();
+        assert!(
+            write.contains("ScheduleRequests"),
+            "{provider:?}: {calls:#?}"
+        );
+    }
+    // One token per audience (Graph on 127.0.0.1, ARM on localhost), for all of it.
+    assert_eq!(app.emulator.token_requests(), 2);
+    app.stop().await;
+}
