@@ -24,6 +24,9 @@ pub struct PgStore {
     writer: PgPool,
 }
 
+/// How long a query waits for a pooled connection before the store reports the database away.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl PgStore {
     /// Connects to a `postgres://` or `postgresql://` URL. Does not migrate.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -32,6 +35,9 @@ impl PgStore {
         })?;
         let pool = PgPoolOptions::new()
             .max_connections(10)
+            // While the database is away, a chat request must hear "try again shortly" within
+            // the platform's 3 s deadline rather than wait the default 30 s for a connection.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
             .map_err(db_error)?;

@@ -63,6 +63,11 @@ impl World {
 
     /// Starts a replica and waits until it is ready.
     pub(crate) async fn start(&self) -> Replica {
+        self.start_on(&self.database_url).await
+    }
+
+    /// Starts a replica that reaches the database at `database_url` (a proxy, say).
+    pub(crate) async fn start_on(&self, database_url: &str) -> Replica {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .expect("bind")
             .local_addr()
@@ -93,7 +98,7 @@ lease = "2s"
 poll_interval = "1s"
 {TARGETS_TOML}
 "#,
-                db = self.database_url,
+                db = database_url,
                 emulator = self.emulator_url,
                 api = self.slack.api_url()
             ),
@@ -177,6 +182,19 @@ poll_interval = "1s"
         .await
         .status()
         .as_u16()
+    }
+
+    /// `/readyz`'s status on `replica`.
+    pub(crate) async fn readiness(&self, replica: &Replica) -> u16 {
+        match self
+            .http
+            .get(format!("{}/readyz", replica.base_url))
+            .send()
+            .await
+        {
+            Ok(response) => response.status().as_u16(),
+            Err(_) => 0,
+        }
     }
 
     pub(crate) fn assign_calls(&self) -> usize {
