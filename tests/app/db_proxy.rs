@@ -46,12 +46,11 @@ impl DbProxy {
 
     /// `database_url` with its host and port replaced by the proxy's.
     pub(crate) fn url_for(&self, database_url: &str) -> String {
-        let rest = database_url
+        let (user, rest) = database_url
             .split_once('@')
-            .map(|(user, rest)| (user, rest))
             .expect("a postgres:// URL with a user");
-        let path = rest.1.split_once('/').map(|(_, path)| path).unwrap_or("");
-        format!("{}@{}/{path}", rest.0, self.addr)
+        let path = rest.split_once('/').map(|(_, path)| path).unwrap_or("");
+        format!("{user}@{}/{path}", self.addr)
     }
 
     pub(crate) fn take_down(&self) {
