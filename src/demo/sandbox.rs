@@ -23,6 +23,7 @@ use crate::service::ports::Store;
 
 const PAGE: &str = include_str!("sandbox/page.html");
 const SCRIPT: &str = include_str!("sandbox/sandbox.js");
+const RENDER: &str = include_str!("sandbox/render.js");
 const STYLE: &str = include_str!("sandbox/sandbox.css");
 
 /// What the sandbox routes share.
@@ -109,6 +110,10 @@ pub(super) fn router(sandbox: Sandbox) -> Router {
         .route(
             "/sandbox/sandbox.js",
             get(|| async { page("text/javascript; charset=utf-8", SCRIPT) }),
+        )
+        .route(
+            "/sandbox/render.js",
+            get(|| async { page("text/javascript; charset=utf-8", RENDER) }),
         )
         .route(
             "/sandbox/sandbox.css",
