@@ -132,6 +132,10 @@ const Render = (() => {
     let field;
     if (e.type === "static_select") {
       field = el("select");
+      // Like Slack, nothing is chosen until the user chooses (unless the form preselects).
+      const none = el("option", null, (e.placeholder && e.placeholder.text) || "Choose…");
+      none.value = "";
+      field.appendChild(none);
       for (const o of e.options || []) {
         const opt = el("option", null, o.text.text);
         opt.value = o.value;
@@ -221,6 +225,9 @@ const Render = (() => {
     let field;
     if (item.type === "Input.ChoiceSet") {
       field = el("select");
+      const none = el("option", null, item.placeholder || "Choose…");
+      none.value = "";
+      field.appendChild(none);
       for (const c of item.choices || []) {
         const opt = el("option", null, c.title);
         opt.value = c.value;
