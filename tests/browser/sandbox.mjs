@@ -96,6 +96,10 @@ try {
     await page.locator('#requests .request[data-state="denied"]').waitFor();
     await page.locator("#audit li", { hasText: "request.denied" }).waitFor();
   });
+  await step("back in #team-foo, the approval message shows who decided", async () => {
+    await page.click('[data-slack-view="team"]');
+    await slack.locator(".msg", { hasText: "Approved by" }).first().waitFor();
+  });
   if (errors.length) throw new Error(errors.join("\n"));
 } catch (error) {
   failure = error;

@@ -9,6 +9,13 @@
     "request app1-secrets for 2h ticket INC-1234 rotating the cert",
     "request", "list", "status", "approvals", "help",
   ];
+  const HINTS = {
+    team: "Nothing here yet: type a /pim command below, or pick one of the examples.",
+    channel: "Nothing here yet: post a message to @pimbot below.",
+    audit: "pimbot posts one line here for every step of every request.",
+    dm: "pimbot tells you here when your request is approved, denied, active or over.",
+    chat: "pimbot tells you here when your request is approved, denied, active or over.",
+  };
   const page = { me: null, people: [], ids: {}, slackView: "team", teamsView: "channel",
                  last: "", data: null, nodes: new Map() };
 
@@ -93,6 +100,7 @@
     const shown = slack.messages.filter((m) => m.channel === channel && (!m.visible_to || m.visible_to === who.slack_id));
     const nodes = [];
     for (const m of shown) keyed(nodes, "s" + page.me + JSON.stringify(m), () => slackMessage(m));
+    if (!nodes.length) keyed(nodes, "slack-empty" + page.slackView, () => el("p", "hint", HINTS[page.slackView]));
     replace(document.getElementById("slack-messages"), nodes);
     const dms = slack.messages.filter((m) => m.channel === "D" + who.slack_id).length;
     document.getElementById("slack-dm-count").textContent = dms || "";
@@ -184,6 +192,7 @@
       const overlay = overlays[m.id] && overlays[m.id].seq > m.version ? overlays[m.id] : null;
       keyed(nodes, "t" + page.me + JSON.stringify(m) + JSON.stringify(overlay), () => teamsMessage(m, overlay));
     }
+    if (!nodes.length) keyed(nodes, "teams-empty" + page.teamsView, () => el("p", "hint", HINTS[page.teamsView]));
     replace(document.getElementById("teams-messages"), nodes);
     const dms = teams.messages.filter((m) => teams.personal[m.conversation] === who.entra_id).length;
     document.getElementById("teams-dm-count").textContent = dms || "";
