@@ -2,8 +2,9 @@
 //   node tests/browser/sandbox.mjs <demo base URL> <screenshot.png>
 // Alice requests in Slack; Dave (an outsider) is refused; Bob approves; the request turns active,
 // the PIM assignment and the audit trail appear, Alice gets her DM. Then in Teams, Alice asks
-// again and Carol denies on the card with a reason. A screenshot is written either way; the exit
-// code says whether every step held. Run by tests/sandbox_browser.rs.
+// again and Carol denies on the card with a reason; last, Alice asks through the Slack form (a
+// modal). A screenshot is written either way; the exit code says whether every step held. Run
+// by tests/sandbox_browser.rs.
 import { chromium } from "playwright-core";
 
 const [base, screenshot] = process.argv.slice(2);
@@ -95,6 +96,22 @@ try {
     await teams.locator(".ac-card", { hasText: "Denied by" }).waitFor();
     await page.locator('#requests .request[data-state="denied"]').waitFor();
     await page.locator("#audit li", { hasText: "request.denied" }).waitFor();
+  });
+  await step("Alice asks through the Slack form", async () => {
+    await be("alice");
+    await page.click('[data-slack-view="team"]');
+    await page.fill("#slack-input", "request");
+    await page.click("#slack-send");
+    const form = page.locator("#modal");
+    await form.locator('[data-block-id="target"] select').waitFor();
+    await page.click("#modal-submit");
+    await form.locator(".bk-error").filter({ hasText: /\S/ }).first().waitFor();
+    await form.locator('[data-block-id="target"] select').selectOption("app1-secrets");
+    await form.locator('[data-block-id="ticket"] input').fill("INC-4096");
+    await form.locator('[data-block-id="justification"] textarea').fill("renewing the signing cert");
+    await page.click("#modal-submit");
+    await form.waitFor({ state: "hidden" });
+    await page.locator('#requests .request[data-state="pending_approval"]', { hasText: "INC-4096" }).waitFor();
   });
   await step("back in #team-foo, the approval message shows who decided", async () => {
     await page.click('[data-slack-view="team"]');
