@@ -10,6 +10,9 @@
     reason = "tests read CI, CHROMIUM and DATABASE_URL from the environment"
 )]
 
+#[path = "demo/database.rs"]
+mod database;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -48,14 +51,7 @@ async fn the_sandbox_story_passes_in_headless_chromium() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = match std::env::var("DATABASE_URL") {
-        Ok(base) if base.starts_with("postgres") => {
-            pimbot::store::testing::fresh_test_database(&base)
-                .await
-                .expect("a PostgreSQL test database")
-        }
-        _ => dir.path().join("browser.db").display().to_string(),
-    };
+    let db = database::test_database(dir.path()).await;
     let demo = pimbot::demo::start(DemoOptions::new("127.0.0.1:0".parse().expect("addr"), &db))
         .await
         .expect("the demo starts");
