@@ -145,7 +145,7 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<DemoHandle> {
         format!("http://{addr}"),
         SIGNING_SECRET,
         tenant,
-        people,
+        (people, seed::target_summaries(&config)),
         (slack, teams, emulator.clone()),
         app.store.clone(),
     )));
@@ -177,7 +177,8 @@ fn banner(url: &str, database_url: &str) -> String {
          \n  open  {url}/sandbox\n\
          \n  Be Alice (engineer) and type `/pim request app1-secrets for 2h ticket INC-1234 rotating the cert`,\
          \n  then be Bob (owner) and click Approve; Dave (outsider) cannot.\
-         \n  database: {database_url}    Ctrl-C stops it.\n"
+         \n  database: {database_url} (kept between runs: delete it to start the story over)\
+         \n  Ctrl-C stops it.\n"
     )
 }
 

@@ -35,6 +35,8 @@ struct Inner {
     service_url: String,
     signing_secret: String,
     people: Vec<Persona>,
+    /// What can be requested, from the demo's `[[targets]]`.
+    targets: Vec<Value>,
     tenant: Tenant,
     slack: FakeSlack,
     teams: FakeTeams,
@@ -48,7 +50,7 @@ impl Sandbox {
         service_url: String,
         signing_secret: &str,
         tenant: Tenant,
-        people: Vec<Persona>,
+        (people, targets): (Vec<Persona>, Vec<Value>),
         upstreams: (FakeSlack, FakeTeams, Emulator),
         store: Arc<dyn Store>,
     ) -> Self {
@@ -57,6 +59,7 @@ impl Sandbox {
             service_url,
             signing_secret: signing_secret.to_owned(),
             people,
+            targets,
             tenant,
             slack,
             teams,
@@ -153,7 +156,7 @@ async fn people(State(sandbox): State<Sandbox>) -> Json<Value> {
             "channel": super::fake_teams::CHANNEL,
             "audit_conversation": super::fake_teams::AUDIT_CONVERSATION,
         },
-        "targets": super::seed::TARGETS,
+        "targets": sandbox.0.targets,
     }))
 }
 

@@ -1,7 +1,9 @@
 //! Who is who in the demo: the tenant's users as Slack and Teams people, and the targets.
 
 use serde::Serialize;
+use serde_json::{Value, json};
 
+use crate::config::Config;
 use crate::emulator::Tenant;
 
 /// The demo's `[[targets]]` (TOML). Group and Azure targets join here; see the file.
@@ -80,6 +82,28 @@ pub fn personas(tenant: &Tenant) -> Vec<Persona> {
         .collect()
 }
 
+/// The configured targets as the sandbox lists them: what can be requested, and on what terms.
+pub(super) fn target_summaries(config: &Config) -> Vec<Value> {
+    let defaults = &config.defaults;
+    config
+        .targets
+        .iter()
+        .map(|t| {
+            json!({
+                "name": t.name,
+                "kind": t.kind,
+                "what": t.role.as_deref().or(t.group.as_deref()).unwrap_or_default(),
+                "scope": t.scope,
+                "max_duration": t.max_duration.unwrap_or(defaults.max_duration).to_string(),
+                "require_ticket": t.require_ticket.unwrap_or(defaults.require_ticket),
+                "require_justification": t
+                    .require_justification
+                    .unwrap_or(defaults.require_justification),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,8 +119,14 @@ mod tests {
     }
 
     #[test]
-    fn the_demo_targets_load_as_configuration() {
-        let config = crate::config::Config::parse(TARGETS, &[]).expect("targets.toml is valid");
-        assert_eq!(config.targets[0].name, "app1-secrets");
+    fn the_demo_targets_load_as_configuration_and_tell_their_terms() {
+        let config = Config::parse(TARGETS, &[]).expect("targets.toml is valid");
+        let summaries = target_summaries(&config);
+        assert_eq!(
+            summaries[0],
+            json!({"name": "app1-secrets", "kind": "role", "what": "Application Secret Manager",
+                   "scope": "App1", "max_duration": "2h", "require_ticket": true,
+                   "require_justification": true})
+        );
     }
 }

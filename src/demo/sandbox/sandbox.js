@@ -299,6 +299,14 @@
       b.addEventListener("click", () => choose(p.key));
       nav.appendChild(b);
     }
+    document.getElementById("targets").replaceChildren(...info.targets.map((t) => {
+      const box = el("div", "target");
+      box.appendChild(el("b", null, t.name));
+      box.appendChild(el("span", "subtle", ` ${t.kind}: ${t.what}${t.scope ? " on " + t.scope : ""}`));
+      const terms = ["up to " + t.max_duration, t.require_ticket && "ticket", t.require_justification && "justification"];
+      box.appendChild(el("div", "subtle", terms.filter(Boolean).join(" · ")));
+      return box;
+    }));
     choose(page.people[0].key);
     for (const b of document.querySelectorAll("[data-slack-view]")) {
       b.addEventListener("click", () => switchView("slackView", b.dataset.slackView, b.textContent.replace(/\d+$/, "").trim()));
