@@ -103,7 +103,9 @@ impl Sandbox {
     }
 }
 
-/// The sandbox's routes; mounted beside pimbot's own only by `pimbot demo`.
+/// The sandbox's routes; mounted beside pimbot's own only by `pimbot demo`. The actions take
+/// JSON bodies only, so another site's page cannot post to them without a CORS preflight, which
+/// the sandbox never answers.
 pub(super) fn router(sandbox: Sandbox) -> Router {
     Router::new()
         .route(

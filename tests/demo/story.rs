@@ -181,3 +181,60 @@ async fn in_teams_an_owner_denies_on_the_card_with_a_reason() {
     assert!(audit_kinds(&state).contains(&"\"request.denied\" \"ok\"".to_owned()));
     demo.handle.stop().await.expect("the demo stops cleanly");
 }
+
+#[tokio::test]
+async fn in_slack_an_owner_denies_through_the_reason_form() {
+    let demo = Demo::start().await;
+    demo.post("slack/command", json!({"as": "alice", "text": REQUEST}))
+        .await;
+    let state = demo
+        .wait_for("the approval message", |s| {
+            slack_messages(s, "CTEAMFOO").any(|m| m["blocks"].to_string().contains("\"deny\""))
+        })
+        .await;
+    let ts = slack_messages(&state, "CTEAMFOO")
+        .find(|m| m["blocks"].to_string().contains("\"deny\""))
+        .map(|m| m["ts"].clone())
+        .expect("approval message");
+    let click = json!({"as": "carol", "channel": "CTEAMFOO", "ts": ts, "action_id": "deny",
+                       "block_id": "decision", "value": "PIM-1"});
+    assert_eq!(demo.post("slack/click", click).await["status"], 200);
+    let state = demo
+        .wait_for("the deny-reason form opened for Carol", |s| {
+            s["slack"]["views"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|v| v["user"] == "UCAROL")
+        })
+        .await;
+    let view_id = state["slack"]["views"][0]["id"].clone();
+    let empty = json!({"reason": {"reason": {"type": "plain_text_input", "value": null}}});
+    let refused = demo
+        .post(
+            "slack/submit",
+            json!({"as": "carol", "view_id": view_id, "values": empty}),
+        )
+        .await;
+    assert_eq!(refused["answer"]["response_action"], "errors", "{refused}");
+    let reason =
+        json!({"reason": {"reason": {"type": "plain_text_input", "value": "use the runbook"}}});
+    let accepted = demo
+        .post(
+            "slack/submit",
+            json!({"as": "carol", "view_id": view_id, "values": reason}),
+        )
+        .await;
+    assert_eq!(accepted["answer"]["response_action"], "clear", "{accepted}");
+    let state = demo
+        .wait_for("PIM-1 denied, the form closed, Alice told why", |s| {
+            request_state(s, "PIM-1") == "denied"
+                && s["slack"]["views"].as_array().is_some_and(Vec::is_empty)
+                && slack_messages(s, "DUALICE")
+                    .any(|m| m["text"].to_string().contains("use the runbook"))
+        })
+        .await;
+    assert_eq!(state["requests"][0]["decisions"][0]["by"], "Carol Owner");
+    assert!(demo.handle.emulator.schedule_requests().is_empty());
+    demo.handle.stop().await.expect("the demo stops cleanly");
+}
