@@ -210,6 +210,8 @@ client_id = "5d1e7a52-0c3b-4f1e-9d2a-00000000de30"
 client_secret = "demo-emulator-secret"
 authority_host = "{emulator_url}"
 graph_url = "{emulator_url}"
+# Nothing of the demo may reach the real Azure Resource Manager.
+arm_url = "{emulator_url}"
 
 [slack]
 signing_secrets = ["{SIGNING_SECRET}"]
