@@ -108,6 +108,11 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<DemoHandle> {
             options.listen
         );
     }
+    // Bound first: a busy port fails before anything else is started.
+    let listener = TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("listening on {}", options.listen))?;
+    let addr = listener.local_addr()?;
     let tenant = Tenant::demo();
     let people = personas(&tenant);
     let tenant_id = tenant.tenant_id.clone();
@@ -125,10 +130,6 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<DemoHandle> {
         axum::serve(upstream_listener, upstream).await
     }));
 
-    let listener = TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("listening on {}", options.listen))?;
-    let addr = listener.local_addr()?;
     let toml = config_toml(
         &options.database_url,
         &tenant_id,
