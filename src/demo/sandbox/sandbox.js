@@ -10,7 +10,7 @@
     "request", "list", "status", "approvals", "help",
   ];
   const HINTS = {
-    team: "Nothing here yet: type a /pim command below, or pick one of the examples.",
+    team: "Nothing here yet. As Alice, send the first example below; then be Dave and try to approve it, and be Bob and approve it.",
     channel: "Nothing here yet: post a message to @pimbot below.",
     audit: "pimbot posts one line here for every step of every request.",
     dm: "pimbot tells you here when your request is approved, denied, active or over.",
