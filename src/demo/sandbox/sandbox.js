@@ -247,7 +247,7 @@
       item.title = JSON.stringify(e, null, 1);
       return item;
     });
-    document.getElementById("audit").replaceChildren(...audit);
+    document.getElementById("audit").replaceChildren(...(audit.length ? audit : [el("li", "empty", "No event yet: every attempt, refused ones too, is recorded here.")]));
   }
 
   async function refresh() {
