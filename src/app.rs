@@ -277,7 +277,7 @@ pub async fn audit_export(
 }
 
 /// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let interrupt = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %error, "cannot listen for Ctrl-C");

@@ -37,12 +37,14 @@
 //!   Actions) and the Connector client implementing the chat port; conversation references are
 //!   kept through the store port.
 //! - [`emulator`]: a PIM tenant emulator serving the Graph (Entra roles, PIM for Groups) and ARM
-//!   endpoints pimbot uses, with PIM's semantics and error codes; the tests (and later
-//!   `pimbot demo`) run against it.
+//!   endpoints pimbot uses, with PIM's semantics and error codes; the tests and `pimbot demo`
+//!   run against it.
 //! - [`http`]: health, readiness, metrics, body limits and tracing for every route.
 //! - [`audit`]: `pimbot audit verify` and `pimbot audit export`.
 //! - [`config`]: the TOML file and `PIMBOT_<SECTION>__<KEY>` overrides, validated at startup.
 //! - [`app`]: the composition root; `serve(app, listener, shutdown)` runs HTTP and the worker.
+//! - [`demo`]: `pimbot demo`, a second composition root: the real app against the emulator and
+//!   in-process fake Slack and Bot Framework, plus the `/sandbox` page that drives it.
 //!
 //! # Glossary
 //!
@@ -57,6 +59,7 @@
 pub mod app;
 pub mod audit;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod emulator;
 pub mod http;

@@ -49,8 +49,8 @@ enum Commands {
     Migrate(ConfigArg),
     /// Preflight checks of config, database, tokens, permissions and targets.
     Check(ConfigArg),
-    /// The whole service on 127.0.0.1 with a built-in PIM emulator tenant.
-    Demo,
+    /// The whole service on 127.0.0.1 with a built-in PIM emulator tenant and the /sandbox page.
+    Demo(DemoArgs),
     /// Verify or export the audit trail.
     Audit {
         #[command(subcommand)]
@@ -72,6 +72,19 @@ enum AuditCommand {
         #[command(flatten)]
         config: ConfigArg,
     },
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// The SQLite file (created if missing), or a database URL.
+    #[arg(long, default_value = pimbot::demo::DEFAULT_DB)]
+    db: String,
+    /// Address and port of the service and the sandbox.
+    #[arg(long, default_value = pimbot::demo::DEFAULT_LISTEN)]
+    listen: std::net::SocketAddr,
+    /// Allow a non-loopback --listen: the sandbox then signs requests for anyone who reaches it.
+    #[arg(long)]
+    allow_remote: bool,
 }
 
 #[derive(clap::Args)]
@@ -115,9 +128,13 @@ async fn run(cli: Cli) -> ExitCode {
         Commands::Check(_) => Err("`pimbot check` is not available yet in this version; \
             run `pimbot migrate` to test the database and `pimbot serve` to validate the configuration"
             .to_owned()),
-        Commands::Demo => Err("`pimbot demo` is not available yet in this version; \
-            see the README's \"Try it\" section for the test suite, which runs the whole flow against the PIM emulator"
-            .to_owned()),
+        Commands::Demo(args) => {
+            let mut options = pimbot::demo::DemoOptions::new(args.listen, &args.db);
+            options.allow_remote = args.allow_remote;
+            pimbot::demo::run_command(options, say)
+                .await
+                .map_err(|e| format!("{e:#}"))
+        }
         Commands::Audit { command } => audit(command).await,
     };
     match outcome {
