@@ -30,7 +30,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_DB: &str = "pimbot-demo.db";
 
 /// The Slack signing secret of the demo workspace; the sandbox signs with it.
-const SIGNING_SECRET: &str = "demo-signing-secret";
+/// Public so the benchmark can sign requests itself; only the demo's own configuration trusts it.
+pub const SIGNING_SECRET: &str = "demo-signing-secret";
 /// The bot token the fake Slack expects.
 const BOT_TOKEN: &str = "xoxb-demo-bot-token";
 
