@@ -257,6 +257,9 @@ pub struct DefaultsConfig {
     pub max_duration: ElevationDuration,
     /// `approval_timeout`: how long a request waits for decisions before it expires. Default `PT1H`.
     pub approval_timeout: Timeout,
+    /// `end_warning`: how long before an elevation ends the requester is told, with an **End
+    /// now** button (`0s`: never). Default `10m`.
+    pub end_warning: Timeout,
     /// `approvals_required`: how many distinct approvers must approve. Default 1; at least 1.
     pub approvals_required: u32,
     /// `require_justification`: whether a request must give a reason. Default `true`.
@@ -403,6 +406,7 @@ impl Config {
                 duration: d.duration,
                 max_duration: d.max_duration,
                 approval_timeout: d.approval_timeout.as_chrono(),
+                end_warning: d.end_warning.as_chrono(),
                 approvals_required: d.approvals_required,
                 require_justification: d.require_justification,
                 require_ticket: d.require_ticket,

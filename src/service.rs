@@ -173,6 +173,7 @@ impl Service {
             Job::Activate { request } => self.activate(*request).await,
             Job::Deactivate { request, by } => self.deactivate(*request, by).await,
             Job::Expire { request } => self.expire(*request).await,
+            Job::WarnEnding { request } => self.warn_ending(*request).await,
             Job::ApprovalTimeout { request } => self.time_out(*request).await,
         }
     }

@@ -102,6 +102,8 @@ pub(super) struct RawDefaults {
     pub(super) max_duration: Option<ElevationDuration>,
     /// See [`super::DefaultsConfig::approval_timeout`].
     pub(super) approval_timeout: Option<Timeout>,
+    /// See [`super::DefaultsConfig::end_warning`].
+    pub(super) end_warning: Option<Timeout>,
     /// See [`super::DefaultsConfig::approvals_required`].
     pub(super) approvals_required: Option<u32>,
     /// See [`super::DefaultsConfig::require_justification`].

@@ -317,6 +317,7 @@ impl Check<'_> {
             duration,
             max_duration,
             approval_timeout: raw.approval_timeout.unwrap_or(Timeout::from_secs(3600)),
+            end_warning: raw.end_warning.unwrap_or(Timeout::from_secs(600)),
             approvals_required: self.approvals_required(
                 raw.approvals_required.unwrap_or(1),
                 "defaults.approvals_required",

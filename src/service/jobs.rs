@@ -53,6 +53,8 @@ pub enum Job {
     Deactivate { request: ShortId, by: String },
     /// The assignment's end time has come.
     Expire { request: ShortId },
+    /// Warn the requester that the elevation ends soon (with an End now button).
+    WarnEnding { request: ShortId },
     /// The approval deadline has come.
     ApprovalTimeout { request: ShortId },
 }
@@ -71,6 +73,7 @@ impl Job {
             Job::Activate { .. } => "activate",
             Job::Deactivate { .. } => "deactivate",
             Job::Expire { .. } => "expire",
+            Job::WarnEnding { .. } => "warn_ending",
             Job::ApprovalTimeout { .. } => "approval_timeout",
         }
     }
@@ -86,6 +89,7 @@ impl Job {
             | Job::Activate { request }
             | Job::Deactivate { request, .. }
             | Job::Expire { request }
+            | Job::WarnEnding { request }
             | Job::ApprovalTimeout { request } => Some(*request),
         }
     }

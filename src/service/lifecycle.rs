@@ -210,6 +210,25 @@ impl Service {
         Ok(())
     }
 
+    /// The `warn_ending` job, `defaults.end_warning` before the end: tells the requester, who may
+    /// end it now. Nothing when the request has already ended or its end moved.
+    pub(crate) async fn warn_ending(&self, id: ShortId) -> Result<(), ServiceError> {
+        let Some(request) = self.store.request(id).await? else {
+            return Ok(());
+        };
+        let Some(until) = request.active_until.filter(|until| *until > Utc::now()) else {
+            return Ok(());
+        };
+        if request.state != State::Active {
+            return Ok(());
+        }
+        if let Some(chat) = self.chat(request.platform) {
+            chat.notify_requester(&request, &Notice::EndingSoon { until })
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The `expire` job at the assignment's end time.
     pub(crate) async fn expire(&self, id: ShortId) -> Result<(), ServiceError> {
         let Some(request) = self.store.request(id).await? else {

@@ -25,6 +25,11 @@ pub enum Notice {
     },
     /// Nobody decided in time.
     Expired,
+    /// The elevation ends at `until`, soon (`defaults.end_warning` before); the requester may end
+    /// it now.
+    EndingSoon {
+        until: DateTime<Utc>,
+    },
     /// The elevation is over (`early` when someone ended it).
     Ended {
         early: bool,

@@ -19,6 +19,8 @@ pub struct Defaults {
     pub duration: ElevationDuration,
     pub max_duration: ElevationDuration,
     pub approval_timeout: chrono::Duration,
+    /// How long before an elevation ends its requester is warned (zero: never).
+    pub end_warning: chrono::Duration,
     pub approvals_required: u32,
     pub require_justification: bool,
     pub require_ticket: bool,

@@ -118,6 +118,12 @@ impl Service {
             State::Active => {
                 if let Some(until) = request.active_until {
                     jobs.push(NewJob::at(Job::Expire { request: id }, until));
+                    let warn_at = until - self.settings.defaults.end_warning;
+                    if self.settings.defaults.end_warning > chrono::Duration::zero()
+                        && warn_at > chrono::Utc::now()
+                    {
+                        jobs.push(NewJob::at(Job::WarnEnding { request: id }, warn_at));
+                    }
                 }
             }
             _ => {}

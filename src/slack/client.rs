@@ -127,8 +127,17 @@ impl SlackClient {
 
     /// A direct message (mrkdwn text) to `user`.
     pub async fn send_dm(&self, user: &str, text: &str) -> Result<MessageRef, UpstreamError> {
+        self.send_dm_message(user, json!({"text": text})).await
+    }
+
+    /// A direct message with blocks (`message` is a `chat.postMessage` body without `channel`).
+    pub async fn send_dm_message(
+        &self,
+        user: &str,
+        message: serde_json::Value,
+    ) -> Result<MessageRef, UpstreamError> {
         let channel = self.open_dm(user).await?;
-        self.post_message(&channel, json!({"text": text})).await
+        self.post_message(&channel, message).await
     }
 
     /// `users.info` → `profile.email` (needs `users:read.email`); `None` for no such user.

@@ -13,6 +13,7 @@ mod db_proxy;
 mod decisions;
 mod durability;
 mod elevation;
+mod ending;
 mod fake_slack;
 mod fake_teams;
 mod forms;

@@ -74,7 +74,7 @@ impl Chat for SlackClient {
                 format!("{} has no Slack user id for the requester", request.id),
             )
         })?;
-        self.send_dm(user, &render::notice_text(request, notice))
+        self.send_dm_message(user, render::notice_message(request, notice))
             .await
             .map(drop)
     }

@@ -1,6 +1,8 @@
 //! The requester's direct messages: one per `Notice`, always naming the request id and target.
 
-use super::{clip, escape, hhmm, who};
+use serde_json::{Value, json};
+
+use super::{clip, escape, hhmm, mrkdwn, plain, who};
 use crate::domain::request::{Platform, Request};
 use crate::service::notice::{ApproverNotice, Notice};
 
@@ -36,6 +38,12 @@ pub(crate) fn notice_text(request: &Request, notice: &Notice) -> String {
             format!(":x: {what} failed: {}", clip(&escape(reason), 2000))
         }
         Notice::Expired => format!(":hourglass: {what} expired: nobody decided in time."),
+        Notice::EndingSoon { until } => format!(
+            ":alarm_clock: {what} ends at {}. Done already? End it now (or `/pim end {}`); \
+             need longer? Ask again with `/pim request`.",
+            hhmm(*until),
+            request.id
+        ),
         Notice::Ended {
             early: true,
             by: Some(by),
@@ -52,6 +60,28 @@ pub(crate) fn notice_text(request: &Request, notice: &Notice) -> String {
         Notice::Cancelled => format!(":wastebasket: {what} was cancelled."),
     };
     clip(&text, 3000)
+}
+
+/// `action_id` of the End now button on the ending-soon DM; its `value` is the request id.
+pub(crate) const END_NOW_ACTION: &str = "end_now";
+
+/// The requester's DM as a `chat.postMessage` body: the text, plus an **End now** button when the
+/// elevation is about to end.
+pub(crate) fn notice_message(request: &Request, notice: &Notice) -> Value {
+    let text = notice_text(request, notice);
+    match notice {
+        Notice::EndingSoon { .. } => json!({
+            "text": text,
+            "blocks": [
+                {"type": "section", "text": mrkdwn(&text)},
+                {"type": "actions", "block_id": "ending", "elements": [
+                    {"type": "button", "action_id": END_NOW_ACTION, "style": "danger",
+                     "text": plain("End now"), "value": request.id.to_string()},
+                ]},
+            ],
+        }),
+        _ => json!({"text": text}),
+    }
 }
 
 /// The thread message to approvers: a reminder, or that the request expired undecided.
@@ -114,7 +144,27 @@ mod tests {
                 by: None,
             },
             Notice::Cancelled,
+            Notice::EndingSoon { until: at(18, 0) },
         ]
+    }
+
+    #[test]
+    fn only_the_ending_soon_message_carries_the_end_now_button() {
+        let ending = notice_message(&request(), &Notice::EndingSoon { until: at(18, 0) });
+        assert!(
+            ending["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("ends at 18:00 UTC"))
+        );
+        let button = &ending["blocks"][1]["elements"][0];
+        assert_eq!(button["action_id"], END_NOW_ACTION);
+        assert_eq!(button["value"], "PIM-12");
+        for notice in every_notice() {
+            if !matches!(notice, Notice::EndingSoon { .. }) {
+                let message = notice_message(&request(), &notice);
+                assert!(message.get("blocks").is_none(), "{notice:?}: {message}");
+            }
+        }
     }
 
     #[test]

@@ -16,6 +16,12 @@ pub(crate) fn notice_text(request: &Request, notice: &Notice) -> String {
         escaped.join(", ")
     };
     let text = match notice {
+        Notice::EndingSoon { until } => format!(
+            "⏰ {what} ends at {}. Done already? Send `end {}` to end it now; need longer? \
+             Ask again with `request`.",
+            hhmm(*until),
+            request.id
+        ),
         Notice::Approved { by } if by.is_empty() => {
             format!("✅ {what} was approved. pimbot is activating it now.")
         }
