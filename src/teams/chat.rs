@@ -75,6 +75,27 @@ impl TeamsChat {
     }
 
     /// The 1:1 conversation with a person (by Entra object id), created when none is stored.
+    /// The approval card, refreshed live for the approvers whose Teams user id (`29:…`, what
+    /// `refresh.userIds` takes) pimbot has seen; the others see it updated when it is.
+    pub(crate) async fn approval_card(
+        &self,
+        request: &Request,
+        note: Option<&str>,
+    ) -> serde_json::Value {
+        let mut members = Vec::new();
+        for approver in &request.approvers {
+            match self.reference(&person_key(&approver.entra_id)).await {
+                Ok(Some(ConversationRef {
+                    member_id: Some(member),
+                    ..
+                })) => members.push(member),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "could not read an approver's Teams id"),
+            }
+        }
+        render::approval_card(request, note, &members)
+    }
+
     async fn personal_conversation(
         &self,
         entra_id: &str,
@@ -147,7 +168,7 @@ impl Chat for TeamsChat {
     }
 
     async fn post_approval(&self, request: &Request) -> Result<MessageRef, UpstreamError> {
-        let card = render::approval_card(request, None);
+        let card = self.approval_card(request, None).await;
         let conversation = &request.approval_conversation;
         let id = self
             .post(conversation, &render::card_message(&card))
@@ -163,7 +184,7 @@ impl Chat for TeamsChat {
         request: &Request,
         message: &MessageRef,
     ) -> Result<(), UpstreamError> {
-        let mut activity = render::card_message(&render::approval_card(request, None));
+        let mut activity = render::card_message(&self.approval_card(request, None).await);
         activity["id"] = json!(message.message_id);
         let service_url = self.service_url(&message.conversation).await?;
         self.connector

@@ -15,7 +15,12 @@ const SHOWN_APPROVERS: usize = 20;
 const MAX_REFRESH_USERS: usize = 60;
 
 /// The card for `request`; `note` is a line for one viewer (the clicker's invoke response).
-pub(crate) fn approval_card(request: &Request, note: Option<&str>) -> Value {
+/// `refresh_users`: the approvers' Teams user ids (`29:…`) that pimbot knows, for live state.
+pub(crate) fn approval_card(
+    request: &Request,
+    note: Option<&str>,
+    refresh_users: &[String],
+) -> Value {
     let mut mentions = Mentions::default();
     let id = request.id.to_string();
     let mut body = vec![
@@ -72,20 +77,10 @@ pub(crate) fn approval_card(request: &Request, note: Option<&str>) -> Value {
         out["refresh"] = json!({
             "action": {"type": "Action.Execute", "title": "Refresh", "verb": VERB_REFRESH,
                        "data": {"request": id}},
-            "userIds": approver_ids(request),
+            "userIds": refresh_users.iter().take(MAX_REFRESH_USERS).collect::<Vec<_>>(),
         });
     }
     out
-}
-
-/// The users who see live state: the approvers (Entra object ids), at most 60.
-pub(crate) fn approver_ids(request: &Request) -> Vec<String> {
-    request
-        .approvers
-        .iter()
-        .map(|a| a.chat_id.clone().unwrap_or_else(|| a.entra_id.clone()))
-        .take(MAX_REFRESH_USERS)
-        .collect()
 }
 
 /// Approve at once; Deny opens an inline form that needs a reason.

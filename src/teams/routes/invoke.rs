@@ -131,7 +131,10 @@ async fn decide(
     match decided {
         Ok(decided) if decided.recorded => match state.service.store().request(id).await {
             Ok(Some(request)) => Answer::Card {
-                card: render::approval_card(&request, Some(&decided.reply.text)),
+                card: state
+                    .chat
+                    .approval_card(&request, Some(&decided.reply.text))
+                    .await,
                 text: decided.reply.text,
             },
             _ => Answer::Message(decided.reply.text),
@@ -149,7 +152,7 @@ async fn refresh(state: &TeamsState, data: &Value) -> Answer {
     };
     match state.service.store().request(id).await {
         Ok(Some(request)) if request.platform == Platform::Teams => Answer::Card {
-            card: render::approval_card(&request, None),
+            card: state.chat.approval_card(&request, None).await,
             text: String::new(),
         },
         Ok(_) => Answer::Message(format!("There is no request {id}.")),

@@ -5,13 +5,22 @@ use crate::domain::request::State;
 use crate::teams::render::MAX_CARD_BYTES;
 use crate::teams::render::fixtures::{at, decision, person, request};
 
+/// The approvers' Teams user ids, as the adapter found them in stored conversation references.
+fn refresh_users() -> Vec<String> {
+    vec!["29:bob".to_owned(), "29:carol".to_owned()]
+}
+
+fn many_users() -> Vec<String> {
+    (0..500).map(|i| format!("29:approver-{i:03}")).collect()
+}
+
 fn texts(card: &Value) -> String {
     card["body"].to_string()
 }
 
 #[test]
 fn a_pending_card_mentions_the_approvers_and_offers_approve_and_deny() {
-    let card = approval_card(&request(), None);
+    let card = approval_card(&request(), None, &refresh_users());
     assert_eq!(card["type"], "AdaptiveCard");
     assert_eq!(card["version"], "1.5");
     let body = texts(&card);
@@ -35,7 +44,7 @@ fn a_pending_card_mentions_the_approvers_and_offers_approve_and_deny() {
     }
     assert_eq!(
         card["refresh"]["userIds"],
-        serde_json::json!(["entra-bob", "entra-carol"])
+        serde_json::json!(["29:bob", "29:carol"])
     );
     assert_eq!(card["refresh"]["action"]["verb"], "refresh");
     let actions = card["body"]
@@ -60,7 +69,7 @@ fn a_decided_card_says_who_when_and_why_and_has_no_buttons() {
     approved.state = State::Active;
     approved.active_until = Some(at(16, 5));
     approved.decisions = vec![decision(person("Bob"), true, Some("ok"))];
-    let card = approval_card(&approved, Some("You approved PIM-12."));
+    let card = approval_card(&approved, Some("You approved PIM-12."), &refresh_users());
     let body = texts(&card);
     assert!(
         body.contains("Approved by <at>Bob</at> at 14:05 UTC (ok)"),
@@ -76,7 +85,7 @@ fn a_decided_card_says_who_when_and_why_and_has_no_buttons() {
     let mut denied = request();
     denied.state = State::Denied;
     denied.decisions = vec![decision(person("Carol"), false, Some("no change window"))];
-    let body = texts(&approval_card(&denied, None));
+    let body = texts(&approval_card(&denied, None, &refresh_users()));
     assert!(
         body.contains("Denied by <at>Carol</at> at 14:05 UTC: no change window"),
         "{body}"
@@ -88,7 +97,7 @@ fn user_text_cannot_mention_anyone_or_link_anywhere() {
     let mut hostile = request();
     hostile.justification = Some("<at>Bob</at> [urgent](https://evil.example)".into());
     hostile.requester.display_name = "Mallory <at>Carol</at>".into();
-    let card = approval_card(&hostile, None);
+    let card = approval_card(&hostile, None, &refresh_users());
     let body = texts(&card);
     assert!(
         !body.contains("<at>Bob</at> ‹") && !body.contains("[urgent]"),
@@ -109,7 +118,7 @@ fn a_huge_request_still_fits_in_28_kb() {
     huge.approvers = (0..500)
         .map(|i| person(&format!("Approver {i:03} {}", "n".repeat(200))))
         .collect();
-    let card = approval_card(&huge, Some(&"note ".repeat(1000)));
+    let card = approval_card(&huge, Some(&"note ".repeat(1000)), &many_users());
     let size = card.to_string().len();
     assert!(size < MAX_CARD_BYTES, "{size} bytes");
     assert_eq!(
