@@ -220,7 +220,7 @@ impl Chat for TeamsChat {
         let (service_url, conversation) = self
             .personal_conversation(&request.requester.entra_id)
             .await?;
-        let activity = render::text_message(&render::notice_text(request, notice));
+        let activity = render::notice_message(request, notice);
         self.connector
             .send(&service_url, &conversation, &activity)
             .await

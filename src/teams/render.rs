@@ -28,6 +28,8 @@ pub(crate) const VERB_APPROVE: &str = "approve";
 pub(crate) const VERB_DENY: &str = "deny";
 pub(crate) const VERB_REFRESH: &str = "refresh";
 pub(crate) const VERB_REQUEST: &str = "request";
+/// End now, on the ending-soon message.
+pub(crate) const VERB_END_NOW: &str = "end_now";
 /// Input ids.
 pub(crate) const REASON: &str = "reason";
 pub(crate) const TARGET: &str = "target";
@@ -106,6 +108,25 @@ pub(crate) fn card_message(card: &Value) -> Value {
 }
 
 /// A plain message activity (markdown, user text escaped by the caller).
+/// The requester's message about `notice`: text, or for an elevation about to end, a card with
+/// an End now button.
+pub(crate) fn notice_message(
+    request: &crate::domain::request::Request,
+    notice: &crate::service::notice::Notice,
+) -> Value {
+    let text = notice_text(request, notice);
+    match notice {
+        crate::service::notice::Notice::EndingSoon { .. } => {
+            let mut body = vec![text_block(&text)];
+            body.push(json!({"type": "ActionSet", "actions": [
+                execute("End now", VERB_END_NOW, json!({"request": request.id.to_string()})),
+            ]}));
+            card_message(&card(body))
+        }
+        _ => text_message(&text),
+    }
+}
+
 pub(crate) fn text_message(text: &str) -> Value {
     json!({"type": "message", "textFormat": "markdown", "text": text})
 }

@@ -37,3 +37,50 @@ async fn the_requester_is_warned_before_the_end_and_can_end_it_from_the_warning(
         "PIM's assignment removed"
     );
 }
+
+#[tokio::test]
+async fn in_teams_the_warning_is_a_card_whose_end_now_ends_the_elevation() {
+    use crate::adaptive_cards::validate;
+    use crate::fake_teams::{ALICE, BOB, THREAD};
+    use serde_json::json;
+
+    let config = format!("[defaults]\nend_warning = \"7198s\"\n{TARGETS_TOML}");
+    let teams_app = crate::teams_app::TeamsApp::start(&config).await;
+    let request = teams_app.channel_message(ALICE, crate::story::REQUEST_TEXT);
+    assert_eq!(teams_app.send(&request).await.status, 200);
+    let posted = teams_app
+        .teams
+        .wait_for("the approval card", |c| {
+            c.path.contains(THREAD) && c.body.to_string().contains("elevation request")
+        })
+        .await;
+    let id = regex::Regex::new(r"PIM-\d+")
+        .expect("regex")
+        .find(&posted.body.to_string())
+        .map(|m| m.as_str().to_owned())
+        .expect("request id");
+    let approve = teams_app.invoke(BOB, "card", "approve", json!({"request": id}));
+    assert_eq!(teams_app.send(&approve).await.status, 200);
+
+    let warning = teams_app
+        .teams
+        .wait_for("the ending-soon card in Alice's chat", |c| {
+            c.path.contains("a:1on1") && c.body.to_string().contains("end_now")
+        })
+        .await;
+    let card = &warning.body["attachments"][0]["content"];
+    assert_eq!(validate(card), Vec::<String>::new(), "{card}");
+    assert!(card.to_string().contains("Done already?"), "{card}");
+    assert_eq!(teams_app.app.emulator.active_assignments().len(), 1);
+
+    let end = teams_app.invoke(ALICE, "warning", "end_now", json!({"request": id}));
+    assert_eq!(teams_app.send(&end).await.status, 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !teams_app.app.emulator.active_assignments().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the assignment was not removed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -17,7 +17,7 @@ pub(crate) fn notice_text(request: &Request, notice: &Notice) -> String {
     };
     let text = match notice {
         Notice::EndingSoon { until } => format!(
-            "⏰ {what} ends at {}. Done already? Send `end {}` to end it now; need longer? \
+            "⏰ {what} ends at {}. Done already? End it now (or send `end {}`); need longer? \
              Ask again with `request`.",
             hhmm(*until),
             request.id

@@ -11,7 +11,8 @@ use crate::domain::request::{Platform, ShortId};
 use crate::service::jobs::InboundCommand;
 use crate::teams::activity::Activity;
 use crate::teams::render::{
-    self, CARD_CONTENT_TYPE, REASON, VERB_APPROVE, VERB_DENY, VERB_REFRESH, VERB_REQUEST,
+    self, CARD_CONTENT_TYPE, REASON, VERB_APPROVE, VERB_DENY, VERB_END_NOW, VERB_REFRESH,
+    VERB_REQUEST,
 };
 
 /// What a click gets: a card replacing the clicked one (for the clicker), or a message.
@@ -89,6 +90,7 @@ async fn dispatch(
         VERB_APPROVE | VERB_DENY => decide(state, user, verb == VERB_APPROVE, data, headers).await,
         VERB_REFRESH => refresh(state, data).await,
         VERB_REQUEST => request(state, user, conversation, data, headers).await,
+        VERB_END_NOW => end_now(state, user, conversation, data, headers).await,
         _ => {
             tracing::debug!(teams.verb = verb, "ignored a Teams card action");
             Answer::Message("pimbot does not know this button.".into())
@@ -157,6 +159,32 @@ async fn refresh(state: &TeamsState, data: &Value) -> Answer {
         },
         Ok(_) => Answer::Message(format!("There is no request {id}.")),
         Err(e) => Answer::Message(failure_text(&e.into(), &HeaderMap::new())),
+    }
+}
+
+/// End now on the ending-soon card: the `end ID` command as the clicker (the service checks who
+/// may), answered in the conversation.
+async fn end_now(
+    state: &TeamsState,
+    user: &str,
+    conversation: &str,
+    data: &Value,
+    headers: &HeaderMap,
+) -> Answer {
+    let id = match request_id(data) {
+        Ok(id) => id,
+        Err(answer) => return answer,
+    };
+    let inbound = InboundCommand {
+        platform: Platform::Teams,
+        chat_user: user.to_owned(),
+        conversation: conversation.to_owned(),
+        reply_to: conversation.to_owned(),
+        text: format!("end {id}"),
+    };
+    match state.service.accept_command(inbound).await {
+        Ok(reply) => Answer::Message(reply.text),
+        Err(e) => Answer::Message(failure_text(&e, headers)),
     }
 }
 
