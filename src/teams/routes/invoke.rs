@@ -175,16 +175,8 @@ async fn end_now(
         Ok(id) => id,
         Err(answer) => return answer,
     };
-    let inbound = InboundCommand {
-        platform: Platform::Teams,
-        chat_user: user.to_owned(),
-        conversation: conversation.to_owned(),
-        reply_to: conversation.to_owned(),
-        text: format!("end {id}"),
-    };
-    match state.service.accept_command(inbound).await {
-        Ok(reply) => Answer::Message(reply.text),
-        Err(e) => Answer::Message(failure_text(&e, headers)),
+    match as_command(state, user, conversation, format!("end {id}"), headers).await {
+        Ok(reply) | Err(reply) => Answer::Message(reply),
     }
 }
 
@@ -200,6 +192,24 @@ async fn request(
         Ok(text) => text,
         Err(message) => return Answer::Message(message.into()),
     };
+    match as_command(state, user, conversation, text, headers).await {
+        Ok(reply) => Answer::Card {
+            card: render::form_message_card(&reply),
+            text: reply,
+        },
+        Err(failure) => Answer::Message(failure),
+    }
+}
+
+/// A card action carried out as the chat command `text` typed by `user` in `conversation`:
+/// the immediate answer, or what went wrong, in words.
+async fn as_command(
+    state: &TeamsState,
+    user: &str,
+    conversation: &str,
+    text: String,
+    headers: &HeaderMap,
+) -> Result<String, String> {
     let inbound = InboundCommand {
         platform: Platform::Teams,
         chat_user: user.to_owned(),
@@ -208,10 +218,7 @@ async fn request(
         text,
     };
     match state.service.accept_command(inbound).await {
-        Ok(reply) => Answer::Card {
-            card: render::form_message_card(&reply.text),
-            text: reply.text,
-        },
-        Err(e) => Answer::Message(failure_text(&e, headers)),
+        Ok(reply) => Ok(reply.text),
+        Err(e) => Err(failure_text(&e, headers)),
     }
 }
