@@ -5,7 +5,8 @@
 //! - the slash-command answer Slack waits for (3 s deadline): `help`, signed, one at a time and
 //!   32 at once;
 //! - a whole elevation: `/pim request` → approval message → Approve → PIM assignment, and `end`
-//!   → assignment removed, one after another, driven through the sandbox API;
+//!   → assignment removed, one after another, driven through the sandbox API (which signs and
+//!   forwards each action; the approval message is looked for every 10 ms);
 //! - `audit verify` over the trail those runs left.
 //!
 //! Prints a table; figures go in the issue notes. Not a test: timing belongs here, not in CI.
@@ -84,16 +85,13 @@ async fn main() -> anyhow::Result<()> {
             "text": format!("request app1-secrets for 1h ticket INC-{n} bench run")}),
         )
         .await?;
-        wait_until(|| async {
-            state_of(&http, &base, &id).await.as_deref() == Some("pending_approval")
-        })
-        .await?;
+        let ts = approval_message_ts(&http, &base, &id).await?;
         sandbox(
             &http,
             &base,
             "slack/click",
             json!({"as": "bob", "channel": "CTEAMFOO",
-            "ts": "0", "action_id": "approve", "block_id": "decision", "value": id}),
+            "ts": ts, "action_id": "approve", "block_id": "decision", "value": id}),
         )
         .await?;
         wait_until(|| async { demo.emulator.active_of(Provider::Role).len() == 1 }).await?;
@@ -167,21 +165,38 @@ async fn sandbox(
     Ok(())
 }
 
-/// The state of request `id` as the sandbox shows it.
-async fn state_of(http: &reqwest::Client, base: &str, id: &str) -> Option<String> {
-    let state: Value = http
-        .get(format!("{base}/sandbox/api/state"))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
-    state["requests"]
-        .as_array()?
-        .iter()
-        .find(|r| r["id"] == id)
-        .and_then(|r| r["state"].as_str().map(str::to_owned))
+/// The `ts` of `id`'s approval message in #team-foo, once the fake Slack has it (polled every
+/// 10 ms: the sandbox state is a whole page's worth of JSON).
+async fn approval_message_ts(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+) -> anyhow::Result<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let quoted = format!("\"{id}\"");
+    loop {
+        let state: Value = http
+            .get(format!("{base}/sandbox/api/state"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let found = state["slack"]["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| {
+                let blocks = m["blocks"].to_string();
+                m["channel"] == "CTEAMFOO"
+                    && blocks.contains("\"approve\"")
+                    && blocks.contains(&quoted)
+            });
+        if let Some(message) = found {
+            return Ok(message["ts"].clone());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "no approval message for {id}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 async fn wait_until<F: std::future::Future<Output = bool>>(
