@@ -99,4 +99,11 @@ impl Pim for PimProviders {
             .active_assignment(target, principal_id)
             .await
     }
+
+    async fn assignments(
+        &self,
+        target: &ResolvedTarget,
+    ) -> Result<Vec<ActiveAssignment>, UpstreamError> {
+        self.provider(target.kind).assignments(target).await
+    }
 }

@@ -1,11 +1,13 @@
 //! The reconciliation sweep: no request is left in a non-final state without a job to move it on,
-//! and an assignment that PIM no longer shows is reported and closed.
+//! an assignment that PIM no longer shows is reported and closed, and an assignment PIM shows
+//! on a target pimbot grants, held by someone pimbot did not grant it to, is reported once.
 
 use chrono::Utc;
 use serde_json::json;
 
 use crate::domain::audit::{AuditActor, AuditEvent};
 use crate::domain::request::{Event, Request, State};
+use crate::domain::target::ResolvedTarget;
 
 use super::jobs::{Job, NewJob};
 use super::notice::Notice;
@@ -27,10 +29,91 @@ impl Service {
         for request in self.store.stalled_requests().await? {
             self.repair(&request).await?;
         }
-        for request in self.store.active_requests().await? {
-            self.check_drift(&request).await?;
+        let active = self.store.active_requests().await?;
+        for request in &active {
+            self.check_drift(request).await?;
+        }
+        self.report_unknown_assignments(&active).await
+    }
+
+    /// Lists PIM's assignments of every target pimbot holds active requests for, and reports
+    /// (once per assignment) those held by someone without a live pimbot request for it: granted
+    /// outside pimbot, or left behind by something that went wrong.
+    async fn report_unknown_assignments(&self, active: &[Request]) -> Result<(), ServiceError> {
+        let mut targets: Vec<&Request> = Vec::new();
+        for request in active {
+            if !targets
+                .iter()
+                .any(|r| same_target(&r.target, &request.target))
+            {
+                targets.push(request);
+            }
+        }
+        for request in targets {
+            let target = &request.target;
+            let shown = match self.pim.assignments(target).await {
+                Ok(shown) => shown,
+                Err(error) => {
+                    tracing::warn!(%error, target = %target.label(), "could not list PIM's assignments");
+                    continue;
+                }
+            };
+            for assignment in shown {
+                if self.grants(target, &assignment.principal_id).await? {
+                    continue;
+                }
+                let end = assignment.end.map(|end| end.to_rfc3339());
+                let key = format!(
+                    "unknown-assignment:{}:{}:{}:{}",
+                    target.id,
+                    target.scope,
+                    assignment.principal_id,
+                    end.as_deref().unwrap_or("permanent")
+                );
+                if !self.store.first_delivery(&key).await? {
+                    continue;
+                }
+                let holder = match self.directory.user(&assignment.principal_id).await {
+                    Ok(Some(user)) => user.display_name,
+                    _ => assignment.principal_id.clone(),
+                };
+                let until = assignment.end.map_or_else(
+                    || "with no end".to_owned(),
+                    |end| format!("until {}", end.format("%Y-%m-%d %H:%M UTC")),
+                );
+                let line = format!(
+                    "PIM shows {holder} holding {} {until}, which pimbot did not grant (no pimbot request for it)",
+                    target.label()
+                );
+                tracing::warn!(principal = %assignment.principal_id, target = %target.label(), "an assignment pimbot did not grant");
+                let event =
+                    AuditEvent::new("assignment.unknown", None, AuditActor::system(), "reported")
+                        .with_detail(json!({
+                            "principal": assignment.principal_id,
+                            "target": target.label(),
+                            "role_definition_id": target.id,
+                            "scope": target.scope,
+                            "end": end,
+                        }));
+                self.store
+                    .append_audit(event, self.audit_line_jobs(request.platform, line))
+                    .await?;
+            }
         }
         Ok(())
+    }
+
+    /// Whether `principal` holds a pimbot request for `target` that is (about to be) active.
+    async fn grants(&self, target: &ResolvedTarget, principal: &str) -> Result<bool, ServiceError> {
+        Ok(self
+            .store
+            .requests_of(principal, 50)
+            .await?
+            .iter()
+            .any(|r| {
+                same_target(&r.target, target)
+                    && matches!(r.state, State::Approved | State::Activating | State::Active)
+            }))
     }
 
     /// Gives a stalled request the job its state calls for.
@@ -89,4 +172,8 @@ impl Service {
             .await?;
         Ok(())
     }
+}
+
+fn same_target(a: &ResolvedTarget, b: &ResolvedTarget) -> bool {
+    a.kind == b.kind && a.id == b.id && a.scope == b.scope
 }

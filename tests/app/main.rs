@@ -31,3 +31,4 @@ mod teams_auth;
 mod teams_entra;
 mod teams_forms;
 mod teams_story;
+mod unknown_assignments;

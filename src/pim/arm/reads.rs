@@ -198,6 +198,26 @@ impl Pim for ArmClient {
                 end: p.end_date_time,
             }))
     }
+
+    async fn assignments(
+        &self,
+        target: &ResolvedTarget,
+    ) -> Result<Vec<ActiveAssignment>, UpstreamError> {
+        if target.kind != TargetKind::Azure {
+            return Err(wrong_provider("azureAssignments", target.kind));
+        }
+        Ok(self
+            .instances_at(target, "atScope()".to_owned())
+            .await?
+            .into_iter()
+            .map(|i| ActiveAssignment {
+                principal_id: i.properties.principal_id,
+                role_definition_id: i.properties.role_definition_id,
+                scope: i.properties.scope,
+                end: i.properties.end_date_time,
+            })
+            .collect())
+    }
 }
 
 impl ArmClient {
@@ -207,10 +227,22 @@ impl ArmClient {
         target: &ResolvedTarget,
         principal_id: &str,
     ) -> Result<Option<(String, InstanceProperties)>, UpstreamError> {
-        let params = [
-            version(API_VERSION)[0].clone(),
-            ("$filter", format!("principalId eq '{principal_id}'")),
-        ];
+        let filter = format!("principalId eq '{principal_id}'");
+        Ok(self
+            .instances_at(target, filter)
+            .await?
+            .into_iter()
+            .next()
+            .map(|i| (i.id, i.properties)))
+    }
+
+    /// Direct active instances of the role at exactly the target's scope matching `filter`.
+    async fn instances_at(
+        &self,
+        target: &ResolvedTarget,
+        filter: String,
+    ) -> Result<Vec<Resource<InstanceProperties>>, UpstreamError> {
+        let params = [version(API_VERSION)[0].clone(), ("$filter", filter)];
         let url = self.url(&target.scope, &["roleAssignmentScheduleInstances"]);
         let instances: Vec<Resource<InstanceProperties>> = self
             .rest
@@ -218,12 +250,12 @@ impl ArmClient {
             .await?;
         Ok(instances
             .into_iter()
-            .find(|i| {
+            .filter(|i| {
                 let p = &i.properties;
                 same_role(&p.role_definition_id, &target.id)
                     && same_scope(&p.scope, &target.scope)
                     && p.member_type.as_deref().is_none_or(|m| m == "Direct")
             })
-            .map(|i| (i.id, i.properties)))
+            .collect())
     }
 }

@@ -8,7 +8,7 @@ use super::odata;
 use super::requests::Settled;
 use crate::domain::policy::PimPolicy;
 use crate::domain::target::ResolvedTarget;
-use crate::service::ports::{Eligibility, UpstreamError};
+use crate::service::ports::{ActiveAssignment, Eligibility, UpstreamError};
 
 const BASE: [&str; 3] = ["identityGovernance", "privilegedAccess", "group"];
 
@@ -91,11 +91,46 @@ impl GraphClient {
         target: &ResolvedTarget,
         principal_id: &str,
     ) -> Result<Option<Settled>, UpstreamError> {
-        let filter = format!(
-            "groupId eq {} and principalId eq {}",
-            odata::literal(&target.id),
-            odata::literal(principal_id)
-        );
+        Ok(self
+            .group_instances(target, Some(principal_id))
+            .await?
+            .into_iter()
+            .next()
+            .map(|i| Settled {
+                schedule_id: i.assignment_schedule_id.or(i.id).unwrap_or_default(),
+                end: i.end_date_time,
+            }))
+    }
+
+    /// Every current direct membership (or ownership) the target grants.
+    pub(super) async fn group_assignments(
+        &self,
+        target: &ResolvedTarget,
+    ) -> Result<Vec<ActiveAssignment>, UpstreamError> {
+        Ok(self
+            .group_instances(target, None)
+            .await?
+            .into_iter()
+            .map(|i| ActiveAssignment {
+                principal_id: i.principal_id,
+                role_definition_id: i.group_id,
+                scope: i.access_id,
+                end: i.end_date_time,
+            })
+            .collect())
+    }
+
+    /// Current direct instances of the target's access to its group, of one principal or of
+    /// everyone (PIM requires the `groupId` filter either way).
+    async fn group_instances(
+        &self,
+        target: &ResolvedTarget,
+        principal_id: Option<&str>,
+    ) -> Result<Vec<GroupInstance>, UpstreamError> {
+        let mut filter = format!("groupId eq {}", odata::literal(&target.id));
+        if let Some(principal) = principal_id {
+            filter = format!("{filter} and principalId eq {}", odata::literal(principal));
+        }
         let instances: Vec<GroupInstance> = self
             .rest
             .get_all(
@@ -106,15 +141,12 @@ impl GraphClient {
             .await?;
         Ok(instances
             .into_iter()
-            .find(|i| {
+            .filter(|i| {
                 i.access_id == target.scope
                     && i.member_type
                         .as_deref()
                         .is_none_or(|m| m.eq_ignore_ascii_case("direct"))
             })
-            .map(|i| Settled {
-                schedule_id: i.assignment_schedule_id.or(i.id).unwrap_or_default(),
-                end: i.end_date_time,
-            }))
+            .collect())
     }
 }

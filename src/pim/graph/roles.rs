@@ -101,6 +101,27 @@ impl Pim for GraphClient {
                 end: instance.end,
             }))
     }
+
+    async fn assignments(
+        &self,
+        target: &ResolvedTarget,
+    ) -> Result<Vec<ActiveAssignment>, UpstreamError> {
+        match target.kind {
+            TargetKind::Role => Ok(self
+                .role_instances(target, None)
+                .await?
+                .into_iter()
+                .map(|i| ActiveAssignment {
+                    principal_id: i.principal_id,
+                    role_definition_id: i.role_definition_id,
+                    scope: target.scope.clone(),
+                    end: i.end_date_time,
+                })
+                .collect()),
+            TargetKind::Group => self.group_assignments(target).await,
+            TargetKind::Azure => Err(wrong_provider("assignments", target.kind)),
+        }
+    }
 }
 
 /// Graph was asked about a target kind it does not serve (a wiring mistake, not a user's).
@@ -254,11 +275,28 @@ impl GraphClient {
             TargetKind::Group => return self.group_active_instance(target, principal_id).await,
             TargetKind::Azure => return Err(wrong_provider(OPERATION, target.kind)),
         }
-        let filter = format!(
-            "principalId eq {} and roleDefinitionId eq {}",
-            odata::literal(principal_id),
-            odata::literal(&target.id)
-        );
+        Ok(self
+            .role_instances(target, Some(principal_id))
+            .await?
+            .into_iter()
+            .next()
+            .map(|i| Settled {
+                schedule_id: i.role_assignment_schedule_id.or(i.id).unwrap_or_default(),
+                end: i.end_date_time,
+            }))
+    }
+
+    /// Current direct instances of the Entra role at exactly the target's scope, of one
+    /// principal or of everyone.
+    pub(super) async fn role_instances(
+        &self,
+        target: &ResolvedTarget,
+        principal_id: Option<&str>,
+    ) -> Result<Vec<ScheduleInstance>, UpstreamError> {
+        let mut filter = format!("roleDefinitionId eq {}", odata::literal(&target.id));
+        if let Some(principal) = principal_id {
+            filter = format!("principalId eq {} and {filter}", odata::literal(principal));
+        }
         let url = self.url(&[
             "roleManagement",
             "directory",
@@ -266,17 +304,14 @@ impl GraphClient {
         ]);
         let instances: Vec<ScheduleInstance> = self
             .rest
-            .get_all(OPERATION, url, &[("$filter", filter)])
+            .get_all("activeAssignment", url, &[("$filter", filter)])
             .await?;
         Ok(instances
             .into_iter()
-            .find(|i| {
+            .filter(|i| {
                 i.directory_scope_id.as_deref() == Some(target.scope.as_str())
                     && i.member_type.as_deref().is_none_or(|m| m == "Direct")
             })
-            .map(|i| Settled {
-                schedule_id: i.role_assignment_schedule_id.or(i.id).unwrap_or_default(),
-                end: i.end_date_time,
-            }))
+            .collect())
     }
 }

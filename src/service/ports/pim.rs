@@ -113,4 +113,9 @@ pub trait Pim: Send + Sync {
         target: &ResolvedTarget,
         principal_id: &str,
     ) -> Result<Option<ActiveAssignment>, UpstreamError>;
+    /// Every current direct assignment of the target, whoever holds it (reconciliation).
+    async fn assignments(
+        &self,
+        target: &ResolvedTarget,
+    ) -> Result<Vec<ActiveAssignment>, UpstreamError>;
 }
