@@ -20,6 +20,8 @@ pub enum Command {
     Cancel { id: ShortId },
     /// `end ID`: end an active elevation now.
     End { id: ShortId },
+    /// `extend ID`: ask again for an active elevation; once approved, it replaces the current one.
+    Extend { id: ShortId },
     /// `approvals`: requests waiting for your decision.
     Approvals,
     /// `approve ID [REASON]`.
@@ -56,7 +58,8 @@ pub enum ParseError {
 
 /// The one-screen help text, also shown after an unknown command.
 pub const USAGE: &str = "Try `help`, `list`, `request [TARGET] [for DURATION] [ticket ID] [REASON]`, \
-`status [ID]`, `cancel ID`, `end ID`, `approvals`, `approve ID [REASON]` or `deny ID REASON`.";
+`status [ID]`, `cancel ID`, `end ID`, `extend ID`, `approvals`, `approve ID [REASON]` or \
+`deny ID REASON`.";
 
 /// The full help text.
 pub const HELP: &str = "\
@@ -68,6 +71,7 @@ TARGET is a configured name, `role:NAME[@SCOPE]`, `group:NAME[/owner]` or `azure
 • `status [ID]`: your pending and active requests
 • `cancel ID`: withdraw a pending request
 • `end ID`: end an active elevation now
+• `extend ID`: ask for the same elevation again; once approved, it replaces the current one
 • `approvals`: requests waiting for your decision
 • `approve ID [REASON]` / `deny ID REASON`: decide without the buttons";
 
@@ -81,6 +85,7 @@ impl Command {
             Command::Status { .. } => "status",
             Command::Cancel { .. } => "cancel",
             Command::End { .. } => "end",
+            Command::Extend { .. } => "extend",
             Command::Approvals => "approvals",
             Command::Approve { .. } => "approve",
             Command::Deny { .. } => "deny",
@@ -94,6 +99,7 @@ impl Command {
             Command::Request(_)
             | Command::Cancel { .. }
             | Command::End { .. }
+            | Command::Extend { .. }
             | Command::Approve { .. }
             | Command::Deny { .. } => true,
         }
@@ -125,6 +131,7 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         },
         "cancel" => id("cancel", "cancel ID").map(|id| Command::Cancel { id }),
         "end" => id("end", "end ID").map(|id| Command::End { id }),
+        "extend" => id("extend", "extend ID").map(|id| Command::Extend { id }),
         "approvals" => Ok(Command::Approvals),
         "approve" => Ok(Command::Approve {
             id: id("approve", "approve ID [REASON]")?,
@@ -306,6 +313,12 @@ mod tests {
             (
                 "end 7",
                 Command::End {
+                    id: id("7").expect("id"),
+                },
+            ),
+            (
+                "extend PIM-7",
+                Command::Extend {
                     id: id("7").expect("id"),
                 },
             ),

@@ -216,6 +216,9 @@ pub struct Request {
     pub failure: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The active request this one extends (`extend ID`): activating it ends that one first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extends: Option<ShortId>,
 }
 
 impl Request {

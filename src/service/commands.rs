@@ -79,7 +79,8 @@ impl Service {
         match parsed {
             Command::Help => Ok(Reply::text(HELP)),
             Command::List => self.list(caller).await,
-            Command::Request(args) => self.submit(caller, inbound, origin, args).await,
+            Command::Request(args) => self.submit(caller, inbound, origin, args, None).await,
+            Command::Extend { id } => self.extend(caller, inbound, origin, id).await,
             Command::Status { id } => self.status(caller, id).await,
             Command::Cancel { id } => self.cancel(caller, id).await,
             Command::End { id } => self.end(caller, id).await,

@@ -35,6 +35,12 @@ impl Service {
         if request.state != State::Activating {
             return Ok(());
         }
+        if let Some(extended) = request.extends {
+            // PIM holds one assignment per person and target: the extension takes over from the
+            // elevation it extends, which ends first (a no-op when it already has).
+            self.deactivate(extended, &format!("its extension {}", request.id))
+                .await?;
+        }
         let principal = request.requester.entra_id.clone();
         let existing = if resumed {
             self.pim

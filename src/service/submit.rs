@@ -7,7 +7,7 @@ use crate::domain::audit::AuditEvent;
 use crate::domain::command::RequestArgs;
 use crate::domain::refusal::Refusal;
 use crate::domain::request::{Request, ShortId, State};
-use crate::domain::target::{GroupAccess, TargetKind, TargetRef};
+use crate::domain::target::{GroupAccess, ResolvedTarget, TargetKind, TargetRef};
 
 use super::identity::Caller;
 use super::jobs::{InboundCommand, Job, NewJob};
@@ -24,6 +24,7 @@ impl Service {
         inbound: &InboundCommand,
         origin: &str,
         args: RequestArgs,
+        extends: Option<ShortId>,
     ) -> Result<Reply, ServiceError> {
         let Some(typed) = args.target.clone() else {
             return Ok(Reply::text(
@@ -38,7 +39,8 @@ impl Service {
             "justification": args.reason,
         });
         match self.prepare(caller, inbound, &typed, args).await? {
-            Ok(draft) => {
+            Ok(mut draft) => {
+                draft.extends = extends;
                 let request = self.create(draft, caller, origin).await?;
                 let approvers: Vec<&str> = request
                     .approvers
@@ -113,6 +115,7 @@ impl Service {
             approval_conversation,
             approval_deadline: now + self.settings.defaults.approval_timeout,
             pim_request_id: None,
+            extends: None,
             active_until: None,
             failure: None,
             created_at: now,
@@ -261,5 +264,68 @@ impl Service {
             }
         }
         Ok(())
+    }
+}
+
+impl Service {
+    /// `extend ID`: the same target, duration and ticket asked for again by the requester of an
+    /// active elevation, through the same policy and approval; activating it ends the old one.
+    pub(crate) async fn extend(
+        &self,
+        caller: &Caller,
+        inbound: &InboundCommand,
+        origin: &str,
+        id: ShortId,
+    ) -> Result<Reply, ServiceError> {
+        let Some(old) = self.store.request(id).await? else {
+            return Ok(Reply::text(
+                Refusal::NoSuchRequest(id.to_string()).to_string(),
+            ));
+        };
+        if old.requester.entra_id != caller.user.id {
+            let refusal = Refusal::NotYours(id.to_string());
+            let detail = json!({ "command": "extend" });
+            self.audit_refusal(Some(id), caller.actor(), &refusal, detail)
+                .await?;
+            return Ok(Reply::text(refusal.to_string()));
+        }
+        if old.state != State::Active {
+            return Ok(Reply::text(format!(
+                "Only an active elevation can be extended; {id} is {}. Ask again with `request`.",
+                old.state
+            )));
+        }
+        let reason = match &old.justification {
+            Some(why) => format!("extends {id}: {why}"),
+            None => format!("extends {id}"),
+        };
+        let args = RequestArgs {
+            target: Some(typed_target(&old.target)),
+            duration: Some(old.duration),
+            ticket: old.ticket.clone(),
+            reason: Some(reason),
+        };
+        self.submit(caller, inbound, origin, args, Some(id)).await
+    }
+}
+
+/// How to ask for `target` again: its configured name, else its kind, id and scope.
+fn typed_target(target: &ResolvedTarget) -> TargetRef {
+    if let Some(name) = &target.name {
+        return TargetRef::Named(name.clone());
+    }
+    match target.kind {
+        TargetKind::Role => TargetRef::Role {
+            role: target.id.clone(),
+            scope: Some(target.scope.clone()),
+        },
+        TargetKind::Group => TargetRef::Group {
+            group: target.id.clone(),
+            access: target.access.unwrap_or(GroupAccess::Member),
+        },
+        TargetKind::Azure => TargetRef::Azure {
+            role: target.id.clone(),
+            scope: target.scope.clone(),
+        },
     }
 }

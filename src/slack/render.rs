@@ -19,7 +19,7 @@ pub(crate) use modal::{
     DENY_CALLBACK, FORM_CALLBACK, REASON, deny_reason_modal, request_form, request_form_error,
     request_form_loading,
 };
-pub(crate) use notice::{END_NOW_ACTION, approver_notice_text, notice_message};
+pub(crate) use notice::{END_NOW_ACTION, EXTEND_ACTION, approver_notice_text, notice_message};
 
 /// Escapes `&`, `<` and `>` so text can never become a mention, `@channel` or a link.
 pub(crate) fn escape(text: &str) -> String {

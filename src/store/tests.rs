@@ -176,6 +176,7 @@ pub(crate) fn sample_request(requester: &str) -> Request {
         failure: Some("nothing yet".to_owned()),
         created_at: now,
         updated_at: now,
+        extends: None,
     }
 }
 

@@ -30,6 +30,8 @@ pub(crate) const VERB_REFRESH: &str = "refresh";
 pub(crate) const VERB_REQUEST: &str = "request";
 /// End now, on the ending-soon message.
 pub(crate) const VERB_END_NOW: &str = "end_now";
+/// Extend, on the ending-soon message.
+pub(crate) const VERB_EXTEND: &str = "extend";
 /// Input ids.
 pub(crate) const REASON: &str = "reason";
 pub(crate) const TARGET: &str = "target";
@@ -118,8 +120,10 @@ pub(crate) fn notice_message(
     match notice {
         crate::service::notice::Notice::EndingSoon { .. } => {
             let mut body = vec![text_block(&text)];
+            let data = json!({"request": request.id.to_string()});
             body.push(json!({"type": "ActionSet", "actions": [
-                execute("End now", VERB_END_NOW, json!({"request": request.id.to_string()})),
+                execute("Extend", VERB_EXTEND, data.clone()),
+                execute("End now", VERB_END_NOW, data),
             ]}));
             card_message(&card(body))
         }

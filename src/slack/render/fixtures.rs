@@ -61,6 +61,7 @@ pub(crate) fn request() -> Request {
         approval_conversation: "C0APPROVE".into(),
         approval_deadline: at(15, 0),
         pim_request_id: None,
+        extends: None,
         active_until: None,
         failure: None,
         created_at: at(14, 0),

@@ -39,10 +39,10 @@ pub(crate) fn notice_text(request: &Request, notice: &Notice) -> String {
         }
         Notice::Expired => format!(":hourglass: {what} expired: nobody decided in time."),
         Notice::EndingSoon { until } => format!(
-            ":alarm_clock: {what} ends at {}. Done already? End it now (or `/pim end {}`); \
-             need longer? Ask again with `/pim request`.",
+            ":alarm_clock: {what} ends at {}. Need longer? Extend asks your approvers again \
+             (`/pim extend {id}`). Done already? End it now (`/pim end {id}`).",
             hhmm(*until),
-            request.id
+            id = request.id
         ),
         Notice::Ended {
             early: true,
@@ -64,6 +64,8 @@ pub(crate) fn notice_text(request: &Request, notice: &Notice) -> String {
 
 /// `action_id` of the End now button on the ending-soon DM; its `value` is the request id.
 pub(crate) const END_NOW_ACTION: &str = "end_now";
+/// `action_id` of the Extend button on the ending-soon DM; its `value` is the request id.
+pub(crate) const EXTEND_ACTION: &str = "extend";
 
 /// The requester's DM as a `chat.postMessage` body: the text, plus an **End now** button when the
 /// elevation is about to end.
@@ -75,6 +77,8 @@ pub(crate) fn notice_message(request: &Request, notice: &Notice) -> Value {
             "blocks": [
                 {"type": "section", "text": mrkdwn(&text)},
                 {"type": "actions", "block_id": "ending", "elements": [
+                    {"type": "button", "action_id": EXTEND_ACTION, "style": "primary",
+                     "text": plain("Extend"), "value": request.id.to_string()},
                     {"type": "button", "action_id": END_NOW_ACTION, "style": "danger",
                      "text": plain("End now"), "value": request.id.to_string()},
                 ]},
@@ -156,9 +160,10 @@ mod tests {
                 .as_str()
                 .is_some_and(|t| t.contains("ends at 18:00 UTC"))
         );
-        let button = &ending["blocks"][1]["elements"][0];
-        assert_eq!(button["action_id"], END_NOW_ACTION);
-        assert_eq!(button["value"], "PIM-12");
+        let buttons = &ending["blocks"][1]["elements"];
+        assert_eq!(buttons[0]["action_id"], EXTEND_ACTION);
+        assert_eq!(buttons[1]["action_id"], END_NOW_ACTION);
+        assert_eq!(buttons[1]["value"], "PIM-12");
         for notice in every_notice() {
             if !matches!(notice, Notice::EndingSoon { .. }) {
                 let message = notice_message(&request(), &notice);

@@ -15,7 +15,8 @@ use crate::slack::client::DM_PREFIX;
 use crate::slack::form::{self, FormMetadata, TARGET};
 use crate::slack::payload::{BlockActions, Interaction, ViewSubmission};
 use crate::slack::render::{
-    self, APPROVE_ACTION, DENY_ACTION, DENY_CALLBACK, END_NOW_ACTION, FORM_CALLBACK, REASON,
+    self, APPROVE_ACTION, DENY_ACTION, DENY_CALLBACK, END_NOW_ACTION, EXTEND_ACTION, FORM_CALLBACK,
+    REASON,
 };
 
 pub(super) async fn handle_interaction(
@@ -42,7 +43,8 @@ async fn on_click(state: &SlackState, click: BlockActions, headers: &HeaderMap) 
     };
     let answer = match action {
         APPROVE_ACTION => approve(state, &click.user.id, id, headers).await,
-        END_NOW_ACTION => end_now(state, &click, id, headers).await,
+        END_NOW_ACTION => typed_in_dm(state, &click, format!("end {id}"), headers).await,
+        EXTEND_ACTION => typed_in_dm(state, &click, format!("extend {id}"), headers).await,
         _ => ask_deny_reason(state, &click.trigger_id, id).await,
     };
     if let (Some(answer), Some(response_url)) = (answer, click.response_url) {
@@ -60,7 +62,7 @@ async fn on_click(state: &SlackState, click: BlockActions, headers: &HeaderMap) 
 /// Our Approve or Deny button and the request id it carries; other actions are ignored.
 fn button(click: &BlockActions) -> Option<(&'static str, ShortId)> {
     let action = click.actions.first()?;
-    let kind = [APPROVE_ACTION, DENY_ACTION, END_NOW_ACTION]
+    let kind = [APPROVE_ACTION, DENY_ACTION, END_NOW_ACTION, EXTEND_ACTION]
         .into_iter()
         .find(|a| *a == action.action_id);
     let id = action.value.as_deref().map(ShortId::parse);
@@ -73,12 +75,12 @@ fn button(click: &BlockActions) -> Option<(&'static str, ShortId)> {
     }
 }
 
-/// End now on the ending-soon DM: the `end ID` command, as if typed there; the service checks
-/// that the clicker is the requester, and its answers arrive in the DM.
-async fn end_now(
+/// A button on the ending-soon DM (End now, Extend): its command (`end ID`, `extend ID`), as if
+/// typed there; the service checks who may, and its answers arrive in the DM.
+async fn typed_in_dm(
     state: &SlackState,
     click: &BlockActions,
-    id: ShortId,
+    text: String,
     headers: &HeaderMap,
 ) -> Option<String> {
     let user = click.user.id.clone();
@@ -87,7 +89,7 @@ async fn end_now(
         chat_user: user.clone(),
         conversation: format!("{DM_PREFIX}{user}"),
         reply_to: format!("{DM_PREFIX}{user}"),
-        text: format!("end {id}"),
+        text,
     };
     match state.service.accept_command(inbound).await {
         Ok(reply) => Some(reply.text).filter(|t| !t.trim().is_empty()),

@@ -58,6 +58,7 @@ pub(crate) fn request() -> Request {
         approval_conversation: "19:team@thread.tacv2;messageid=1".into(),
         approval_deadline: at(15, 0),
         pim_request_id: None,
+        extends: None,
         active_until: None,
         failure: None,
         created_at: at(14, 0),

@@ -17,10 +17,10 @@ pub(crate) fn notice_text(request: &Request, notice: &Notice) -> String {
     };
     let text = match notice {
         Notice::EndingSoon { until } => format!(
-            "⏰ {what} ends at {}. Done already? End it now (or send `end {}`); need longer? \
-             Ask again with `request`.",
+            "⏰ {what} ends at {}. Need longer? Extend asks your approvers again (`extend {id}`). \
+             Done already? End it now (`end {id}`).",
             hhmm(*until),
-            request.id
+            id = request.id
         ),
         Notice::Approved { by } if by.is_empty() => {
             format!("✅ {what} was approved. pimbot is activating it now.")

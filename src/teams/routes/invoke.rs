@@ -11,8 +11,8 @@ use crate::domain::request::{Platform, ShortId};
 use crate::service::jobs::InboundCommand;
 use crate::teams::activity::Activity;
 use crate::teams::render::{
-    self, CARD_CONTENT_TYPE, REASON, VERB_APPROVE, VERB_DENY, VERB_END_NOW, VERB_REFRESH,
-    VERB_REQUEST,
+    self, CARD_CONTENT_TYPE, REASON, VERB_APPROVE, VERB_DENY, VERB_END_NOW, VERB_EXTEND,
+    VERB_REFRESH, VERB_REQUEST,
 };
 
 /// What a click gets: a card replacing the clicked one (for the clicker), or a message.
@@ -90,7 +90,8 @@ async fn dispatch(
         VERB_APPROVE | VERB_DENY => decide(state, user, verb == VERB_APPROVE, data, headers).await,
         VERB_REFRESH => refresh(state, data).await,
         VERB_REQUEST => request(state, user, conversation, data, headers).await,
-        VERB_END_NOW => end_now(state, user, conversation, data, headers).await,
+        VERB_END_NOW => on_ending(state, user, conversation, "end", data, headers).await,
+        VERB_EXTEND => on_ending(state, user, conversation, "extend", data, headers).await,
         _ => {
             tracing::debug!(teams.verb = verb, "ignored a Teams card action");
             Answer::Message("pimbot does not know this button.".into())
@@ -162,12 +163,13 @@ async fn refresh(state: &TeamsState, data: &Value) -> Answer {
     }
 }
 
-/// End now on the ending-soon card: the `end ID` command as the clicker (the service checks who
-/// may), answered in the conversation.
-async fn end_now(
+/// Extend or End now on the ending-soon card: `extend ID` or `end ID` as the clicker (the
+/// service checks who may), answered in the conversation.
+async fn on_ending(
     state: &TeamsState,
     user: &str,
     conversation: &str,
+    command: &str,
     data: &Value,
     headers: &HeaderMap,
 ) -> Answer {
@@ -175,7 +177,15 @@ async fn end_now(
         Ok(id) => id,
         Err(answer) => return answer,
     };
-    match as_command(state, user, conversation, format!("end {id}"), headers).await {
+    match as_command(
+        state,
+        user,
+        conversation,
+        format!("{command} {id}"),
+        headers,
+    )
+    .await
+    {
         Ok(reply) | Err(reply) => Answer::Message(reply),
     }
 }
