@@ -71,7 +71,10 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     // `<arm_url>/.default`) until shortly before it expires.
     let graph = Arc::new(
         GraphClient::new(
-            ApiSettings::for_url(&config.azure.graph_url),
+            ApiSettings {
+                timeout: config.azure.timeout.as_std(),
+                ..ApiSettings::for_url(&config.azure.graph_url)
+            },
             tokens.clone(),
             http.clone(),
         )
@@ -79,7 +82,10 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     );
     let arm = Arc::new(
         ArmClient::new(
-            ApiSettings::for_url(&config.azure.arm_url),
+            ApiSettings {
+                timeout: config.azure.timeout.as_std(),
+                ..ApiSettings::for_url(&config.azure.arm_url)
+            },
             tokens,
             http.clone(),
         )

@@ -128,6 +128,9 @@ pub struct AzureConfig {
     /// `policy_cache`: how long PIM policies, role definitions and directory reads (a user, their
     /// groups, group owners and members) are reused. Default `5m`. Eligibilities are never cached.
     pub policy_cache: Timeout,
+    /// `timeout`: how long one Graph or ARM call may take before it counts as failed (and is
+    /// retried, looking first whether a write took effect). Default `30s`.
+    pub timeout: Timeout,
 }
 
 /// `azure.credential`: how pimbot authenticates to Entra.

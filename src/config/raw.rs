@@ -56,6 +56,8 @@ pub(super) struct RawAzure {
     pub(super) arm_scopes: Option<Vec<String>>,
     /// See [`super::AzureConfig::policy_cache`].
     pub(super) policy_cache: Option<Timeout>,
+    /// See [`super::AzureConfig::timeout`].
+    pub(super) timeout: Option<Timeout>,
 }
 
 /// `[slack]`; see [`super::SlackConfig`].

@@ -229,6 +229,7 @@ impl Check<'_> {
                 .map(|scope| scope.trim().trim_end_matches('/').to_owned())
                 .collect(),
             policy_cache: raw.policy_cache.unwrap_or(Timeout::from_secs(300)),
+            timeout: raw.timeout.unwrap_or(Timeout::from_secs(30)),
         })
     }
 

@@ -21,6 +21,8 @@ pub(crate) struct World {
     pub(crate) database_url: String,
     dir: tempfile::TempDir,
     http: reqwest::Client,
+    /// Extra `[azure]` keys for the replicas started from now on.
+    pub(crate) azure_toml: String,
 }
 
 /// One `pimbot serve` process.
@@ -58,6 +60,7 @@ impl World {
             database_url,
             dir,
             http: reqwest::Client::new(),
+            azure_toml: String::new(),
         }
     }
 
@@ -88,6 +91,7 @@ client_id = "11111111-2222-3333-4444-555555555555"
 client_secret = "emulator-secret"
 authority_host = "{emulator}"
 graph_url = "{emulator}"
+{azure}
 [slack]
 signing_secrets = ["{SIGNING_SECRET}"]
 bot_token = "xoxb-test-token"
@@ -99,6 +103,7 @@ poll_interval = "1s"
 {TARGETS_TOML}
 "#,
                 db = database_url,
+                azure = self.azure_toml,
                 emulator = self.emulator_url,
                 api = self.slack.api_url()
             ),
