@@ -305,7 +305,13 @@ impl Service {
             ticket: old.ticket.clone(),
             reason: Some(reason),
         };
-        self.submit(caller, inbound, origin, args, Some(id)).await
+        // Asked for where the original was (its approvers' channel), not in the DM where the
+        // Extend button sits; answers still go where the command came from.
+        let inbound = InboundCommand {
+            conversation: old.conversation.clone(),
+            ..inbound.clone()
+        };
+        self.submit(caller, &inbound, origin, args, Some(id)).await
     }
 }
 

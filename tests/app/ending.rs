@@ -120,6 +120,10 @@ async fn extend_asks_the_approvers_again_and_the_approved_extension_replaces_the
         .expect("approval message");
     let text = message.body.to_string();
     assert!(text.contains(&format!("extends {first}")), "{text}");
+    assert_eq!(
+        message.body["channel"], "CTEAMFOO",
+        "asked where the original was, not in the DM: {text}"
+    );
     let second = regex::Regex::new(r"PIM-\d+")
         .expect("regex")
         .find(message.body["text"].as_str().unwrap_or_default())
