@@ -81,29 +81,24 @@ impl KeyCache {
         Err(AuthError::UnknownKey)
     }
 
-    async fn fetch(&self) -> Result<Cached, AuthError> {
+    /// GETs `url` as JSON; any failure means the keys are unavailable.
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, AuthError> {
         let unavailable =
             |e: reqwest::Error| AuthError::KeysUnavailable(e.without_url().to_string());
-        let metadata: Metadata = self
-            .http
-            .get(&self.metadata_url)
+        self.http
+            .get(url)
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
             .map_err(unavailable)?
             .json()
             .await
-            .map_err(unavailable)?;
-        let set: KeySet = self
-            .http
-            .get(&metadata.jwks_uri)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(unavailable)?
-            .json()
-            .await
-            .map_err(unavailable)?;
+            .map_err(unavailable)
+    }
+
+    async fn fetch(&self) -> Result<Cached, AuthError> {
+        let metadata: Metadata = self.get_json(&self.metadata_url).await?;
+        let set: KeySet = self.get_json(&metadata.jwks_uri).await?;
         // A key this version cannot read (another key type) is skipped, not fatal.
         let keys = set
             .keys
