@@ -133,6 +133,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
                 EntraIssuer {
                     authority_host,
                     openid_metadata_url,
+                    allowed_callers: teams_config.allowed_callers.clone(),
                 }
             }),
             service_url: teams_config.service_url.clone(),

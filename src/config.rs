@@ -233,7 +233,17 @@ pub struct TeamsConfig {
     /// `audit_conversation`: the conversation id (`19:...@thread.tacv2`) that gets one line per
     /// transition. Optional.
     pub audit_conversation: Option<String>,
+    /// `allowed_callers`: the app ids (`azp` of v2 tokens, `appid` of v1) whose tokens from the
+    /// bot's own Entra tenant are accepted; any other app of the tenant could otherwise get a
+    /// token for the bot and speak as any Teams user. Default: the Bot Framework channel
+    /// service ([`DEFAULT_ALLOWED_CALLER`]). Unused without `app_tenant_id`.
+    pub allowed_callers: Vec<String>,
 }
+
+/// The app id of the Bot Framework channel service, the caller of the Entra-issued tokens that
+/// Azure Bot Service sends a single-tenant bot (Microsoft's Teams SDK for TypeScript accepts
+/// Entra-authenticated inbound activities only from it, by `azp`, else `appid`).
+pub const DEFAULT_ALLOWED_CALLER: &str = "5a807f24-c9de-44ee-a3a7-329e88a00ffc";
 
 /// `[worker]`: the job runner's pacing. The defaults suit production.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -42,7 +43,16 @@ pub fn with_operations(
         .merge(ops)
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // A handler that panics answers 500 instead of dropping the connection. Handlers record
+        // an inbound delivery only with its effects, so the platform's retry is carried out.
+        .layer(CatchPanicLayer::custom(answer_panic))
         .layer(TraceLayer::new_for_http())
+}
+
+fn answer_panic(_panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    tracing::error!("a request handler panicked; answered 500");
+    metrics::counter!("pimbot_handler_panics_total").increment(1);
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
 }
 
 async fn handle_ready(State(state): State<OpsState>) -> impl IntoResponse {
@@ -85,4 +95,47 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
                 .ok()
         })
         .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("pimbot.db").display());
+        let store = crate::store::connect_and_migrate(&url)
+            .await
+            .expect("store");
+        let routes = Router::new().route(
+            "/boom",
+            get(|| async {
+                let text = "R&D 🔥";
+                // The kind of bug the guard is for: a byte slice inside a character.
+                let cut = text.get(..6).map(str::len).unwrap_or_else(|| panic!("cut"));
+                cut.to_string()
+            }),
+        );
+        let app = with_operations(routes, store, None);
+        let answer = app
+            .clone()
+            .oneshot(Request::get("/boom").body(Body::empty()).expect("request"))
+            .await
+            .expect("an answer, not a dropped connection");
+        assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let health = app
+            .oneshot(
+                Request::get("/healthz")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("answer");
+        assert_eq!(health.status(), StatusCode::OK);
+    }
 }

@@ -103,24 +103,55 @@ impl Service {
     /// Takes a chat command: answers at once (help, usage errors, "working on it") and leaves the
     /// slow part to a job that answers through `command.reply_to`.
     pub async fn accept_command(&self, command: InboundCommand) -> Result<Reply, ServiceError> {
-        self.accept(command).await
+        self.accept(command, None).await
+    }
+
+    /// [`Service::accept_command`] for a delivery the platform may repeat (`delivery` names it):
+    /// the delivery is recorded in the transaction that records what the command causes, and a
+    /// repeat of a delivery already handled gets an empty reply and changes nothing.
+    pub async fn accept_delivered_command(
+        &self,
+        command: InboundCommand,
+        delivery: Option<&str>,
+    ) -> Result<Reply, ServiceError> {
+        self.accept(command, delivery).await
     }
 
     /// A request form was opened (`form_ref`); fills it with the user's eligible targets later.
+    /// With `delivery`, a repeat of that delivery changes nothing and returns `false`.
     pub async fn open_request_form(
         &self,
         platform: Platform,
         chat_user: &str,
         form_ref: &str,
-    ) -> Result<(), ServiceError> {
+        delivery: Option<&str>,
+    ) -> Result<bool, ServiceError> {
         let job = Job::FillForm {
             platform,
             chat_user: chat_user.to_owned(),
             form_ref: form_ref.to_owned(),
         };
-        self.store.enqueue(vec![NewJob::now(job)]).await?;
+        let first = self
+            .record_effects(delivery, None, vec![NewJob::now(job)])
+            .await?;
         self.jobs_ready.notify_one();
-        Ok(())
+        Ok(first)
+    }
+
+    /// Writes what an inbound delivery causes; with a `delivery` key, in the same transaction
+    /// as the key, and only if the key is new (`false` otherwise).
+    async fn record_effects(
+        &self,
+        delivery: Option<&str>,
+        audit: Option<crate::domain::audit::AuditEvent>,
+        jobs: Vec<NewJob>,
+    ) -> Result<bool, StoreError> {
+        match (delivery, audit) {
+            (Some(key), audit) => self.store.record_delivery(key, audit, jobs).await,
+            (None, Some(event)) => self.store.append_audit(event, jobs).await.map(|()| true),
+            (None, None) if jobs.is_empty() => Ok(true),
+            (None, None) => self.store.enqueue(jobs).await.map(|()| true),
+        }
     }
 
     /// An approver clicked Approve or Deny (or typed it). Only reads and writes the database, so it

@@ -67,6 +67,8 @@ pub struct EntraIssuer {
     pub authority_host: String,
     /// The tenant's OpenID metadata, whose `jwks_uri` lists Entra's signing keys.
     pub openid_metadata_url: String,
+    /// The apps (`azp` / `appid`) whose tokens of this tenant are accepted.
+    pub allowed_callers: Vec<String>,
 }
 
 /// The bearer token pimbot presents to the Connector (`app` supplies one backed by Entra).

@@ -44,6 +44,70 @@ fn serve_env(dir: &std::path::Path, port: u16) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// `pimbot serve` in `dir` on `port`, logging at debug level to a pipe.
+fn spawn_serve(
+    dir: &std::path::Path,
+    port: u16,
+    extra_env: &[(&str, String)],
+) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_pimbot"))
+        .arg("serve")
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "debug")
+        .envs(serve_env(dir, port))
+        .envs(extra_env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start pimbot serve")
+}
+
+/// One raw HTTP/1.1 exchange with 127.0.0.1:`port`; `None` while nothing listens.
+fn exchange(port: u16, request: &[u8]) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.write_all(request).ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+/// Waits for `/readyz` to answer; returns its answer.
+fn wait_ready(port: u16) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let request = b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        if let Some(text) = exchange(port, request) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "pimbot serve did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Stops `child` with SIGTERM; its exit status and stderr.
+fn stop(child: std::process::Child) -> (std::process::ExitStatus, String) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("pimbot exits");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// (`pimbot demo` runs now: tests/demo.rs starts it and stops it with Ctrl-C.)
 #[test]
 fn check_says_clearly_that_it_is_not_available_yet() {
@@ -97,49 +161,12 @@ fn migrate_creates_a_missing_sqlite_database_and_audit_export_reads_it() {
 #[test]
 fn serve_answers_probes_and_stops_cleanly_on_sigterm_without_logging_secrets() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_pimbot"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env_remove("DATABASE_URL")
-        .env("RUST_LOG", "debug")
-        .envs(serve_env(dir.path(), port))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start pimbot serve");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let ready = loop {
-        let answer = std::net::TcpStream::connect(("127.0.0.1", port))
-            .ok()
-            .and_then(|mut stream| {
-                use std::io::{Read, Write};
-                stream
-                    .write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                    .ok()?;
-                let mut text = String::new();
-                stream.read_to_string(&mut text).ok()?;
-                Some(text)
-            });
-        if let Some(text) = answer {
-            break text;
-        }
-        assert!(Instant::now() < deadline, "pimbot serve did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let port = free_port();
+    let child = spawn_serve(dir.path(), port, &[]);
+    let ready = wait_ready(port);
     assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let output = child.wait_with_output().expect("pimbot exits");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "clean exit: {stderr}");
+    let (status, stderr) = stop(child);
+    assert!(status.success(), "clean exit: {stderr}");
     assert!(stderr.contains("stopped cleanly"), "{stderr}");
     for secret in [
         "s3cret-value",
@@ -151,4 +178,58 @@ fn serve_answers_probes_and_stops_cleanly_on_sigterm_without_logging_secrets() {
             "a secret reached the logs: {stderr}"
         );
     }
+}
+
+/// A refused token's claims are the sender's words: logged quoted, with control characters
+/// escaped, so an unauthenticated request cannot write a log line of its own.
+#[test]
+fn a_forged_issuer_cannot_forge_a_log_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let teams = [
+        (
+            "PIMBOT_TEAMS__APP_ID",
+            "6f1c2d3e-4b5a-4c6d-8e7f-00000000b07a".to_owned(),
+        ),
+        ("PIMBOT_TEAMS__APP_SECRET", "bot-secret-value".to_owned()),
+        (
+            "PIMBOT_TEAMS__OPENID_METADATA_URL",
+            "http://127.0.0.1:9/meta".to_owned(),
+        ),
+    ];
+    let child = spawn_serve(dir.path(), port, &teams);
+    wait_ready(port);
+    let forged =
+        "https://evil.example\n2026-12-02T00:00:00Z  INFO pimbot: FORGED approval of PIM-1001";
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("any".into());
+    let key = include_str!("app/fixtures/teams_test_key.pem");
+    let token = jsonwebtoken::encode(
+        &header,
+        &serde_json::json!({"iss": forged, "aud": "x", "exp": 4_000_000_000u64}),
+        &jsonwebtoken::EncodingKey::from_rsa_pem(key.as_bytes()).expect("test key"),
+    )
+    .expect("sign");
+    let body = r#"{"type":"message","channelId":"msteams","text":"help"}"#;
+    let request = format!(
+        "POST /api/messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = exchange(port, request.as_bytes()).expect("an answer");
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let (_, stderr) = stop(child);
+    assert!(
+        stderr.contains("evil.example"),
+        "the refusal is logged: {stderr}"
+    );
+    let forged_lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.trim_start().starts_with("2026-12-02T00:00:00Z"))
+        .collect();
+    assert!(
+        forged_lines.is_empty(),
+        "a forged log line: {forged_lines:?}"
+    );
 }

@@ -92,6 +92,8 @@ pub(super) struct RawTeams {
     pub(super) service_url: Option<String>,
     /// See [`super::TeamsConfig::audit_conversation`].
     pub(super) audit_conversation: Option<String>,
+    /// See [`super::TeamsConfig::allowed_callers`].
+    pub(super) allowed_callers: Option<Vec<String>>,
 }
 
 /// `[defaults]`; see [`super::DefaultsConfig`].

@@ -283,7 +283,22 @@ impl Check<'_> {
                 .transpose()?,
             service_url: self.url(service, "teams.service_url", true)?,
             audit_conversation: raw.audit_conversation,
+            allowed_callers: self.allowed_callers(raw.allowed_callers)?,
         })
+    }
+
+    fn allowed_callers(&self, raw: Option<Vec<String>>) -> Result<Vec<String>, ConfigError> {
+        let Some(callers) = raw else {
+            return Ok(vec![super::DEFAULT_ALLOWED_CALLER.to_owned()]);
+        };
+        let callers: Vec<String> = callers.iter().map(|c| c.trim().to_owned()).collect();
+        if callers.is_empty() || callers.iter().any(String::is_empty) {
+            return Err(self.error(
+                "teams.allowed_callers",
+                "must list at least one app id, none empty",
+            ));
+        }
+        Ok(callers)
     }
 
     fn worker(&self, raw: RawWorker) -> Result<WorkerConfig, ConfigError> {

@@ -14,24 +14,39 @@ use super::{Service, ServiceError};
 
 impl Service {
     /// See [`Service::accept_command`](super::Service::accept_command).
-    pub(crate) async fn accept(&self, inbound: InboundCommand) -> Result<Reply, ServiceError> {
+    /// `delivery` names a delivery the platform may repeat; a repeat gets an empty reply.
+    pub(crate) async fn accept(
+        &self,
+        inbound: InboundCommand,
+        delivery: Option<&str>,
+    ) -> Result<Reply, ServiceError> {
+        let repeated = || Reply::text("");
         let parsed = match command::parse(&inbound.text) {
             Ok(parsed) => parsed,
             Err(error) => {
                 let actor = unidentified(inbound.platform, &inbound.chat_user);
                 let event = AuditEvent::new("command.unparsable", None, actor, "parse_error")
                     .with_detail(json!({ "text": inbound.text, "error": error.to_string() }));
-                self.store.append_audit(event, Vec::new()).await?;
+                if !self
+                    .record_effects(delivery, Some(event), Vec::new())
+                    .await?
+                {
+                    return Ok(repeated());
+                }
                 return Ok(Reply::text(error.to_string()));
             }
         };
         metrics::counter!("pimbot_commands_total", "command" => parsed.name()).increment(1);
         if parsed == Command::Help {
+            if !self.record_effects(delivery, None, Vec::new()).await? {
+                return Ok(repeated());
+            }
             return Ok(Reply::text(HELP));
         }
-        self.store
-            .enqueue(vec![NewJob::now(Job::Command { command: inbound })])
-            .await?;
+        let job = NewJob::now(Job::Command { command: inbound });
+        if !self.record_effects(delivery, None, vec![job]).await? {
+            return Ok(repeated());
+        }
         self.jobs_ready.notify_one();
         let working = match parsed {
             Command::Request(_) => "Checking your eligibility and the PIM policy…",

@@ -386,6 +386,15 @@ pub trait Store: Send + Sync {
 
     /// Records an inbound delivery key; `Ok(false)` when it was seen before (a retry).
     async fn first_delivery(&self, key: &str) -> Result<bool, StoreError>;
+    /// Records an inbound delivery together with what it causes (an audit event, jobs) in one
+    /// transaction, so a delivery whose handling failed half-way is not taken for a retry of a
+    /// handled one. `Ok(false)`, and nothing written, when the delivery was seen before.
+    async fn record_delivery(
+        &self,
+        key: &str,
+        audit: Option<AuditEvent>,
+        jobs: Vec<NewJob>,
+    ) -> Result<bool, StoreError>;
 
     /// Saves a conversation reference; a known `conversation_id` or `member_id` is kept when
     /// the new reference has none.

@@ -62,7 +62,7 @@ impl IntoResponse for Rejection {
             ),
             Rejection::Payload(e) => (StatusCode::BAD_REQUEST, "malformed", e.to_string()),
         };
-        tracing::warn!(reason, "rejected a Slack request: {self}");
+        tracing::warn!(reason, error = %self, "rejected a Slack request");
         metrics::counter!("pimbot_slack_rejected_total", "reason" => reason).increment(1);
         (status, text).into_response()
     }
@@ -138,7 +138,12 @@ async fn open_form(state: &SlackState, command: &SlashCommand, headers: &HeaderM
     };
     let opened = state
         .service
-        .open_request_form(Platform::Slack, &command.user_id, &form_ref.to_string())
+        .open_request_form(
+            Platform::Slack,
+            &command.user_id,
+            &form_ref.to_string(),
+            None,
+        )
         .await;
     if let Err(e) = opened {
         let view = render::request_form_error(&Failure::new(&e, headers).text);

@@ -427,6 +427,34 @@ macro_rules! sql_store {
                 Ok(inserted == 1)
             }
 
+            async fn record_delivery(
+                &self,
+                key: &str,
+                audit: Option<AuditEvent>,
+                jobs: Vec<NewJob>,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let inserted = sqlx::query(
+                    "INSERT INTO deliveries (key, seen_at) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+                if inserted == 0 {
+                    return Ok(false);
+                }
+                if let Some(event) = &audit {
+                    Self::append_audit_in(&mut tx, event).await?;
+                }
+                Self::insert_jobs_in(&mut tx, &jobs).await?;
+                tx.commit().await.map_err(db_error)?;
+                Ok(true)
+            }
+
             async fn save_conversation_ref(
                 &self,
                 reference: &$crate::service::ports::ConversationRef,

@@ -117,8 +117,10 @@ fn unhtml(text: &str) -> String {
             rest = &rest[end + 1..];
             continue;
         }
+        // Entity names are ASCII: look for `;` among the next few bytes, never slicing there
+        // (a slice could cut inside a character).
         if c == '&'
-            && let Some(end) = rest[..rest.len().min(10)].find(';')
+            && let Some(end) = rest.bytes().take(10).position(|b| b == b';')
         {
             let decoded = match &rest[1..end] {
                 "amp" => Some('&'),

@@ -16,7 +16,8 @@ const ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::RS384, Algorith
 /// Clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECS: u64 = 5 * 60;
 
-/// Why an inbound activity was refused.
+/// Why an inbound activity was refused. Values taken from the request are shown quoted with
+/// control characters escaped (`{0:?}`), so a forged token cannot forge log lines.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     #[error("no `Authorization: Bearer` token")]
@@ -25,17 +26,21 @@ pub enum AuthError {
     Malformed(String),
     #[error("signing algorithm {0} is not allowed")]
     Algorithm(String),
-    #[error("issuer `{0}` is not allowed")]
+    #[error("the activity's channel {0:?} is not msteams")]
+    Channel(String),
+    #[error("issuer {0:?} is not allowed")]
     Issuer(String),
     #[error("no signing key with this `kid`")]
     UnknownKey,
-    #[error("the signing key does not endorse channel `{0}`")]
+    #[error("the signing key does not endorse channel {0:?}")]
     NotEndorsed(String),
+    #[error("the token was obtained by app {0:?}, which is not an allowed caller")]
+    Caller(String),
     #[error("the token is invalid: {0}")]
     Invalid(String),
     #[error("the `serviceurl` claim does not match the activity's serviceUrl")]
     ServiceUrl,
-    #[error("the token or activity is from tenant `{0}`, not this bot's")]
+    #[error("the token or activity is from tenant {0:?}, not this bot's")]
     Tenant(String),
     /// The keys could not be fetched: nothing could be verified, so nothing is trusted.
     #[error("the Bot Framework signing keys are unavailable: {0}")]
@@ -49,9 +54,11 @@ impl AuthError {
             AuthError::Missing => "missing",
             AuthError::Malformed(_) => "malformed",
             AuthError::Algorithm(_) => "algorithm",
+            AuthError::Channel(_) => "channel",
             AuthError::Issuer(_) => "issuer",
             AuthError::UnknownKey => "unknown_key",
             AuthError::NotEndorsed(_) => "endorsement",
+            AuthError::Caller(_) => "caller",
             AuthError::Invalid(_) => "invalid",
             AuthError::ServiceUrl => "service_url",
             AuthError::Tenant(_) => "tenant",
@@ -67,7 +74,16 @@ struct Claims {
     serviceurl: Option<String>,
     #[serde(default)]
     tid: Option<String>,
+    /// The app that obtained the token: `azp` in v2 tokens, `appid` in v1.
+    #[serde(default)]
+    azp: Option<String>,
+    #[serde(default)]
+    appid: Option<String>,
 }
+
+/// The only channel pimbot serves. Web Chat and Direct Line are on by default on an Azure Bot,
+/// and their users are whoever the embedding page says they are.
+const TEAMS_CHANNEL: &str = "msteams";
 
 /// Who may sign inbound tokens, and with which keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +105,8 @@ pub struct Authenticator {
     entra_keys: Option<KeyCache>,
     /// `scheme://host[:port]` of the configured Connector, for tokens without a `serviceurl`.
     connector_origin: Option<String>,
+    /// Apps whose Entra-issued tokens are accepted (`azp` / `appid`), lower case.
+    allowed_callers: Vec<String>,
 }
 
 impl Authenticator {
@@ -129,6 +147,12 @@ impl Authenticator {
                 .filter(|_| settings.app_tenant_id.is_some())
                 .map(|entra| KeyCache::new(http, entra.openid_metadata_url.clone())),
             connector_origin: origin(&settings.service_url),
+            allowed_callers: settings
+                .entra_issuer
+                .iter()
+                .flat_map(|entra| &entra.allowed_callers)
+                .map(|caller| caller.to_ascii_lowercase())
+                .collect(),
         }
     }
 
@@ -141,6 +165,11 @@ impl Authenticator {
     ) -> Result<(), AuthError> {
         // 1. `Bearer <jwt>`, exactly two parts.
         let token = bearer(authorization)?;
+        // Teams only, whoever signed the token.
+        let channel = activity.channel_id.as_deref().unwrap_or_default();
+        if channel != TEAMS_CHANNEL {
+            return Err(AuthError::Channel(clip(channel)));
+        }
         // 4 (first half). The header's algorithm, before any key is touched.
         let header = decode_header(token).map_err(|e| AuthError::Malformed(e.to_string()))?;
         if !ALGORITHMS.contains(&header.alg) {
@@ -163,12 +192,8 @@ impl Authenticator {
         let key = keys.key(kid).await?;
         // 8. The key must endorse the activity's channel. Entra keys endorse nothing; a Bot
         //    Framework key must always.
-        let channel = activity.channel_id.as_deref().unwrap_or_default();
         let needs_endorsement = *kind == IssuerKind::BotFramework || !key.endorsements.is_empty();
-        if !channel.is_empty()
-            && needs_endorsement
-            && !key.endorsements.iter().any(|e| e == channel)
-        {
+        if needs_endorsement && !key.endorsements.iter().any(|e| e == channel) {
             return Err(AuthError::NotEndorsed(clip(channel)));
         }
         let decoding =
@@ -183,6 +208,17 @@ impl Authenticator {
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         let verified = decode::<Claims>(token, &decoding, &validation)
             .map_err(|e| AuthError::Invalid(format!("{:?}", e.kind())))?;
+        // Any app registration of the tenant can get a token for the bot's app id: an
+        //    Entra-issued token counts only when an allowed app (the channel service) asked.
+        if *kind == IssuerKind::EntraTenant {
+            let claims = &verified.claims;
+            let caller = claims.azp.as_deref().or(claims.appid.as_deref());
+            let allowed = caller
+                .is_some_and(|caller| self.allowed_callers.contains(&caller.to_ascii_lowercase()));
+            if !allowed {
+                return Err(AuthError::Caller(clip(caller.unwrap_or("none"))));
+            }
+        }
         // 9. Replies go only where the token says: the `serviceurl` claim is the activity's
         //    serviceUrl. Entra-issued tokens carry no such claim; their activities may only
         //    name the configured Connector's origin.

@@ -59,7 +59,8 @@ impl IntoResponse for Rejection {
             Rejection::Auth(e) => (StatusCode::UNAUTHORIZED, e.reason()),
             Rejection::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed"),
         };
-        tracing::warn!(reason, "rejected a Teams activity: {self}");
+        // AuthError shows every value taken from the request quoted and escaped.
+        tracing::warn!(reason, error = %self, "rejected a Teams activity");
         metrics::counter!("pimbot_teams_rejected_total", "reason" => reason).increment(1);
         (status, status.canonical_reason().unwrap_or_default()).into_response()
     }
@@ -137,15 +138,21 @@ async fn on_message(state: &TeamsState, activity: Activity, headers: &HeaderMap)
         );
         return StatusCode::OK.into_response();
     };
-    if let Some(id) = &activity.id {
-        let key = format!("teams:activity:{conversation}:{id}");
-        if let Ok(false) = state.service.first_delivery(&key).await {
-            tracing::debug!(teams.activity_id = %id, "Teams retry");
-            return StatusCode::OK.into_response();
-        }
-    }
+    // The Bot Framework repeats a delivery it saw fail; the key is recorded only together with
+    // what the message causes, so a delivery that failed half-way is carried out on the repeat.
+    let delivery = activity
+        .id
+        .as_ref()
+        .map(|id| format!("teams:activity:{conversation}:{id}"));
+    let delivery = delivery.as_deref();
     if let Some(value) = activity.value.as_ref().filter(|v| v.is_object()) {
-        let answer = invoke::submitted(state, &user, &conversation, value, headers).await;
+        let click = invoke::Click {
+            user: &user,
+            conversation: &conversation,
+            headers,
+            delivery,
+        };
+        let answer = invoke::submitted(state, &click, value).await;
         send_reply(state, conversation, Reply::text(answer));
         return StatusCode::OK.into_response();
     }
@@ -153,7 +160,7 @@ async fn on_message(state: &TeamsState, activity: Activity, headers: &HeaderMap)
     if opens_form(&text) {
         let opened = state
             .service
-            .open_request_form(Platform::Teams, &user, &conversation)
+            .open_request_form(Platform::Teams, &user, &conversation, delivery)
             .await;
         if let Err(e) = opened {
             send_reply(state, conversation, Reply::text(failure_text(&e, headers)));
@@ -167,7 +174,11 @@ async fn on_message(state: &TeamsState, activity: Activity, headers: &HeaderMap)
         reply_to: conversation.clone(),
         text,
     };
-    let reply = match state.service.accept_command(inbound).await {
+    let accepted = state
+        .service
+        .accept_delivered_command(inbound, delivery)
+        .await;
+    let reply = match accepted {
         Ok(reply) => reply,
         Err(e) => Reply::text(failure_text(&e, headers)),
     };

@@ -13,11 +13,13 @@ use crate::teams_app::TeamsApp;
 
 const OTHER_TENANT: &str = "0b5c7d9e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
 
-/// Claims as Entra issues them for the bot: `iss` of the tenant, `tid`, no `serviceurl`.
+/// Claims as Entra issues them for the bot when the channel service asks: `iss` of the tenant,
+/// `tid`, the caller in `azp`, no `serviceurl`.
 fn entra_claims(issuer: &str, tenant: &str) -> Value {
     let mut claims = claims("unused");
     claims["iss"] = json!(issuer);
     claims["tid"] = json!(tenant);
+    claims["azp"] = json!(pimbot::config::DEFAULT_ALLOWED_CALLER);
     claims
         .as_object_mut()
         .expect("claims are an object")

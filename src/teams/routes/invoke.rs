@@ -15,6 +15,14 @@ use crate::teams::render::{
     VERB_REFRESH, VERB_REQUEST,
 };
 
+/// Who clicked, where, and (for a message the Bot Framework may repeat) the delivery's key.
+pub(super) struct Click<'a> {
+    pub(super) user: &'a str,
+    pub(super) conversation: &'a str,
+    pub(super) headers: &'a HeaderMap,
+    pub(super) delivery: Option<&'a str>,
+}
+
 /// What a click gets: a card replacing the clicked one (for the clicker), or a message.
 enum Answer {
     Card { card: Value, text: String },
@@ -44,8 +52,14 @@ pub(super) async fn on_action(
                 .cloned()
                 .unwrap_or(Value::Null);
             let verb = action["verb"].as_str().unwrap_or_default();
-            let data = &action["data"];
-            dispatch(state, user, conversation, verb, data, headers).await
+            let click = Click {
+                user,
+                conversation,
+                headers,
+                // Invokes are answered in the HTTP response, not repeated as deliveries.
+                delivery: None,
+            };
+            dispatch(state, &click, verb, &action["data"]).await
         }
         _ => Answer::Message(
             "pimbot only works for Microsoft Entra accounts of this organisation.".into(),
@@ -65,33 +79,18 @@ pub(super) async fn on_action(
 }
 
 /// An `Action.Submit` fallback: the same actions, answered with text.
-pub(super) async fn submitted(
-    state: &TeamsState,
-    user: &str,
-    conversation: &str,
-    value: &Value,
-    headers: &HeaderMap,
-) -> String {
+pub(super) async fn submitted(state: &TeamsState, click: &Click<'_>, value: &Value) -> String {
     let verb = value["verb"].as_str().unwrap_or_default();
-    dispatch(state, user, conversation, verb, value, headers)
-        .await
-        .text()
+    dispatch(state, click, verb, value).await.text()
 }
 
-async fn dispatch(
-    state: &TeamsState,
-    user: &str,
-    conversation: &str,
-    verb: &str,
-    data: &Value,
-    headers: &HeaderMap,
-) -> Answer {
+async fn dispatch(state: &TeamsState, click: &Click<'_>, verb: &str, data: &Value) -> Answer {
     match verb {
-        VERB_APPROVE | VERB_DENY => decide(state, user, verb == VERB_APPROVE, data, headers).await,
-        VERB_REFRESH => refresh(state, data).await,
-        VERB_REQUEST => request(state, user, conversation, data, headers).await,
-        VERB_END_NOW => on_ending(state, user, conversation, "end", data, headers).await,
-        VERB_EXTEND => on_ending(state, user, conversation, "extend", data, headers).await,
+        VERB_APPROVE | VERB_DENY => decide(state, click, verb == VERB_APPROVE, data).await,
+        VERB_REFRESH => refresh(state, click.user, data).await,
+        VERB_REQUEST => request(state, click, data).await,
+        VERB_END_NOW => on_ending(state, click, "end", data).await,
+        VERB_EXTEND => on_ending(state, click, "extend", data).await,
         _ => {
             tracing::debug!(teams.verb = verb, "ignored a Teams card action");
             Answer::Message("pimbot does not know this button.".into())
@@ -106,13 +105,7 @@ fn request_id(data: &Value) -> Result<ShortId, Answer> {
         .ok_or_else(|| Answer::Message("This card lost its request id.".into()))
 }
 
-async fn decide(
-    state: &TeamsState,
-    user: &str,
-    approve: bool,
-    data: &Value,
-    headers: &HeaderMap,
-) -> Answer {
+async fn decide(state: &TeamsState, click: &Click<'_>, approve: bool, data: &Value) -> Answer {
     let id = match request_id(data) {
         Ok(id) => id,
         Err(answer) => return answer,
@@ -129,7 +122,7 @@ async fn decide(
     }
     let decided = state
         .service
-        .decide(Platform::Teams, user, id, approve, reason)
+        .decide(Platform::Teams, click.user, id, approve, reason)
         .await;
     match decided {
         Ok(decided) if decided.recorded => match state.service.store().request(id).await {
@@ -143,21 +136,28 @@ async fn decide(
             _ => Answer::Message(decided.reply.text),
         },
         Ok(refused) => Answer::Message(refused.reply.text),
-        Err(e) => Answer::Message(failure_text(&e, headers)),
+        Err(e) => Answer::Message(failure_text(&e, click.headers)),
     }
 }
 
-/// The card as it is now (Teams asks for approvers listed in `refresh.userIds`).
-async fn refresh(state: &TeamsState, data: &Value) -> Answer {
+/// The card as it is now (Teams asks for approvers listed in `refresh.userIds`), for the
+/// requester and the request's approvers only: the card shows the target, justification and
+/// ticket, and a tampered request id must not show anyone else's.
+async fn refresh(state: &TeamsState, user: &str, data: &Value) -> Answer {
     let id = match request_id(data) {
         Ok(id) => id,
         Err(answer) => return answer,
     };
     match state.service.store().request(id).await {
-        Ok(Some(request)) if request.platform == Platform::Teams => Answer::Card {
-            card: state.chat.approval_card(&request, None).await,
-            text: String::new(),
-        },
+        Ok(Some(request))
+            if request.platform == Platform::Teams
+                && (request.requester.entra_id == user || request.is_approver(user)) =>
+        {
+            Answer::Card {
+                card: state.chat.approval_card(&request, None).await,
+                text: String::new(),
+            }
+        }
         Ok(_) => Answer::Message(format!("There is no request {id}.")),
         Err(e) => Answer::Message(failure_text(&e.into(), &HeaderMap::new())),
     }
@@ -165,44 +165,23 @@ async fn refresh(state: &TeamsState, data: &Value) -> Answer {
 
 /// Extend or End now on the ending-soon card: `extend ID` or `end ID` as the clicker (the
 /// service checks who may), answered in the conversation.
-async fn on_ending(
-    state: &TeamsState,
-    user: &str,
-    conversation: &str,
-    command: &str,
-    data: &Value,
-    headers: &HeaderMap,
-) -> Answer {
+async fn on_ending(state: &TeamsState, click: &Click<'_>, command: &str, data: &Value) -> Answer {
     let id = match request_id(data) {
         Ok(id) => id,
         Err(answer) => return answer,
     };
-    match as_command(
-        state,
-        user,
-        conversation,
-        format!("{command} {id}"),
-        headers,
-    )
-    .await
-    {
+    match as_command(state, click, format!("{command} {id}")).await {
         Ok(reply) | Err(reply) => Answer::Message(reply),
     }
 }
 
 /// The request form: its inputs become a `request` command answered in the conversation.
-async fn request(
-    state: &TeamsState,
-    user: &str,
-    conversation: &str,
-    data: &Value,
-    headers: &HeaderMap,
-) -> Answer {
+async fn request(state: &TeamsState, click: &Click<'_>, data: &Value) -> Answer {
     let text = match render::form::command_text(data) {
         Ok(text) => text,
         Err(message) => return Answer::Message(message.into()),
     };
-    match as_command(state, user, conversation, text, headers).await {
+    match as_command(state, click, text).await {
         Ok(reply) => Answer::Card {
             card: render::form_message_card(&reply),
             text: reply,
@@ -213,22 +192,19 @@ async fn request(
 
 /// A card action carried out as the chat command `text` typed by `user` in `conversation`:
 /// the immediate answer, or what went wrong, in words.
-async fn as_command(
-    state: &TeamsState,
-    user: &str,
-    conversation: &str,
-    text: String,
-    headers: &HeaderMap,
-) -> Result<String, String> {
+async fn as_command(state: &TeamsState, click: &Click<'_>, text: String) -> Result<String, String> {
     let inbound = InboundCommand {
         platform: Platform::Teams,
-        chat_user: user.to_owned(),
-        conversation: conversation.to_owned(),
-        reply_to: conversation.to_owned(),
+        chat_user: click.user.to_owned(),
+        conversation: click.conversation.to_owned(),
+        reply_to: click.conversation.to_owned(),
         text,
     };
-    match state.service.accept_command(inbound).await {
-        Ok(reply) => Ok(reply.text),
-        Err(e) => Err(failure_text(&e, headers)),
-    }
+    let accepted = state
+        .service
+        .accept_delivered_command(inbound, click.delivery)
+        .await;
+    accepted
+        .map(|reply| reply.text)
+        .map_err(|e| failure_text(&e, click.headers))
 }
