@@ -232,6 +232,12 @@ impl Emulator {
         self.lock().token_requests
     }
 
+    /// Changes the directory as an administrator would between two calls (an owner removed from
+    /// a group, an account disabled); later reads see the change.
+    pub fn edit_tenant(&self, edit: impl FnOnce(&mut Tenant)) {
+        edit(&mut self.lock().tenant);
+    }
+
     /// Moves the emulator clock forward, so assignments (and tokens) expire without waiting.
     pub fn advance_clock(&self, by: TimeDelta) {
         self.lock().clock_offset += by;

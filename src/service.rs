@@ -2,6 +2,7 @@
 //! Slack, Teams, HTTP, SQL or Graph wire formats (those live in the adapters behind the ports).
 
 mod approvers;
+mod authority;
 mod commands;
 mod decide;
 mod effects;

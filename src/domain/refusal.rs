@@ -42,6 +42,18 @@ pub enum Refusal {
     OwnRequest,
     #[error("You are not an approver of {0}.")]
     NotAnApprover(String),
+    #[error(
+        "You are no longer an approver of {0}: Microsoft Entra no longer lists you among its approvers, or your account is disabled. Ask the other approvers."
+    )]
+    NoLongerApprover(String),
+    #[error(
+        "The approval deadline of {id} passed at {at} UTC; it can no longer be decided. The requester can ask again."
+    )]
+    DeadlinePassed { id: String, at: String },
+    #[error(
+        "pimbot could not confirm with Microsoft Entra that you may still approve {0}; nothing was recorded. Try again in a moment."
+    )]
+    AuthorityUnconfirmed(String),
     #[error("You have already approved {0}.")]
     AlreadyApproved(String),
     #[error("{id} is already {state}.")]
@@ -68,6 +80,9 @@ impl Refusal {
             Refusal::NoApprovers => "no_approvers",
             Refusal::OwnRequest => "own_request",
             Refusal::NotAnApprover(_) => "not_an_approver",
+            Refusal::NoLongerApprover(_) => "not_an_approver_any_more",
+            Refusal::DeadlinePassed { .. } => "deadline_passed",
+            Refusal::AuthorityUnconfirmed(_) => "authority_unconfirmed",
             Refusal::AlreadyApproved(_) => "already_approved",
             Refusal::AlreadyDecided { .. } => "already_decided",
             Refusal::NotYours(_) => "not_yours",

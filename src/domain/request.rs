@@ -184,6 +184,21 @@ pub struct Decision {
     pub at: DateTime<Utc>,
 }
 
+/// Where a request's approvers came from, kept so that their authority can be read again, live,
+/// when a decision is about to complete the tally.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ApproverSource {
+    /// Named users and the members of named groups (the target's, the PIM policy's, or the
+    /// configured defaults).
+    Listed {
+        users: Vec<String>,
+        groups: Vec<String>,
+    },
+    /// The owners of a group (the target group, or the group the requester is eligible through).
+    GroupOwners { group: String },
+}
+
 /// Everything about one elevation request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Request {
@@ -219,6 +234,9 @@ pub struct Request {
     /// The active request this one extends (`extend ID`): activating it ends that one first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extends: Option<ShortId>,
+    /// Where `approvers` came from (absent on requests made before pimbot kept it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver_source: Option<ApproverSource>,
 }
 
 impl Request {

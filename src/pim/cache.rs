@@ -124,6 +124,10 @@ impl Directory for CachedDirectory {
             .get_or_fetch(name_or_id.to_owned(), fetch)
             .await
     }
+
+    fn uncached(&self) -> &dyn Directory {
+        self.inner.uncached()
+    }
 }
 
 #[cfg(test)]

@@ -1,14 +1,24 @@
-//! Who approves a request, in DESIGN.md's order; a step that yields nobody falls through.
+//! Who approves a request, in DESIGN.md's order; a step that yields nobody falls through. The
+//! step that named them is kept with the request, so that their authority can be read again,
+//! live, when a decision is about to complete the tally.
+
+use std::collections::HashSet;
 
 use crate::domain::policy::PimPolicy;
-use crate::domain::request::{Person, Platform};
+use crate::domain::request::{ApproverSource, Person, Platform};
 use crate::domain::target::TargetKind;
 
 use super::identity::Caller;
-use super::ports::DirectoryUser;
+use super::ports::{Directory, DirectoryUser};
 use super::resolve::EligibleFor;
 use super::settings::ApproverRef;
 use super::{Service, ServiceError};
+
+/// The approvers of a new request and the step that named them.
+pub(crate) struct Approvers {
+    pub(crate) people: Vec<Person>,
+    pub(crate) source: Option<ApproverSource>,
+}
 
 impl Service {
     /// Target approvers, else the PIM policy's primary approvers, else (for a group target) the
@@ -21,7 +31,7 @@ impl Service {
         caller: &Caller,
         eligible: &EligibleFor,
         policy: &PimPolicy,
-    ) -> Result<Vec<Person>, ServiceError> {
+    ) -> Result<Approvers, ServiceError> {
         let configured = eligible
             .settings
             .as_ref()
@@ -42,25 +52,18 @@ impl Service {
             .collect();
         let target_group =
             (eligible.target.kind == TargetKind::Group).then(|| eligible.target.id.clone());
-        let steps: [Step; 5] = [
-            Step::Refs(configured),
-            Step::Refs(from_policy),
-            Step::Owners(target_group),
-            Step::Owners(eligible.via_group.clone()),
-            Step::Refs(self.settings.defaults.approvers.clone()),
+        let steps = [
+            listed(&configured),
+            listed(&from_policy),
+            target_group.map(|group| ApproverSource::GroupOwners { group }),
+            eligible
+                .via_group
+                .clone()
+                .map(|group| ApproverSource::GroupOwners { group }),
+            listed(&self.settings.defaults.approvers),
         ];
-        for step in steps {
-            let users = match step {
-                Step::Refs(refs) => self.expand(&refs).await?,
-                Step::Owners(Some(group)) => self.directory.group_owners(&group).await?,
-                Step::Owners(None) => Vec::new(),
-            };
-            let mut users: Vec<DirectoryUser> = users
-                .into_iter()
-                .filter(|u| u.account_enabled && u.id != caller.user.id)
-                .collect();
-            users.sort_by(|a, b| a.display_name.cmp(&b.display_name));
-            users.dedup_by(|a, b| a.id == b.id);
+        for source in steps.into_iter().flatten() {
+            let users = approvers_from(&*self.directory, &source, &caller.user.id).await?;
             if users.is_empty() {
                 continue;
             }
@@ -68,24 +71,61 @@ impl Service {
             for user in &users {
                 people.push(self.approver_person(platform, user).await?);
             }
-            return Ok(people);
+            return Ok(Approvers {
+                people,
+                source: Some(source),
+            });
         }
-        Ok(Vec::new())
+        Ok(Approvers {
+            people: Vec::new(),
+            source: None,
+        })
     }
 
-    async fn expand(&self, refs: &[ApproverRef]) -> Result<Vec<DirectoryUser>, ServiceError> {
-        let mut users = Vec::new();
-        for approver in refs {
-            match approver {
-                ApproverRef::User(id) => users.extend(self.directory.user(id).await?),
-                ApproverRef::Group(id) => users.extend(self.directory.group_members(id).await?),
-            }
-        }
-        Ok(users)
+    /// The Entra ids that `source` names as approvers now, read past every cache, with
+    /// disabled accounts and the requester left out.
+    pub(crate) async fn current_approvers(
+        &self,
+        source: &ApproverSource,
+        requester: &str,
+    ) -> Result<HashSet<String>, ServiceError> {
+        let users = approvers_from(self.directory.uncached(), source, requester).await?;
+        Ok(users.into_iter().map(|user| user.id).collect())
     }
 }
 
-enum Step {
-    Refs(Vec<ApproverRef>),
-    Owners(Option<String>),
+/// A step of named users and groups; `None` when it names nobody.
+fn listed(refs: &[ApproverRef]) -> Option<ApproverSource> {
+    let (mut users, mut groups) = (Vec::new(), Vec::new());
+    for approver in refs {
+        match approver {
+            ApproverRef::User(id) => users.push(id.clone()),
+            ApproverRef::Group(id) => groups.push(id.clone()),
+        }
+    }
+    (!users.is_empty() || !groups.is_empty()).then_some(ApproverSource::Listed { users, groups })
+}
+
+/// The enabled users `source` names, without `requester`, sorted by name, each once.
+async fn approvers_from(
+    directory: &dyn Directory,
+    source: &ApproverSource,
+    requester: &str,
+) -> Result<Vec<DirectoryUser>, ServiceError> {
+    let mut users = Vec::new();
+    match source {
+        ApproverSource::Listed { users: ids, groups } => {
+            for id in ids {
+                users.extend(directory.user(id).await?);
+            }
+            for group in groups {
+                users.extend(directory.group_members(group).await?);
+            }
+        }
+        ApproverSource::GroupOwners { group } => users = directory.group_owners(group).await?,
+    }
+    users.retain(|u| u.account_enabled && u.id != requester);
+    users.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+    users.dedup_by(|a, b| a.id == b.id);
+    Ok(users)
 }

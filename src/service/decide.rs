@@ -1,11 +1,11 @@
 //! Approve and deny: database only, so a click is answered within the platform's deadline.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::authorization::{Action, authorize};
 use crate::domain::refusal::Refusal;
-use crate::domain::request::{Decision, Event, Platform, ShortId};
+use crate::domain::request::{Decision, Event, Platform, Request, ShortId};
 
 use super::identity::{Caller, unidentified};
 use super::notice::{Decided, Notice, Reply};
@@ -50,19 +50,35 @@ impl Service {
             let Some(request) = self.store.request(id).await? else {
                 return Ok(refused(Refusal::NoSuchRequest(id.to_string()).to_string()));
             };
-            if let Err(refusal) = authorize(&request, &caller.user.id, Action::Decide) {
-                let detail = json!({ "approve": approve, "reason": reason });
+            let detail = json!({ "approve": approve, "reason": reason });
+            let now = Utc::now();
+            let checked = authorize(&request, &caller.user.id, Action::Decide)
+                .and_then(|()| before_deadline(&request, now));
+            if let Err(refusal) = checked {
                 self.audit_refusal(Some(id), caller.actor(), &refusal, detail)
                     .await?;
                 return Ok(refused(refusal.to_string()));
+            }
+            // Approvals that still count: all of them, unless this click would complete the
+            // tally, when every approver's authority is read again, live.
+            let mut counted: Vec<&Decision> = request.approvals().collect();
+            if approve && counted.len() as u32 + 1 >= request.approvals_required {
+                match self.still_approving(&request, caller).await? {
+                    Ok(current) => counted.retain(|d| current.contains(&d.approver.entra_id)),
+                    Err(refusal) => {
+                        self.audit_refusal(Some(id), caller.actor(), &refusal, detail)
+                            .await?;
+                        return Ok(refused(refusal.to_string()));
+                    }
+                }
             }
             let decision = Decision {
                 approver: caller.person(),
                 approve,
                 reason: reason.clone(),
-                at: Utc::now(),
+                at: now,
             };
-            let approvals = request.approvals().count() as u32 + u32::from(approve);
+            let approvals = counted.len() as u32 + u32::from(approve);
             let (event, notice) = match (approve, approvals >= request.approvals_required) {
                 (false, _) => (
                     Event::Deny,
@@ -75,8 +91,8 @@ impl Service {
                 ),
                 (true, false) => (Event::PartialApprove, None),
                 (true, true) => {
-                    let mut by: Vec<String> = request
-                        .approvals()
+                    let mut by: Vec<String> = counted
+                        .iter()
                         .map(|d| d.approver.display_name.clone())
                         .collect();
                     by.push(caller.user.display_name.clone());
@@ -106,6 +122,21 @@ impl Service {
         }
         Ok(refused(format!("{id} is busy; try again in a moment.")))
     }
+}
+
+/// No decision counts once the approval deadline has passed, even if the timeout job that
+/// expires the request has not run yet.
+fn before_deadline(request: &Request, now: DateTime<Utc>) -> Result<(), Refusal> {
+    if now < request.approval_deadline {
+        return Ok(());
+    }
+    Err(Refusal::DeadlinePassed {
+        id: request.id.to_string(),
+        at: request
+            .approval_deadline
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+    })
 }
 
 fn refused(text: String) -> Decided {

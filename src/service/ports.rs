@@ -153,6 +153,9 @@ pub trait Directory: Send + Sync {
         &self,
         name_or_id: &str,
     ) -> Result<Option<(String, String)>, UpstreamError>;
+    /// The same directory with no cache in front: for decisions that must see today's owners,
+    /// members and accounts.
+    fn uncached(&self) -> &dyn Directory;
 }
 
 // ---------------------------------------------------------------------------------------------

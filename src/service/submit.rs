@@ -81,7 +81,10 @@ impl Service {
         {
             return Ok(Err(refusal));
         }
-        let approvers = self
+        let super::approvers::Approvers {
+            people: approvers,
+            source: approver_source,
+        } = self
             .resolve_approvers(inbound.platform, caller, &eligible, &pim_policy)
             .await?;
         let required = eligible
@@ -116,6 +119,7 @@ impl Service {
             approval_deadline: now + self.settings.defaults.approval_timeout,
             pim_request_id: None,
             extends: None,
+            approver_source,
             active_until: None,
             failure: None,
             created_at: now,

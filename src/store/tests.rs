@@ -177,6 +177,7 @@ pub(crate) fn sample_request(requester: &str) -> Request {
         created_at: now,
         updated_at: now,
         extends: None,
+        approver_source: None,
     }
 }
 

@@ -1,7 +1,8 @@
 //! What one elevation costs upstream once caches are warm: the Graph and ARM calls the emulator
 //! served from the request until (and including) the PIM write, for each kind of target. The
-//! goal is at most 3: the eligibility check at request time, the re-check before assigning, and
-//! the write itself.
+//! goal is at most 4: the eligibility check at request time, the approvers read live by the
+//! click that completes the tally (never from cache: an owner removed since must not approve),
+//! the re-check before assigning, and the write itself.
 
 use pimbot::emulator::{Provider, Tenant};
 
@@ -45,7 +46,7 @@ async fn warm_elevation(
 }
 
 #[tokio::test]
-async fn a_warm_elevation_costs_three_upstream_calls_for_each_kind_of_target() {
+async fn a_warm_elevation_costs_four_upstream_calls_for_each_kind_of_target() {
     let extra = format!("{ROLE_TARGETS}\n{}", azure_targets());
     let app = TestApp::start_with_azure(Tenant::demo(), &azure_toml(), &extra).await;
     let cases = [
@@ -69,8 +70,8 @@ async fn a_warm_elevation_costs_three_upstream_calls_for_each_kind_of_target() {
         let calls = warm_elevation(&app, text, approver, provider).await;
         assert_eq!(
             calls.len(),
-            3,
-            "{provider:?}: eligibility, re-check, write; got {calls:#?}"
+            4,
+            "{provider:?}: eligibility, approvers live, re-check, write; got {calls:#?}"
         );
         let write = calls.last().map(String::as_str).unwrap_or_default();
         assert!(

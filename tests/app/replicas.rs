@@ -107,6 +107,30 @@ pub(crate) async fn run_load(world: &World, replicas: &[&Replica], n: usize) -> 
             assert_eq!(status, 200);
         }
     }
+    // A click that Entra could not confirm in time is refused ("try again in a moment"): the
+    // owner clicks again, as a person would.
+    let store = pimbot::store::connect(&world.database_url)
+        .await
+        .expect("read the database");
+    for _ in 0..20 {
+        let waiting: Vec<String> = store
+            .pending_requests()
+            .await
+            .expect("pending requests")
+            .into_iter()
+            .filter(|request| request.decisions.is_empty())
+            .map(|request| request.id.to_string())
+            .collect();
+        if waiting.is_empty() {
+            break;
+        }
+        let again = waiting
+            .iter()
+            .enumerate()
+            .map(|(i, id)| world.click(replicas[i % replicas.len()], "UBOB", "approve", id));
+        join_all(again).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let (active, failed) = world
         .slack
         .fold_until(

@@ -116,6 +116,11 @@ impl Directory for GraphClient {
             .await?;
         Ok(only_one("application", name_or_id, apps)?.map(named_pair))
     }
+
+    /// Graph itself: every read goes to Graph.
+    fn uncached(&self) -> &dyn Directory {
+        self
+    }
 }
 
 impl GraphClient {

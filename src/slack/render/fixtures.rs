@@ -62,6 +62,7 @@ pub(crate) fn request() -> Request {
         approval_deadline: at(15, 0),
         pim_request_id: None,
         extends: None,
+        approver_source: None,
         active_until: None,
         failure: None,
         created_at: at(14, 0),
