@@ -208,7 +208,8 @@ impl Emulator {
         self.lock().calls.clone()
     }
 
-    /// Queues `faults` for the next calls whose path contains `path_contains`, answered in order.
+    /// Queues `faults` for the next calls whose `METHOD /path` contains `path_contains` (a bare
+    /// path part matches every method; `"POST /v1.0/..."` only the writes), answered in order.
     pub fn inject_faults(&self, path_contains: &str, faults: Vec<Fault>) {
         self.lock()
             .faults
@@ -236,6 +237,13 @@ impl Emulator {
     /// a group, an account disabled); later reads see the change.
     pub fn edit_tenant(&self, edit: impl FnOnce(&mut Tenant)) {
         edit(&mut self.lock().tenant);
+    }
+
+    /// From now on, a new assignment is missing from the schedule-instance lists (Graph roles and
+    /// groups, ARM) for `lag` after its write, as PIM's reads trail its writes; the writes
+    /// themselves (`RoleAssignmentExists`) see it at once.
+    pub fn lag_assignment_reads(&self, lag: Duration) {
+        self.lock().read_lag = TimeDelta::from_std(lag).unwrap_or(TimeDelta::MAX);
     }
 
     /// Moves the emulator clock forward, so assignments (and tokens) expire without waiting.

@@ -138,6 +138,7 @@ pub(crate) fn execute(
             app_scope_id: ask.app_scope.map(str::to_owned),
             start: schedule.start,
             end: schedule.end,
+            created: now,
         });
     }
     let status = if schedule.start > now {

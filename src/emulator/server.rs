@@ -132,12 +132,12 @@ async fn envelope(State(emulator): State<Emulator>, mut request: Request, next: 
     };
     let fault = {
         let mut state = emulator.lock();
+        let call = format!("{} {}", request.method(), info.path);
+        let fault = state.take_fault(&call);
         if !info.path.contains("/oauth2/") {
-            state
-                .calls
-                .push(format!("{} {}", request.method(), info.path));
+            state.calls.push(call);
         }
-        state.take_fault(&info.path)
+        fault
     };
     request.extensions_mut().insert(info);
     let fail = |status: StatusCode, code: &'static str, message: &str| {

@@ -33,6 +33,8 @@ pub(crate) struct Assignment {
     pub(crate) app_scope_id: Option<String>,
     pub(crate) start: DateTime<Utc>,
     pub(crate) end: Option<DateTime<Utc>>,
+    /// When the write made it (the emulator clock), for the read lag.
+    pub(crate) created: DateTime<Utc>,
 }
 
 impl Assignment {
@@ -102,6 +104,8 @@ pub(crate) struct State {
     pub(crate) faults: Vec<(String, VecDeque<Fault>)>,
     pub(crate) random_faults: Vec<RandomFaults>,
     pub(crate) clock_offset: TimeDelta,
+    /// How long a new assignment stays missing from the schedule-instance lists.
+    pub(crate) read_lag: TimeDelta,
 }
 
 impl State {
@@ -119,6 +123,7 @@ impl State {
             faults: Vec::new(),
             random_faults: Vec::new(),
             clock_offset: TimeDelta::zero(),
+            read_lag: TimeDelta::zero(),
         }
     }
 
@@ -144,6 +149,14 @@ impl State {
         self.assignments
             .iter()
             .filter(move |a| a.provider == provider && a.is_current(now))
+    }
+
+    /// What the schedule-instance lists show: the current assignments, except those younger
+    /// than the read lag (PIM's reads trail its writes; the writes themselves see everything).
+    pub(crate) fn listed(&self, provider: Provider) -> impl Iterator<Item = &Assignment> {
+        let visible_from = self.now() - self.read_lag;
+        self.current(provider)
+            .filter(move |a| a.created <= visible_from)
     }
 
     /// The policy of a PIM-enabled group for `member` or `owner`.
@@ -173,12 +186,12 @@ impl State {
         RolePolicy::resolve(overrides)
     }
 
-    /// The next queued fault for a path, consuming it; else maybe a random one.
-    pub(crate) fn take_fault(&mut self, path: &str) -> Option<Fault> {
+    /// The next queued fault for a call (`METHOD /path`), consuming it; else maybe a random one.
+    pub(crate) fn take_fault(&mut self, call: &str) -> Option<Fault> {
         let queued = self
             .faults
             .iter_mut()
-            .find(|(pattern, queue)| !queue.is_empty() && path.contains(pattern.as_str()))
+            .find(|(pattern, queue)| !queue.is_empty() && call.contains(pattern.as_str()))
             .and_then(|(_, queue)| queue.pop_front());
         if queued.is_some() {
             self.faults.retain(|(_, queue)| !queue.is_empty());
@@ -186,7 +199,7 @@ impl State {
         }
         self.random_faults
             .iter_mut()
-            .find_map(|random| random.draw(path))
+            .find_map(|random| random.draw(call))
     }
 
     /// The client id of a valid, unexpired token.

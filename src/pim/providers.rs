@@ -90,6 +90,16 @@ impl Pim for PimProviders {
         self.provider(target.kind).remove(target, grant).await
     }
 
+    async fn own_assignment(
+        &self,
+        target: &ResolvedTarget,
+        grant: &Grant,
+    ) -> Result<Option<Receipt>, UpstreamError> {
+        self.provider(target.kind)
+            .own_assignment(target, grant)
+            .await
+    }
+
     async fn active_assignment(
         &self,
         target: &ResolvedTarget,

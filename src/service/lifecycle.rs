@@ -8,7 +8,7 @@ use crate::domain::request::{Event, Request, ShortId, State};
 
 use super::jobs::{Job, NewJob};
 use super::notice::Notice;
-use super::ports::{Grant, UpstreamError};
+use super::ports::{Grant, UpstreamError, UpstreamErrorKind};
 use super::transition::Step;
 use super::{Service, ServiceError};
 
@@ -41,20 +41,22 @@ impl Service {
             self.deactivate(extended, &format!("its extension {}", request.id))
                 .await?;
         }
-        let principal = request.requester.entra_id.clone();
-        let existing = if resumed {
-            self.pim
-                .active_assignment(&request.target, &principal)
-                .await?
+        let grant = self.grant(&request);
+        // Only this request's own assignment (by the marks pimbot wrote) is taken as done; the
+        // requester merely holding the access is not, or `end` would remove standing access.
+        let own = if resumed {
+            self.pim.own_assignment(&request.target, &grant).await?
         } else {
             None
         };
-        if let Some(existing) = existing {
-            let until = existing
+        if let Some(receipt) = own {
+            let until = receipt
                 .end
                 .unwrap_or_else(|| Utc::now() + request.duration.as_chrono());
+            let detail =
+                json!({ "confirmed_existing": true, "pim_request_id": receipt.pim_request_id });
             return self
-                .mark_active(&request, None, until, json!({ "confirmed_existing": true }))
+                .mark_active(&request, Some(receipt.pim_request_id), until, detail)
                 .await;
         }
         if let Some(reason) = self.still_eligible(&request).await? {
@@ -62,7 +64,6 @@ impl Service {
                 .mark_failed(&request, reason, json!({ "stage": "recheck" }))
                 .await;
         }
-        let grant = self.grant(&request);
         match self.pim.assign(&request.target, &grant).await {
             Ok(receipt) => {
                 let until = receipt
@@ -73,6 +74,12 @@ impl Service {
                     .await
             }
             Err(error) if error.is_retryable() => Err(error.into()),
+            Err(error) if error.kind == UpstreamErrorKind::AlreadyAssigned => {
+                let mut detail = upstream_detail(&error);
+                detail["already_assigned"] = json!(true);
+                self.mark_failed(&request, already_held(&request), detail)
+                    .await
+            }
             Err(error) => {
                 let detail = upstream_detail(&error);
                 self.mark_failed(&request, error.user_message(), detail)
@@ -282,6 +289,15 @@ impl Service {
         self.apply(&request, step, |_| {}).await?;
         Ok(())
     }
+}
+
+/// Why a request fails when PIM shows the requester holding the target from an assignment
+/// pimbot did not make for it: pimbot made nothing, so it ends nothing either.
+fn already_held(request: &Request) -> String {
+    format!(
+        "you already hold {} in PIM, from an assignment pimbot did not make: nothing to do. pimbot leaves that assignment as it is (ending this request removes nothing); whoever granted it can change it in PIM.",
+        request.target.label()
+    )
 }
 
 /// The upstream facts worth keeping in the audit trail.

@@ -35,6 +35,10 @@ pub enum UpstreamErrorKind {
     NotFound,
     /// The upstream refused the request (4xx, a PIM policy error, a Slack `ok: false`).
     Rejected,
+    /// PIM refused an assignment the principal already holds, from something other than this
+    /// request (a standing assignment, another request): nothing to grant, and nothing of
+    /// pimbot's to remove later.
+    AlreadyAssigned,
 }
 
 /// A failed call to an upstream API.

@@ -1,6 +1,7 @@
 //! The reconciliation sweep: no request is left in a non-final state without a job to move it on,
-//! an assignment that PIM no longer shows is reported and closed, and an assignment PIM shows
-//! on a target pimbot grants, held by someone pimbot did not grant it to, is reported once.
+//! an assignment that PIM no longer shows is reported and closed (after a grace period for PIM's
+//! lagging reads), and an assignment PIM shows on a target pimbot grants, held by someone pimbot
+//! did not grant it to, is reported once.
 
 use chrono::Utc;
 use serde_json::json;
@@ -13,6 +14,11 @@ use super::jobs::{Job, NewJob};
 use super::notice::Notice;
 use super::transition::Step;
 use super::{Service, ServiceError};
+
+/// PIM's reads trail its writes: an assignment made moments ago may be missing from the lists
+/// for a while. The sweep leaves an activation alone this long before it takes an assignment PIM
+/// does not list as ended outside pimbot.
+const READ_LAG_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 
 impl Service {
     /// Runs once per `interval` across all replicas (the first to record the interval wins).
@@ -146,10 +152,14 @@ impl Service {
         Ok(())
     }
 
-    /// An active request whose assignment PIM no longer shows was ended outside pimbot.
+    /// An active request whose assignment PIM no longer shows was ended outside pimbot, unless
+    /// it became active too recently for PIM's reads to show it yet.
     async fn check_drift(&self, request: &Request) -> Result<(), ServiceError> {
         let still_running = request.active_until.is_some_and(|until| until > Utc::now());
-        if !still_running {
+        // An active request's last transition was its activation, so `updated_at` is when it
+        // became active.
+        let fresh = Utc::now() - request.updated_at < READ_LAG_GRACE;
+        if !still_running || fresh {
             return Ok(());
         }
         let principal = &request.requester.entra_id;

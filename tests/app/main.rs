@@ -6,6 +6,7 @@
 )]
 
 mod adaptive_cards;
+mod adoption;
 mod approver_authority;
 mod azure_story;
 mod call_budget;

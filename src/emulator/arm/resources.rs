@@ -198,7 +198,7 @@ pub(super) fn eligibility_instances(state: &State, call: &Call) -> Result<Value,
 
 pub(super) fn assignment_instances(state: &State, call: &Call) -> Result<Value, ArmError> {
     let items = state
-        .current(Provider::Azure)
+        .listed(Provider::Azure)
         .map(|a| Instance {
             kind: "roleAssignmentScheduleInstances",
             name: &a.instance_id,

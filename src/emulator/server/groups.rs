@@ -83,7 +83,7 @@ pub(super) async fn assignment_instances(
     require_group_or_principal(&query)?;
     let items: Vec<Value> = emulator
         .lock()
-        .current(Provider::Group)
+        .listed(Provider::Group)
         .map(assignment_json)
         .collect();
     Ok(Json(query.collection(

@@ -116,7 +116,7 @@ pub(super) async fn assignment_instances(
     query.check_expand(INSTANCE_EXPANDS)?;
     let items = {
         let state = emulator.lock();
-        let items: Vec<Value> = state.current(Provider::Role).map(assignment_json).collect();
+        let items: Vec<Value> = state.listed(Provider::Role).map(assignment_json).collect();
         expand(&state, &query, items)
     };
     Ok(Json(query.collection(

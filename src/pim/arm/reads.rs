@@ -38,7 +38,6 @@ pub(super) struct InstanceProperties {
     pub(super) end_date_time: Option<DateTime<Utc>>,
     /// `Direct`, `Group` or `Inherited`.
     pub(super) member_type: Option<String>,
-    pub(super) role_assignment_schedule_id: Option<String>,
 }
 
 fn version(v: &str) -> [(&'static str, String); 1] {
@@ -183,6 +182,14 @@ impl Pim for ArmClient {
             .await
     }
 
+    async fn own_assignment(
+        &self,
+        target: &ResolvedTarget,
+        grant: &Grant,
+    ) -> Result<Option<Receipt>, UpstreamError> {
+        self.own_request(target, grant).await
+    }
+
     async fn active_assignment(
         &self,
         target: &ResolvedTarget,
@@ -191,7 +198,7 @@ impl Pim for ArmClient {
         Ok(self
             .active_instance(target, principal_id)
             .await?
-            .map(|(_, p)| ActiveAssignment {
+            .map(|p| ActiveAssignment {
                 principal_id: p.principal_id,
                 role_definition_id: p.role_definition_id,
                 scope: p.scope,
@@ -226,14 +233,14 @@ impl ArmClient {
         &self,
         target: &ResolvedTarget,
         principal_id: &str,
-    ) -> Result<Option<(String, InstanceProperties)>, UpstreamError> {
+    ) -> Result<Option<InstanceProperties>, UpstreamError> {
         let filter = format!("principalId eq '{principal_id}'");
         Ok(self
             .instances_at(target, filter)
             .await?
             .into_iter()
             .next()
-            .map(|i| (i.id, i.properties)))
+            .map(|i| i.properties))
     }
 
     /// Direct active instances of the role at exactly the target's scope matching `filter`.

@@ -1,5 +1,5 @@
 //! The ARM client against a scripted fake: request names, the GET-by-name recipe after an
-//! ambiguous failure, `RoleAssignmentExists` confirmed against the instances, error mapping, and
+//! ambiguous failure, `RoleAssignmentExists` ours only by our request name, error mapping, and
 //! the published example payloads.
 
 mod contracts;
@@ -176,34 +176,31 @@ async fn a_request_that_never_arrived_is_sent_again_under_the_same_name() {
 }
 
 #[tokio::test]
-async fn an_existing_assignment_is_success_once_the_instances_confirm_it() {
+async fn an_existing_assignment_from_another_request_is_not_taken_as_ours() {
     let fake = FakeArm::start(|_, method, path| {
         if method == Method::PUT {
             return arm_error(StatusCode::CONFLICT, "RoleAssignmentExists");
         }
-        if path.contains("roleAssignmentScheduleRequests/") {
-            return arm_error(StatusCode::NOT_FOUND, "RoleAssignmentScheduleRequestNotFound");
-        }
-        assert!(path.ends_with("roleAssignmentScheduleInstances"), "{path}");
-        axum::Json(json!({"value": [{
-            "id": format!("{SCOPE}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances/i-1"),
-            "name": "i-1",
-            "properties": {
-                "scope": SCOPE, "roleDefinitionId": CONTRIBUTOR,
-                "principalId": "a3bb8764-cb92-4276-9d2a-ca1e895e55ea", "memberType": "Direct",
-                "roleAssignmentScheduleId": "s-1", "endDateTime": "2030-01-01T00:00:00Z"
-            }
-        }]}))
-        .into_response()
+        assert!(path.contains("roleAssignmentScheduleRequests/"), "{path}");
+        arm_error(
+            StatusCode::NOT_FOUND,
+            "RoleAssignmentScheduleRequestNotFound",
+        )
     })
     .await;
-    let receipt = fake
+    let error = fake
         .client()
         .assign(&target(), &grant())
         .await
-        .expect("confirmed");
-    assert_eq!(receipt.pim_request_id, "s-1");
-    assert!(receipt.end.is_some());
+        .expect_err("not ours");
+    assert_eq!(error.kind, UpstreamErrorKind::AlreadyAssigned);
+    assert_eq!(error.code.as_deref(), Some("RoleAssignmentExists"));
+    let seen = fake.seen();
+    assert_eq!(
+        seen.len(),
+        2,
+        "PUT, then GET by our name; whoever else holds it does not matter: {seen:?}"
+    );
 }
 
 #[tokio::test]

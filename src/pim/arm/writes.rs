@@ -111,27 +111,18 @@ impl ArmClient {
             };
             match (request_type, error.code.as_deref(), &error.kind) {
                 (RequestType::AdminAssign, Some(ASSIGNMENT_EXISTS), _) => {
-                    // Ours when our own request name exists (an earlier attempt went through);
-                    // else PIM shows the access from another request, which the instances confirm.
-                    if let Ok(answer) = self
-                        .rest
-                        .attempt(operation, Method::GET, url.clone(), &query, None)
-                        .await
-                    {
-                        info!(arm.operation = operation, request.id = %grant.request, "our earlier request holds the assignment");
-                        return Ok(named_receipt(&name, answer, grant, now));
-                    }
-                    return match self.active_instance(target, &grant.principal_id).await? {
-                        Some((id, p)) => {
-                            info!(arm.operation = operation, request.id = %grant.request, "assignment found active in PIM");
-                            Ok(Receipt {
-                                pim_request_id: p.role_assignment_schedule_id.unwrap_or(id),
-                                status: "Provisioned".to_owned(),
-                                end: p.end_date_time,
-                                upstream_request_id: error.upstream_request_id.clone(),
-                            })
+                    // Ours only when our own request name exists (an earlier attempt went
+                    // through). Access PIM shows from anything else is the principal's already,
+                    // not this request's: taking it over would let `end` remove it.
+                    return match self.own_request(target, grant).await? {
+                        Some(receipt) => {
+                            info!(arm.operation = operation, request.id = %grant.request, "our earlier request holds the assignment");
+                            Ok(receipt)
                         }
-                        None => Err(error),
+                        None => {
+                            warn!(arm.operation = operation, request.id = %grant.request, "PIM shows the assignment active from another request");
+                            Err(error)
+                        }
                     };
                 }
                 (RequestType::AdminRemove, Some(ASSIGNMENT_DOES_NOT_EXIST), _) => {
@@ -162,6 +153,25 @@ impl ArmClient {
             self.rest
                 .pause_before_retry(operation, error, &mut attempt, started)
                 .await?;
+        }
+    }
+}
+
+impl ArmClient {
+    /// This grant's `AdminAssign` request, looked up by the name pimbot chose for it; `None`
+    /// when ARM has no request of that name.
+    pub(super) async fn own_request(
+        &self,
+        target: &ResolvedTarget,
+        grant: &Grant,
+    ) -> Result<Option<Receipt>, UpstreamError> {
+        let name = request_name(&grant.intent, RequestType::AdminAssign);
+        let url = self.url(&target.scope, &["roleAssignmentScheduleRequests", &name]);
+        let query = [("api-version", API_VERSION.to_owned())];
+        match self.rest.get("azureOwnRequest", url, &query).await {
+            Ok(answer) => Ok(Some(named_receipt(&name, answer, grant, Utc::now()))),
+            Err(error) if error.kind == UpstreamErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error),
         }
     }
 }

@@ -176,24 +176,42 @@ impl GraphClient {
         grant: &Grant,
         error: &UpstreamError,
     ) -> Result<Option<Receipt>, UpstreamError> {
-        let instance = self.active_instance(target, &grant.principal_id).await?;
-        Ok(match (action, instance) {
-            (Action::Assign, Some(_)) if !self.created_by(target, grant).await? => {
-                warn!(graph.operation = action.name(), request.id = %grant.request, "PIM shows the assignment active from another request");
-                None
+        match action {
+            Action::Assign => {
+                self.find_own_assignment(target, grant, error.upstream_request_id.clone())
+                    .await
             }
-            (Action::Assign, Some(instance)) => {
-                info!(graph.operation = action.name(), request.id = %grant.request, "assignment found active in PIM");
-                Some(Receipt {
-                    pim_request_id: instance.schedule_id,
-                    status: "Provisioned".to_owned(),
-                    end: instance.end,
-                    upstream_request_id: error.upstream_request_id.clone(),
-                })
-            }
-            (Action::Remove, None) => Some(already_removed(error)),
-            _ => None,
-        })
+            Action::Remove => Ok(self
+                .active_instance(target, &grant.principal_id)
+                .await?
+                .is_none()
+                .then(|| already_removed(error))),
+        }
+    }
+
+    /// The assignment this grant made, when PIM shows it active: the principal's active
+    /// instance, and this grant's own `adminAssign` among PIM's requests. The principal's
+    /// access from anything else (a permanent assignment, another request) is `None`.
+    pub(super) async fn find_own_assignment(
+        &self,
+        target: &ResolvedTarget,
+        grant: &Grant,
+        upstream_request_id: Option<String>,
+    ) -> Result<Option<Receipt>, UpstreamError> {
+        let Some(instance) = self.active_instance(target, &grant.principal_id).await? else {
+            return Ok(None);
+        };
+        if !self.created_by(target, grant).await? {
+            warn!(request.id = %grant.request, "PIM shows the assignment active from another request");
+            return Ok(None);
+        }
+        info!(request.id = %grant.request, "assignment found active in PIM");
+        Ok(Some(Receipt {
+            pim_request_id: instance.schedule_id,
+            status: "Provisioned".to_owned(),
+            end: instance.end,
+            upstream_request_id,
+        }))
     }
 
     /// Whether PIM holds an `adminAssign` request of this very grant (Graph POSTs have no

@@ -86,6 +86,17 @@ impl Pim for GraphClient {
         self.schedule_request(Action::Remove, target, grant).await
     }
 
+    async fn own_assignment(
+        &self,
+        target: &ResolvedTarget,
+        grant: &Grant,
+    ) -> Result<Option<Receipt>, UpstreamError> {
+        match target.kind {
+            TargetKind::Azure => Err(wrong_provider("ownAssignment", target.kind)),
+            _ => self.find_own_assignment(target, grant, None).await,
+        }
+    }
+
     async fn active_assignment(
         &self,
         target: &ResolvedTarget,

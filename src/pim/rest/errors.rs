@@ -53,6 +53,11 @@ pub(crate) fn from_response(
         500..=599 => UpstreamErrorKind::Unavailable,
         _ => UpstreamErrorKind::Rejected,
     };
+    if code.as_deref() == Some(ASSIGNMENT_EXISTS) {
+        // The callers turn this into success when the assignment is their own; what reaches
+        // the service is access the principal holds from something else.
+        kind = UpstreamErrorKind::AlreadyAssigned;
+    }
     if code.as_deref() == Some(ACTIVE_DURATION_TOO_SHORT) {
         // Not a refusal for good: the same removal succeeds once five minutes have passed.
         kind = UpstreamErrorKind::Throttled {
@@ -149,7 +154,7 @@ fn user_message(
     match code {
         Some(POLICY_VALIDATION_FAILED) => Some(policy_message(message)),
         Some(ASSIGNMENT_EXISTS) => {
-            Some("PIM already shows this assignment as active.".to_owned())
+            Some("PIM already shows this access as active, from an assignment pimbot did not make for this request.".to_owned())
         }
         Some(ASSIGNMENT_DOES_NOT_EXIST) => Some(
             "PIM shows no such active assignment (it may have ended already).".to_owned(),

@@ -95,7 +95,9 @@ pub trait Pim: Send + Sync {
     /// The end-user activation rules of a target (role at a scope, group access, Azure role at
     /// a scope).
     async fn policy(&self, target: &ResolvedTarget) -> Result<PimPolicy, UpstreamError>;
-    /// `adminAssign` with `afterDuration`.
+    /// `adminAssign` with `afterDuration`. When PIM already shows the principal holding the
+    /// target from something other than this grant, fails with
+    /// [`UpstreamErrorKind::AlreadyAssigned`](super::UpstreamErrorKind::AlreadyAssigned).
     async fn assign(
         &self,
         target: &ResolvedTarget,
@@ -107,6 +109,15 @@ pub trait Pim: Send + Sync {
         target: &ResolvedTarget,
         grant: &Grant,
     ) -> Result<Receipt, UpstreamError>;
+    /// The assignment this grant made, if PIM shows it: found by what marks it as this
+    /// request's (the ARM request name pimbot chose, the `adminAssign` carrying the grant's
+    /// justification), never by the principal merely holding the access. A standing
+    /// assignment, or another request's, is `None`: it is not pimbot's to take over or remove.
+    async fn own_assignment(
+        &self,
+        target: &ResolvedTarget,
+        grant: &Grant,
+    ) -> Result<Option<Receipt>, UpstreamError>;
     /// The principal's current assignment of the target, if PIM shows one.
     async fn active_assignment(
         &self,
