@@ -9,3 +9,6 @@ pub mod policy;
 pub mod refusal;
 pub mod request;
 pub mod target;
+
+#[cfg(test)]
+mod properties;

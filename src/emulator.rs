@@ -12,7 +12,7 @@
 
 mod arm;
 mod duration;
-mod filter;
+pub(crate) mod filter;
 mod odata;
 mod policy;
 mod providers;

@@ -57,6 +57,8 @@
 //! - *short id*: `PIM-42`, the number people type.
 
 pub mod app;
+#[cfg(test)]
+mod arbitrary;
 pub mod audit;
 pub mod config;
 pub mod demo;

@@ -66,3 +66,5 @@ mod tests {
         assert!(shown.contains("[2 redacted]") && shown.contains("https://slack.com/api"));
     }
 }
+#[cfg(test)]
+mod properties;

@@ -77,3 +77,5 @@ pub trait ConnectorToken: Send + Sync {
     /// A currently valid token for [`CONNECTOR_SCOPE`] (implementations cache it).
     async fn token(&self) -> Result<String, UpstreamError>;
 }
+#[cfg(test)]
+mod properties;

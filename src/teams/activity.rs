@@ -106,7 +106,7 @@ impl Activity {
 
 /// Drops tags (`<p>`, `<br>`) and decodes the entities Teams uses, in one pass, so decoded text
 /// is never read as a tag again.
-fn unhtml(text: &str) -> String {
+pub(super) fn unhtml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(c) = rest.chars().next() {

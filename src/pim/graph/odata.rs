@@ -83,6 +83,25 @@ mod tests {
         assert_eq!(literal("plain"), "'plain'");
     }
 
+    proptest::proptest! {
+        /// Whatever a user typed (a name, an e-mail), the filter Graph reads compares with
+        /// exactly that text: a quote cannot end the literal and add a clause.
+        #[test]
+        fn any_text_stays_one_literal(name: String, other: String) {
+            let filter = format!(
+                "displayName eq {} and id eq {}",
+                literal(&name),
+                literal(&other)
+            );
+            let parsed = crate::emulator::filter::Filter::parse(&filter);
+            let Ok(parsed) = parsed else {
+                return Err(proptest::test_runner::TestCaseError::fail(format!("{filter:?}: {parsed:?}")));
+            };
+            proptest::prop_assert_eq!(parsed.required("displayName"), Some(name.as_str()));
+            proptest::prop_assert_eq!(parsed.required("id"), Some(other.as_str()));
+        }
+    }
+
     #[test]
     fn only_the_8_4_4_4_12_hex_form_is_a_guid() {
         assert!(is_guid("62e90394-69f5-4237-9190-012177145e10"));
