@@ -29,12 +29,7 @@ async fn start() -> TestApp {
 
 /// `pimbot_rate_limited_total{platform, limit}` as `/metrics` shows it now (0 before the first).
 async fn rate_limited(app: &TestApp, platform: &str, limit: &str) -> f64 {
-    let text = app
-        .get("/metrics")
-        .await
-        .text()
-        .await
-        .unwrap_or_default();
+    let text = app.get("/metrics").await.text().await.unwrap_or_default();
     text.lines()
         .filter(|line| line.starts_with("pimbot_rate_limited_total{"))
         .filter(|line| {
@@ -47,8 +42,8 @@ async fn rate_limited(app: &TestApp, platform: &str, limit: &str) -> f64 {
 
 /// The seconds in "Slow down: you can send another command in N s".
 fn command_wait(text: &str) -> Option<u64> {
-    let pattern = regex::Regex::new(r"Slow down: you can send another command in (\d+) s")
-        .expect("regex");
+    let pattern =
+        regex::Regex::new(r"Slow down: you can send another command in (\d+) s").expect("regex");
     pattern.captures(text)?.get(1)?.as_str().parse().ok()
 }
 
@@ -146,7 +141,8 @@ async fn the_6th_request_in_an_hour_is_refused_and_nothing_is_stored() {
     assert_eq!(status, 200);
     let said = refused["text"].as_str().unwrap_or_default();
     assert!(
-        said.starts_with("Slow down: you can ask for another elevation in ") && said.contains("min"),
+        said.starts_with("Slow down: you can ask for another elevation in ")
+            && said.contains("min"),
         "{refused}"
     );
     assert_eq!(rate_limited(&app, "slack", "requests").await - before, 1.0);
@@ -190,7 +186,10 @@ async fn the_21st_teams_message_in_a_minute_is_refused_with_the_wait() {
         sent.push(app.send(&app.channel_message(ALICE, "help")).await.status);
     }
     assert!(sent.iter().all(|status| *status == 200), "{sent:?}");
-    assert_eq!(app.send(&app.channel_message(ALICE, "help")).await.status, 200);
+    assert_eq!(
+        app.send(&app.channel_message(ALICE, "help")).await.status,
+        200
+    );
     let reply = app
         .teams
         .wait_for("the slow-down reply", |c| {
@@ -200,7 +199,10 @@ async fn the_21st_teams_message_in_a_minute_is_refused_with_the_wait() {
     let wait = command_wait(&reply.body.to_string())
         .unwrap_or_else(|| panic!("says how long to wait: {}", reply.body));
     assert!((1..=3).contains(&wait), "{}", reply.body);
-    assert_eq!(rate_limited(&app.app, "teams", "commands").await - before, 1.0);
+    assert_eq!(
+        rate_limited(&app.app, "teams", "commands").await - before,
+        1.0
+    );
 
     app.send(&app.channel_message(BOB, "help")).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
