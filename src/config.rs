@@ -7,13 +7,14 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use crate::domain::duration::{ElevationDuration, Timeout};
 use crate::domain::request::Platform;
 use crate::domain::target::{GroupAccess, TargetKind};
 use crate::secret::Secret;
-use crate::service::{ApproverRef, Defaults, Settings, TargetSettings};
+use crate::service::{ApproverRef, Defaults, LimitSettings, Settings, TargetSettings};
 
 mod env;
 mod error;
@@ -46,6 +47,8 @@ pub struct Config {
     pub teams: Option<TeamsConfig>,
     /// `[defaults]`: policy that applies to every target unless the target overrides it.
     pub defaults: DefaultsConfig,
+    /// `[limits]`: how much one chat user may ask for (all keys optional).
+    pub limits: LimitsConfig,
     /// `[worker]`: how side-effect jobs are run (all keys optional).
     pub worker: WorkerConfig,
     /// `[[targets]]`: named aliases and per-target overrides (eligibilities are also discovered).
@@ -245,6 +248,18 @@ pub struct TeamsConfig {
 /// Entra-authenticated inbound activities only from it, by `azp`, else `appid`).
 pub const DEFAULT_ALLOWED_CALLER: &str = "5a807f24-c9de-44ee-a3a7-329e88a00ffc";
 
+/// `[limits]`: per chat user (platform, workspace or tenant, user), counted after the platform
+/// proved who is typing, in each replica's memory. A refusal says how long to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitsConfig {
+    /// `commands_per_minute`: chat commands one user may send a minute (a burst of this many,
+    /// then one every `60 / n` seconds); Approve and Deny buttons are not counted. Default 20.
+    pub commands_per_minute: NonZeroU32,
+    /// `requests_per_hour`: new elevation requests (`request`, `extend`, the form) one user may
+    /// make an hour, on top of the command limit. Default 5.
+    pub requests_per_hour: NonZeroU32,
+}
+
 /// `[worker]`: the job runner's pacing. The defaults suit production.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerConfig {
@@ -429,6 +444,10 @@ impl Config {
             identity_ttl: chrono::Duration::hours(1),
             audit_conversation,
             arm_scopes: self.azure.arm_scopes.clone(),
+            limits: LimitSettings {
+                commands_per_minute: self.limits.commands_per_minute,
+                requests_per_hour: self.limits.requests_per_hour,
+            },
         }
     }
 }

@@ -44,6 +44,9 @@ pub struct DemoOptions {
     pub database_url: String,
     /// Serve the sandbox on a non-loopback address anyway (`--allow-remote`).
     pub allow_remote: bool,
+    /// Lift the per-user command limits (the benchmark sends thousands of commands as one
+    /// person); the demo otherwise keeps production's.
+    pub lift_limits: bool,
 }
 
 impl DemoOptions {
@@ -58,6 +61,7 @@ impl DemoOptions {
             listen,
             database_url,
             allow_remote: false,
+            lift_limits: false,
         }
     }
 }
@@ -131,13 +135,16 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<DemoHandle> {
         axum::serve(upstream_listener, upstream).await
     }));
 
-    let toml = config_toml(
+    let mut toml = config_toml(
         &options.database_url,
         &tenant_id,
         &emulator_url,
         &slack,
         &teams,
     );
+    if options.lift_limits {
+        toml.push_str("\n[limits]\ncommands_per_minute = 1000000\nrequests_per_hour = 1000000\n");
+    }
     let config = crate::config::Config::parse(&toml, &[]).context("the demo configuration")?;
     let mut app = crate::app::build(&config).await?;
     // A demo is watched by a person: jobs run within a fraction of a second.

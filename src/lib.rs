@@ -21,7 +21,8 @@
 //!   the ports in [`service::ports`]: [`service::ports::Store`], [`service::ports::Directory`],
 //!   [`service::ports::Pim`] and [`service::ports::Chat`]. Every transition is one store
 //!   transaction: a compare-and-set on the request's version, the audit event and the jobs for its
-//!   side effects ([`service::jobs`], the outbox).
+//!   side effects ([`service::jobs`], the outbox). Each authenticated chat user's commands are
+//!   counted first ([`service::limits`]).
 //! - [`worker`]: runs those jobs with a lease, retries with backoff and jitter, and gives up
 //!   honestly (the request fails, the requester is told).
 //! - [`store`]: the store port for SQLite (default) and PostgreSQL (several replicas), one SQL

@@ -9,6 +9,7 @@ mod effects;
 mod identity;
 pub mod jobs;
 mod lifecycle;
+pub mod limits;
 pub mod notice;
 pub mod ports;
 mod reconcile;
@@ -23,6 +24,8 @@ use tokio::sync::Notify;
 
 use crate::domain::request::{Platform, ShortId};
 use jobs::{ClaimedJob, InboundCommand, Job, NewJob};
+use limits::{Limit, Limiter};
+pub use limits::{LimitSettings, Sender, SlowDown};
 use notice::Reply;
 use ports::{Chat, Directory, Pim, Store, StoreError, UpstreamError};
 pub use settings::{ApproverRef, Defaults, Settings, TargetSettings};
@@ -73,6 +76,8 @@ pub struct Service {
     settings: Settings,
     /// Wakes the worker when a job is enqueued, so replies do not wait for the next poll.
     jobs_ready: Arc<Notify>,
+    /// What each chat user has sent lately.
+    limiter: Limiter,
 }
 
 impl Service {
@@ -88,6 +93,7 @@ impl Service {
             directory,
             pim,
             chats,
+            limiter: Limiter::new(settings.limits),
             settings,
             jobs_ready: Arc::new(Notify::new()),
         }
@@ -116,6 +122,33 @@ impl Service {
         delivery: Option<&str>,
     ) -> Result<Reply, ServiceError> {
         self.accept(command, delivery).await
+    }
+
+    /// Counts one command of an authenticated `sender` for a route that does not hand the command
+    /// to [`Service::accept_command`] (opening the request form); over the limit, the route
+    /// answers with the [`SlowDown`] and does nothing else. Approve and Deny clicks are not
+    /// counted: they only decide requests already made, once per approver.
+    pub fn limit_command(&self, sender: &Sender) -> Result<(), SlowDown> {
+        self.limit(sender, Limit::Commands)
+    }
+
+    /// Takes one unit of `sender`'s `limit`; a refusal is counted in the metrics, and nothing else
+    /// is written (a flood must not fill the database or the audit channel either).
+    fn limit(&self, sender: &Sender, limit: Limit) -> Result<(), SlowDown> {
+        self.limiter.check(sender, limit).inspect_err(|slow| {
+            metrics::counter!(
+                "pimbot_rate_limited_total",
+                "platform" => sender.platform.as_str(),
+                "limit" => limit.as_str()
+            )
+            .increment(1);
+            tracing::debug!(
+                actor.id = %sender.user,
+                limit = limit.as_str(),
+                wait_secs = slow.wait.as_secs(),
+                "over the per-user limit"
+            );
+        })
     }
 
     /// A request form was opened (`form_ref`); fills it with the user's eligible targets later.

@@ -11,7 +11,7 @@ use crate::secret::Secret;
 
 /// The top-level sections, in the order they are documented.
 pub(super) const SECTIONS: &[&str] = &[
-    "server", "database", "azure", "slack", "teams", "defaults", "worker", "targets",
+    "server", "database", "azure", "slack", "teams", "defaults", "limits", "worker", "targets",
 ];
 
 /// `[server]`; see [`super::ServerConfig`].
@@ -118,6 +118,16 @@ pub(super) struct RawDefaults {
     pub(super) approvers: Option<Vec<String>>,
 }
 
+/// `[limits]`; see [`super::LimitsConfig`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawLimits {
+    /// See [`super::LimitsConfig::commands_per_minute`].
+    pub(super) commands_per_minute: Option<u32>,
+    /// See [`super::LimitsConfig::requests_per_hour`].
+    pub(super) requests_per_hour: Option<u32>,
+}
+
 /// `[worker]`; see [`super::WorkerConfig`].
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -215,6 +225,7 @@ pub(super) fn section_fields(section: &str) -> Option<&'static [&'static str]> {
         "slack" => field_names::<RawSlack>(),
         "teams" => field_names::<RawTeams>(),
         "defaults" => field_names::<RawDefaults>(),
+        "limits" => field_names::<RawLimits>(),
         "worker" => field_names::<RawWorker>(),
         _ => return None,
     })
@@ -230,6 +241,7 @@ pub(super) fn accepts(section: &str, key: &str, value: &toml::Value) -> bool {
         "slack" => single::<RawSlack>(key, value).is_ok(),
         "teams" => single::<RawTeams>(key, value).is_ok(),
         "defaults" => single::<RawDefaults>(key, value).is_ok(),
+        "limits" => single::<RawLimits>(key, value).is_ok(),
         "worker" => single::<RawWorker>(key, value).is_ok(),
         _ => false,
     }

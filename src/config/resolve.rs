@@ -3,14 +3,16 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 
 use super::raw::{
-    self, RawApprovalChannel, RawAzure, RawDatabase, RawDefaults, RawServer, RawSlack, RawTarget,
-    RawTeams, RawWorker, SECTIONS, section,
+    self, RawApprovalChannel, RawAzure, RawDatabase, RawDefaults, RawLimits, RawServer, RawSlack,
+    RawTarget, RawTeams, RawWorker, SECTIONS, section,
 };
 use super::{
     ApprovalChannel, AzureCloud, AzureConfig, AzureCredential, Config, ConfigError, DatabaseConfig,
-    DefaultsConfig, Origins, ServerConfig, SlackConfig, TargetConfig, TeamsConfig, WorkerConfig,
+    DefaultsConfig, LimitsConfig, Origins, ServerConfig, SlackConfig, TargetConfig, TeamsConfig,
+    WorkerConfig,
 };
 use crate::domain::duration::{ElevationDuration, Timeout};
 use crate::domain::target::{GroupAccess, TargetKind};
@@ -41,6 +43,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
     let slack = take("slack");
     let teams = take("teams");
     let defaults = take("defaults");
+    let limits = take("limits");
     let worker = take("worker");
     let targets = take("targets");
 
@@ -59,6 +62,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
         .map(|raw| check.teams(raw))
         .transpose()?;
     let defaults = check.defaults(read_or_default(defaults, "defaults", origins)?)?;
+    let limits = check.limits(read_or_default(limits, "limits", origins)?)?;
     let worker = check.worker(read_or_default(worker, "worker", origins)?)?;
     let targets = check.targets(targets)?;
 
@@ -69,6 +73,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
         slack,
         teams,
         defaults,
+        limits,
         worker,
         targets,
     })
@@ -299,6 +304,21 @@ impl Check<'_> {
             ));
         }
         Ok(callers)
+    }
+
+    fn limits(&self, raw: RawLimits) -> Result<LimitsConfig, ConfigError> {
+        let at_least_one = |value: Option<u32>, default: u32, key: &str| {
+            NonZeroU32::new(value.unwrap_or(default))
+                .ok_or_else(|| self.error(key, "must be at least 1"))
+        };
+        Ok(LimitsConfig {
+            commands_per_minute: at_least_one(
+                raw.commands_per_minute,
+                20,
+                "limits.commands_per_minute",
+            )?,
+            requests_per_hour: at_least_one(raw.requests_per_hour, 5, "limits.requests_per_hour")?,
+        })
     }
 
     fn worker(&self, raw: RawWorker) -> Result<WorkerConfig, ConfigError> {

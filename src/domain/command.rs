@@ -92,6 +92,22 @@ impl Command {
         }
     }
 
+    /// Whether the command asks for a new elevation (and so counts against the hourly request
+    /// limit as well as the command limit).
+    pub fn asks_for_elevation(&self) -> bool {
+        match self {
+            Command::Request(_) | Command::Extend { .. } => true,
+            Command::Help
+            | Command::List
+            | Command::Status { .. }
+            | Command::Cancel { .. }
+            | Command::End { .. }
+            | Command::Approvals
+            | Command::Approve { .. }
+            | Command::Deny { .. } => false,
+        }
+    }
+
     /// Whether the command may change a request (and so is always audited with its outcome).
     pub fn is_mutating(&self) -> bool {
         match self {

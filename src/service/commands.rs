@@ -9,6 +9,7 @@ use crate::domain::request::{Request, ShortId, State};
 
 use super::identity::{Caller, unidentified};
 use super::jobs::{InboundCommand, Job, NewJob};
+use super::limits::Limit;
 use super::notice::Reply;
 use super::{Service, ServiceError};
 
@@ -21,6 +22,10 @@ impl Service {
         delivery: Option<&str>,
     ) -> Result<Reply, ServiceError> {
         let repeated = || Reply::text("");
+        let sender = inbound.sender();
+        if let Err(slow) = self.limit(&sender, Limit::Commands) {
+            return Ok(Reply::text(slow.to_string()));
+        }
         let parsed = match command::parse(&inbound.text) {
             Ok(parsed) => parsed,
             Err(error) => {
@@ -36,6 +41,11 @@ impl Service {
                 return Ok(Reply::text(error.to_string()));
             }
         };
+        if parsed.asks_for_elevation()
+            && let Err(slow) = self.limit(&sender, Limit::Requests)
+        {
+            return Ok(Reply::text(slow.to_string()));
+        }
         metrics::counter!("pimbot_commands_total", "command" => parsed.name()).increment(1);
         if parsed == Command::Help {
             if !self.record_effects(delivery, None, Vec::new()).await? {

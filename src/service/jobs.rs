@@ -14,12 +14,26 @@ pub struct InboundCommand {
     pub platform: Platform,
     /// Slack user id or Teams MRI of the person who typed it.
     pub chat_user: String,
+    /// Their Slack team id or Teams tenant id (with `chat_user`, who the limits count).
+    #[serde(default)]
+    pub workspace: String,
     /// Where it was typed.
     pub conversation: String,
     /// Where to answer (Slack `response_url`).
     pub reply_to: String,
     /// The command text without the platform's prefix.
     pub text: String,
+}
+
+impl InboundCommand {
+    /// Who sent it, as the per-user limits count.
+    pub fn sender(&self) -> super::Sender {
+        super::Sender {
+            platform: self.platform,
+            workspace: self.workspace.clone(),
+            user: self.chat_user.clone(),
+        }
+    }
 }
 
 /// One unit of deferred work.

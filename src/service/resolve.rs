@@ -1,6 +1,7 @@
 //! From what a user typed to a PIM target: configured names, role names and scopes, groups, Azure
 //! roles and scopes, and the caller's eligibility (directly or through a group).
 
+mod discovery;
 mod providers;
 
 use crate::domain::policy::{EffectivePolicy, LocalPolicy, PimPolicy};

@@ -56,4 +56,6 @@ pub struct Settings {
     pub audit_conversation: HashMap<Platform, String>,
     /// `azure.arm_scopes`: where Azure eligibilities are looked for (`list`, the form).
     pub arm_scopes: Vec<String>,
+    /// `[limits]`: what one chat user may send.
+    pub limits: super::LimitSettings,
 }

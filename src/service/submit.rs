@@ -13,7 +13,7 @@ use super::identity::Caller;
 use super::jobs::{InboundCommand, Job, NewJob};
 use super::notice::{ApproverNotice, Reply};
 use super::ports::CreateEffects;
-use super::ports::{EligibilityQuery, EligibleTarget};
+use super::ports::EligibleTarget;
 use super::transition::{audit_line, line_jobs, summary};
 use super::{Service, ServiceError};
 
@@ -175,43 +175,7 @@ impl Service {
         caller: &Caller,
     ) -> Result<Vec<EligibleTarget>, ServiceError> {
         let principals = self.principals(caller).await?;
-        let mut typed: Vec<TargetRef> = Vec::new();
-        for kind in [TargetKind::Role, TargetKind::Group, TargetKind::Azure] {
-            if kind == TargetKind::Azure && self.settings.arm_scopes.is_empty() {
-                continue;
-            }
-            let query = EligibilityQuery {
-                kind,
-                principal_ids: &principals,
-                resource: None,
-                scopes: &self.settings.arm_scopes,
-            };
-            let mut eligibilities = self.pim.eligibilities(&query).await?;
-            eligibilities.sort_by(|a, b| {
-                (&a.role_definition_id, &a.scope).cmp(&(&b.role_definition_id, &b.scope))
-            });
-            eligibilities.dedup_by(|a, b| {
-                a.role_definition_id == b.role_definition_id && a.scope == b.scope
-            });
-            typed.extend(eligibilities.into_iter().map(|e| match kind {
-                TargetKind::Role => TargetRef::Role {
-                    role: e.role_definition_id,
-                    scope: Some(e.scope),
-                },
-                TargetKind::Group => TargetRef::Group {
-                    group: e.role_definition_id,
-                    access: if e.scope == "owner" {
-                        GroupAccess::Owner
-                    } else {
-                        GroupAccess::Member
-                    },
-                },
-                TargetKind::Azure => TargetRef::Azure {
-                    role: e.role_definition_id,
-                    scope: e.scope,
-                },
-            }));
-        }
+        let typed = self.discover_targets(&principals).await?;
         let mut targets = Vec::new();
         for typed in typed {
             let Ok(eligible) = self.resolve_eligible(caller, &typed).await? else {

@@ -22,8 +22,9 @@ use super::signature::{self, SignatureError};
 use super::{SlackClient, SlackSettings, render};
 use crate::domain::command::{Command, RequestArgs, parse};
 use crate::domain::request::Platform;
-use crate::service::Service;
 use crate::service::jobs::InboundCommand;
+use crate::service::notice::Reply;
+use crate::service::{Sender, Service};
 use outcome::Failure;
 
 /// What the Slack routes need.
@@ -93,11 +94,21 @@ async fn handle_command(
     }
     let command = SlashCommand::parse(&body)?;
     if opens_form(&command.text) {
+        let sender = Sender {
+            platform: Platform::Slack,
+            workspace: command.team_id.clone(),
+            user: command.user_id.clone(),
+        };
+        // Checked before the modal opens: a flood of `request` must not cost Slack API calls.
+        if let Err(slow) = state.service.limit_command(&sender) {
+            return Ok(Json(render::ephemeral(&Reply::text(slow.to_string()))).into_response());
+        }
         return Ok(open_form(&state, &command, &headers).await);
     }
     let inbound = InboundCommand {
         platform: Platform::Slack,
         chat_user: command.user_id,
+        workspace: command.team_id,
         conversation: command.channel_id,
         reply_to: command.response_url,
         text: command.text,

@@ -23,7 +23,7 @@ use crate::domain::request::Platform;
 use crate::service::jobs::InboundCommand;
 use crate::service::notice::Reply;
 use crate::service::ports::{Chat, ConversationRef};
-use crate::service::{Service, ServiceError};
+use crate::service::{Sender, Service, ServiceError};
 
 /// What the Teams route needs.
 #[derive(Clone)]
@@ -145,9 +145,11 @@ async fn on_message(state: &TeamsState, activity: Activity, headers: &HeaderMap)
         .as_ref()
         .map(|id| format!("teams:activity:{conversation}:{id}"));
     let delivery = delivery.as_deref();
+    let tenant = activity.tenant_id().unwrap_or_default().to_owned();
     if let Some(value) = activity.value.as_ref().filter(|v| v.is_object()) {
         let click = invoke::Click {
             user: &user,
+            tenant: &tenant,
             conversation: &conversation,
             headers,
             delivery,
@@ -158,6 +160,15 @@ async fn on_message(state: &TeamsState, activity: Activity, headers: &HeaderMap)
     }
     let text = activity.command_text();
     if opens_form(&text) {
+        let sender = Sender {
+            platform: Platform::Teams,
+            workspace: tenant,
+            user: user.clone(),
+        };
+        if let Err(slow) = state.service.limit_command(&sender) {
+            send_reply(state, conversation, Reply::text(slow.to_string()));
+            return StatusCode::OK.into_response();
+        }
         let opened = state
             .service
             .open_request_form(Platform::Teams, &user, &conversation, delivery)
@@ -170,6 +181,7 @@ async fn on_message(state: &TeamsState, activity: Activity, headers: &HeaderMap)
     let inbound = InboundCommand {
         platform: Platform::Teams,
         chat_user: user,
+        workspace: tenant,
         conversation: conversation.clone(),
         reply_to: conversation.clone(),
         text,

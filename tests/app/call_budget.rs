@@ -83,3 +83,55 @@ async fn a_warm_elevation_costs_four_upstream_calls_for_each_kind_of_target() {
     assert_eq!(app.emulator.token_requests(), 2);
     app.stop().await;
 }
+
+/// The eligibility reads of `list` for Alice in `tenant`.
+async fn eligibility_reads_of_list(tenant: Tenant) -> Vec<String> {
+    let app = TestApp::start_with(tenant, ROLE_TARGETS).await;
+    let from = app.emulator.calls().len();
+    app.slash("UALICE", "list").await;
+    let listed = app
+        .wait_for_response("UALICE", "You are eligible for")
+        .await
+        .to_string();
+    assert!(
+        listed.contains("app1-secrets") && listed.contains("Groups Administrator"),
+        "eligible through her group and directly: {listed}"
+    );
+    let reads = app
+        .emulator
+        .calls()
+        .into_iter()
+        .skip(from)
+        .filter(|c| c.contains("ligibilitySchedule"))
+        .collect();
+    app.stop().await;
+    reads
+}
+
+#[tokio::test]
+async fn list_reads_eligibility_once_per_target_however_many_groups_the_user_is_in() {
+    let in_one_group = eligibility_reads_of_list(Tenant::demo()).await;
+    let mut tenant = Tenant::demo();
+    let alice = tenant
+        .users
+        .iter()
+        .find(|u| u.user_principal_name.starts_with("alice"))
+        .map(|u| u.id.clone())
+        .expect("Alice");
+    let template = tenant.groups[0].clone();
+    for n in 0..12 {
+        tenant.groups.push(pimbot::emulator::Group {
+            id: format!("00000000-0000-4000-8000-0000000000{n:02}"),
+            display_name: format!("Alice's team {n}"),
+            owners: Vec::new(),
+            members: vec![alice.clone()],
+            ..template.clone()
+        });
+    }
+    let in_thirteen_groups = eligibility_reads_of_list(tenant).await;
+    assert_eq!(
+        in_thirteen_groups.len(),
+        in_one_group.len(),
+        "one group: {in_one_group:#?}\nthirteen groups: {in_thirteen_groups:#?}"
+    );
+}

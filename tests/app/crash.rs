@@ -8,8 +8,8 @@ use pimbot::emulator::{Emulator, Fault, Tenant};
 
 use crate::fake_slack::FakeSlack;
 use crate::harness::{
-    AUDIT_CHANNEL, SIGNING_SECRET, SLACK_USERS, TENANT_ID, click_body, fresh_database,
-    post_signed_to, slash_body,
+    AUDIT_CHANNEL, GENEROUS_LIMITS, SIGNING_SECRET, SLACK_USERS, TENANT_ID, click_body,
+    fresh_database, post_signed_to, slash_body,
 };
 use crate::story::{REQUEST_TEXT, TARGETS_TOML};
 
@@ -100,6 +100,7 @@ audit_channel = "{AUDIT_CHANNEL}"
 [worker]
 lease = "2s"
 poll_interval = "1s"
+{GENEROUS_LIMITS}
 {TARGETS_TOML}
 "#,
                 db = database_url,

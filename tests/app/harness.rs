@@ -24,6 +24,10 @@ pub(crate) const SLACK_USERS: &[(&str, &str)] = &[
     ("UFRANK", "frank@contoso.example"),
 ];
 
+/// Limits no test reaches by accident (production allows 20 commands a minute, 5 requests an hour).
+pub(crate) const GENEROUS_LIMITS: &str =
+    "[limits]\ncommands_per_minute = 100000\nrequests_per_hour = 100000\n";
+
 pub(crate) struct TestApp {
     pub(crate) base_url: String,
     pub(crate) slack: FakeSlack,
@@ -81,6 +85,12 @@ impl TestApp {
         let slack = FakeSlack::start(SLACK_USERS).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let database_url = fresh_database(dir.path()).await;
+        // Tests send many commands as one user; only the limits tests keep production's limits.
+        let limits = if extra_toml.contains("[limits]") {
+            ""
+        } else {
+            GENEROUS_LIMITS
+        };
         let toml = format!(
             r#"
 [server]
@@ -103,6 +113,8 @@ signing_secrets = ["old-rotated-secret", "{SIGNING_SECRET}"]
 bot_token = "xoxb-test-token"
 api_url = "{api}"
 audit_channel = "{AUDIT_CHANNEL}"
+
+{limits}
 
 {extra_toml}
 "#,

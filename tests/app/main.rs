@@ -22,6 +22,7 @@ mod forms;
 mod group_story;
 mod harness;
 mod inbound;
+mod limits;
 mod outage;
 mod providers_faults;
 mod refusals;

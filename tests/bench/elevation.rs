@@ -34,7 +34,9 @@ const ELEVATIONS: usize = 30;
 async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("bench.db");
-    let options = DemoOptions::new("127.0.0.1:0".parse()?, &db.display().to_string());
+    let mut options = DemoOptions::new("127.0.0.1:0".parse()?, &db.display().to_string());
+    // Measures the service's own path, not the refusals of the per-user limits.
+    options.lift_limits = true;
     let demo = pimbot::demo::start(options).await?;
     let base = demo.url();
     let http = reqwest::Client::new();

@@ -33,7 +33,7 @@ impl GraphClient {
     }
 
     /// Eligibilities for group membership/ownership held by any of `principal_ids`. With a group,
-    /// one call filtered on it; without, one call per principal (Graph requires one of the two).
+    /// one call filtered on it; without, one call for the user's own (`principal_ids[0]`).
     pub(crate) async fn group_eligibilities(
         &self,
         principal_ids: &[String],
@@ -41,12 +41,12 @@ impl GraphClient {
     ) -> Result<Vec<Eligibility>, UpstreamError> {
         const OPERATION: &str = "groupEligibilities";
         let url = self.group_url("eligibilityScheduleInstances");
-        let filters: Vec<String> = match group_id {
-            Some(group) => vec![format!("groupId eq {}", odata::literal(group))],
-            None => principal_ids
-                .iter()
-                .map(|p| format!("principalId eq {}", odata::literal(p)))
-                .collect(),
+        // Graph requires a groupId or principalId filter. Without a group, the user's own only:
+        // one query per group they are in would make the cost grow with their groups.
+        let filters: Vec<String> = match (group_id, principal_ids.first()) {
+            (Some(group), _) => vec![format!("groupId eq {}", odata::literal(group))],
+            (None, Some(user)) => vec![format!("principalId eq {}", odata::literal(user))],
+            (None, None) => Vec::new(),
         };
         let mut eligibilities: Vec<Eligibility> = Vec::new();
         for filter in filters {

@@ -201,12 +201,14 @@ impl GraphClient {
                         .filter(|i| principal_ids.contains(&i.principal_id)),
                 );
             }
+            // The user's own only: one query per group they are in would make the cost grow
+            // with their groups (eligibility through a group is read per target).
             None => {
-                for principal in principal_ids {
-                    let filter = format!("principalId eq {}", odata::literal(principal));
+                if let Some(user) = principal_ids.first() {
+                    let filter = format!("principalId eq {}", odata::literal(user));
                     let mine: Vec<ScheduleInstance> = self
                         .rest
-                        .get_all(OPERATION, url.clone(), &[("$filter", filter)])
+                        .get_all(OPERATION, url, &[("$filter", filter)])
                         .await?;
                     instances.extend(mine);
                 }

@@ -31,9 +31,12 @@ pub struct Eligibility {
 #[derive(Debug, Clone, Copy)]
 pub struct EligibilityQuery<'a> {
     pub kind: TargetKind,
-    /// The user first, then the groups they belong to.
+    /// The user first, then the groups they belong to; eligibilities of others are dropped.
     pub principal_ids: &'a [String],
-    /// One role definition (role, azure) or group (group) only.
+    /// One role definition (role, azure) or group (group): one read of everyone eligible for it,
+    /// matched against `principal_ids`. `None` (discovery): Graph reads the user's own
+    /// eligibilities only (one query, however many groups they are in); ARM's `assignedTo` also
+    /// returns their groups', one query per scope.
     pub resource: Option<&'a str>,
     /// Azure: the scopes to look at (eligibilities at, above and below them count).
     pub scopes: &'a [String],

@@ -13,7 +13,7 @@ use crate::service::jobs::InboundCommand;
 use crate::service::notice::Reply;
 use crate::slack::client::DM_PREFIX;
 use crate::slack::form::{self, FormMetadata, TARGET};
-use crate::slack::payload::{BlockActions, Interaction, ViewSubmission};
+use crate::slack::payload::{BlockActions, Interaction, Team, User, ViewSubmission};
 use crate::slack::render::{
     self, APPROVE_ACTION, DENY_ACTION, DENY_CALLBACK, END_NOW_ACTION, EXTEND_ACTION, FORM_CALLBACK,
     REASON,
@@ -87,6 +87,7 @@ async fn typed_in_dm(
     let inbound = InboundCommand {
         platform: Platform::Slack,
         chat_user: user.clone(),
+        workspace: workspace(click.team.as_ref(), &click.user),
         conversation: format!("{DM_PREFIX}{user}"),
         reply_to: format!("{DM_PREFIX}{user}"),
         text,
@@ -161,7 +162,7 @@ async fn on_request_form(
     submission: ViewSubmission,
     headers: &HeaderMap,
 ) -> Response {
-    let user = submission.user.id;
+    let user = submission.user.id.clone();
     let metadata = FormMetadata::decode(&submission.view.private_metadata);
     let request = match form::validate(&submission.view.state, &metadata) {
         Ok(request) => request,
@@ -170,6 +171,7 @@ async fn on_request_form(
     let inbound = InboundCommand {
         platform: Platform::Slack,
         chat_user: user.clone(),
+        workspace: workspace(submission.team.as_ref(), &submission.user),
         conversation: metadata.channel.unwrap_or_else(|| user.clone()),
         reply_to: format!("{DM_PREFIX}{user}"),
         text: request.command_text(),
@@ -182,6 +184,13 @@ async fn on_request_form(
         }
         Err(e) => outcome::field_error(TARGET, &Failure::new(&e, headers).text),
     }
+}
+
+/// The Slack team of an interaction (the payload's `team`, else the user's), for the limits.
+fn workspace(team: Option<&Team>, user: &User) -> String {
+    team.map(|t| t.id.clone())
+        .or_else(|| user.team_id.clone())
+        .unwrap_or_default()
 }
 
 /// The immediate answer to a form request goes to the DM, where the later answers arrive.

@@ -18,6 +18,8 @@ use crate::teams::render::{
 /// Who clicked, where, and (for a message the Bot Framework may repeat) the delivery's key.
 pub(super) struct Click<'a> {
     pub(super) user: &'a str,
+    /// The clicker's tenant (with `user`, who the limits count).
+    pub(super) tenant: &'a str,
     pub(super) conversation: &'a str,
     pub(super) headers: &'a HeaderMap,
     pub(super) delivery: Option<&'a str>,
@@ -54,6 +56,7 @@ pub(super) async fn on_action(
             let verb = action["verb"].as_str().unwrap_or_default();
             let click = Click {
                 user,
+                tenant: activity.tenant_id().unwrap_or_default(),
                 conversation,
                 headers,
                 // Invokes are answered in the HTTP response, not repeated as deliveries.
@@ -196,6 +199,7 @@ async fn as_command(state: &TeamsState, click: &Click<'_>, text: String) -> Resu
     let inbound = InboundCommand {
         platform: Platform::Teams,
         chat_user: click.user.to_owned(),
+        workspace: click.tenant.to_owned(),
         conversation: click.conversation.to_owned(),
         reply_to: click.conversation.to_owned(),
         text,

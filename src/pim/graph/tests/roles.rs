@@ -99,27 +99,35 @@ async fn eligibilities_for_one_role_keep_only_the_asked_principals() {
     assert_eq!(seen[0].query("$filter"), Some("roleDefinitionId eq 'r-1'"));
 }
 
+/// Without a role or group, only the user's own eligibilities are read: one query, however
+/// many groups follow them (eligibility through a group is read per target).
 #[tokio::test]
-async fn eligibilities_without_a_role_are_asked_per_principal() {
+async fn eligibilities_without_a_resource_are_the_users_own_in_one_query() {
     let graph = FakeGraph::new(|seen| async move {
-        let principal = if seen.query("$filter") == Some("principalId eq 'u-1'") {
-            "u-1"
+        let item = if seen.path.ends_with("/roleEligibilityScheduleInstances") {
+            json!({"principalId": "u-1", "roleDefinitionId": "r-1", "directoryScopeId": "/"})
         } else {
-            "g-7"
+            json!({"principalId": "u-1", "groupId": "g-2", "accessId": "member"})
         };
-        ok(json!({"value": [
-            {"principalId": principal, "roleDefinitionId": "r-1", "directoryScopeId": "/"}
-        ]}))
+        ok(json!({ "value": [item] }))
     })
     .await;
-    let principals = vec!["u-1".to_owned(), "g-7".to_owned()];
-    let found = graph
-        .client()
+    let principals = vec!["u-1".to_owned(), "g-7".to_owned(), "g-8".to_owned()];
+    let client = graph.client();
+    let roles = client
         .role_eligibilities(&principals, None)
         .await
         .expect("answered");
-    let ids: Vec<&str> = found.iter().map(|e| e.principal_id.as_str()).collect();
-    assert_eq!(ids, vec!["u-1", "g-7"]);
+    let groups = client
+        .group_eligibilities(&principals, None)
+        .await
+        .expect("answered");
+    let found: Vec<(&str, &str)> = roles
+        .iter()
+        .chain(&groups)
+        .map(|e| (e.principal_id.as_str(), e.role_definition_id.as_str()))
+        .collect();
+    assert_eq!(found, vec![("u-1", "r-1"), ("u-1", "g-2")]);
     let filters: Vec<Option<String>> = graph
         .seen()
         .iter()
@@ -129,7 +137,7 @@ async fn eligibilities_without_a_role_are_asked_per_principal() {
         filters,
         vec![
             Some("principalId eq 'u-1'".to_owned()),
-            Some("principalId eq 'g-7'".to_owned())
+            Some("principalId eq 'u-1'".to_owned())
         ]
     );
 }
