@@ -134,10 +134,10 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
             what: "a request id such as PIM-1042",
             usage,
         })?;
-        ShortId::parse(word).map_err(|e| ParseError::Invalid(e.to_string()))
+        ShortId::parse(&word.text).map_err(|e| ParseError::Invalid(e.to_string()))
     };
-    let reason_after_id = || (rest.len() > 1).then(|| rest[1..].join(" "));
-    match first.to_ascii_lowercase().as_str() {
+    let reason_after_id = || (rest.len() > 1).then(|| join(&rest[1..]));
+    match first.text.to_ascii_lowercase().as_str() {
         "help" | "?" => Ok(Command::Help),
         "list" | "ls" => Ok(Command::List),
         "request" | "req" => parse_request(rest).map(Command::Request),
@@ -166,37 +166,37 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
     }
 }
 
-fn parse_request(words: &[String]) -> Result<RequestArgs, ParseError> {
+fn parse_request(words: &[Word]) -> Result<RequestArgs, ParseError> {
     let mut args = RequestArgs::default();
     let mut rest = words;
-    if let Some((first, tail)) = rest.split_first() {
-        let keyword = first.eq_ignore_ascii_case("for") || first.eq_ignore_ascii_case("ticket");
-        if !keyword {
-            args.target =
-                Some(TargetRef::parse(first).map_err(|e| ParseError::Invalid(e.to_string()))?);
-            rest = tail;
-        }
+    if let Some((first, tail)) = rest.split_first()
+        && !first.is_keyword("for")
+        && !first.is_keyword("ticket")
+    {
+        args.target =
+            Some(TargetRef::parse(&first.text).map_err(|e| ParseError::Invalid(e.to_string()))?);
+        rest = tail;
     }
     loop {
         match rest {
-            [keyword, value, tail @ ..] if keyword.eq_ignore_ascii_case("for") => {
-                let duration = ElevationDuration::parse(value)
+            [keyword, value, tail @ ..] if keyword.is_keyword("for") => {
+                let duration = ElevationDuration::parse(&value.text)
                     .map_err(|e| ParseError::Invalid(e.to_string()))?;
                 args.duration = Some(duration);
                 rest = tail;
             }
-            [keyword, value, tail @ ..] if keyword.eq_ignore_ascii_case("ticket") => {
-                args.ticket = Some(value.clone());
+            [keyword, value, tail @ ..] if keyword.is_keyword("ticket") => {
+                args.ticket = Some(value.text.clone());
                 rest = tail;
             }
-            [keyword] if keyword.eq_ignore_ascii_case("for") => {
+            [keyword] if keyword.is_keyword("for") => {
                 return Err(ParseError::Missing {
                     command: "request",
                     what: "a duration after `for`",
                     usage: "request TARGET for 2h ticket INC-1 REASON",
                 });
             }
-            [keyword] if keyword.eq_ignore_ascii_case("ticket") => {
+            [keyword] if keyword.is_keyword("ticket") => {
                 return Err(ParseError::Missing {
                     command: "request",
                     what: "a ticket id after `ticket`",
@@ -207,31 +207,60 @@ fn parse_request(words: &[String]) -> Result<RequestArgs, ParseError> {
         }
     }
     if !rest.is_empty() {
-        args.reason = Some(rest.join(" "));
+        args.reason = Some(join(rest));
     }
     Ok(args)
 }
 
+/// One word of a command, and whether any of it was quoted: a quoted `"for"` is text (a
+/// reason, a ticket), never the keyword.
+struct Word {
+    text: String,
+    quoted: bool,
+}
+
+impl Word {
+    fn is_keyword(&self, keyword: &str) -> bool {
+        !self.quoted && self.text.eq_ignore_ascii_case(keyword)
+    }
+}
+
+/// The words' text, joined by single spaces.
+fn join(words: &[Word]) -> String {
+    let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+    texts.join(" ")
+}
+
 /// Splits on whitespace; double quotes (straight or curly) group words and are removed.
-fn tokenize(text: &str) -> Result<Vec<String>, ParseError> {
+fn tokenize(text: &str) -> Result<Vec<Word>, ParseError> {
     let mut words = Vec::new();
-    let mut word = String::new();
+    let mut word = Word {
+        text: String::new(),
+        quoted: false,
+    };
     let mut in_word = false;
     let mut quoted = false;
     for c in text.chars() {
         match c {
             '"' | '\u{201c}' | '\u{201d}' => {
                 quoted = !quoted;
+                word.quoted = true;
                 in_word = true;
             }
             c if c.is_whitespace() && !quoted => {
                 if in_word {
-                    words.push(std::mem::take(&mut word));
+                    words.push(std::mem::replace(
+                        &mut word,
+                        Word {
+                            text: String::new(),
+                            quoted: false,
+                        },
+                    ));
                     in_word = false;
                 }
             }
             c => {
-                word.push(c);
+                word.text.push(c);
                 in_word = true;
             }
         }

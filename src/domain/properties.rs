@@ -112,6 +112,21 @@ proptest! {
     }
 
     #[test]
+    fn a_quoted_reason_is_never_read_as_a_keyword(
+        reason in prop_oneof![
+            Just("for".to_owned()), Just("TICKET".to_owned()), Just("for 2h".to_owned()),
+            "[^\"\u{201c}\u{201d}]*[^\"\u{201c}\u{201d}\\s][^\"\u{201c}\u{201d}]*",
+        ],
+    ) {
+        let text = format!("request app1-secrets for 1h ticket INC-1 \"{reason}\"");
+        let parsed = command::parse(&text);
+        let Ok(Command::Request(args)) = parsed else {
+            return Err(TestCaseError::fail(format!("{text:?} gave {parsed:?}")));
+        };
+        prop_assert_eq!(args.reason, Some(reason));
+    }
+
+    #[test]
     fn a_target_word_parses_or_names_the_forms(word in any::<String>()) {
         if let Err(error) = TargetRef::parse(&word) {
             prop_assert!(error.to_string().contains("use a configured name"));

@@ -113,7 +113,9 @@ proptest! {
         key in "[a-z][a-z0-9-]{0,20}",
         duration in proptest::option::of(prop_oneof!["[1-9][0-9]?h", "[1-9][0-9]?m", any::<String>()]),
         ticket in proptest::option::of(any::<String>()),
-        justification in proptest::option::of(any::<String>()),
+        justification in proptest::option::of(prop_oneof![
+            Just("for".to_owned()), Just("ticket".to_owned()), any::<String>()
+        ]),
     ) {
         let data = json!({
             TARGET: key, DURATION: duration, TICKET: ticket, JUSTIFICATION: justification,
