@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::audit::ExportFormat;
 use crate::config::{AzureCredential, Config};
+use crate::domain::audit::AuditAnchor;
 use crate::domain::target::TargetKind;
 use crate::pim::{
     ApiSettings, ArmClient, CachedDirectory, CredentialKind, GraphClient, PimProviders,
@@ -264,10 +265,14 @@ pub async fn migrate_command(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `pimbot audit verify`: the number of events checked, or the first broken link.
-pub async fn audit_verify(config: &Config) -> anyhow::Result<u64> {
+/// `pimbot audit verify [--anchor HASH@SEQ]`: what was checked, or the first thing that does not
+/// hold.
+pub async fn audit_verify(
+    config: &Config,
+    anchor: Option<&AuditAnchor>,
+) -> anyhow::Result<crate::audit::Verified> {
     let store = crate::store::connect(&config.database.url).await?;
-    Ok(crate::audit::verify(store.as_ref()).await?)
+    Ok(crate::audit::verify_against(store.as_ref(), anchor).await?)
 }
 
 /// `pimbot audit export` to standard output.
