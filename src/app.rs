@@ -191,6 +191,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             lease: config.worker.lease.as_std(),
             poll_interval: config.worker.poll_interval.as_std(),
             sweep_interval: config.worker.sweep_interval.as_std(),
+            anchor_interval: config.audit.anchor_interval.as_std(),
             max_attempts: config.worker.max_attempts,
             ..WorkerSettings::default()
         },

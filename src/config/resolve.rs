@@ -5,12 +5,13 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 
 use super::raw::{
-    self, RawApprovalChannel, RawAzure, RawDatabase, RawDefaults, RawServer, RawSlack, RawTarget,
-    RawTeams, RawWorker, SECTIONS, section,
+    self, RawApprovalChannel, RawAudit, RawAzure, RawDatabase, RawDefaults, RawServer, RawSlack,
+    RawTarget, RawTeams, RawWorker, SECTIONS, section,
 };
 use super::{
-    ApprovalChannel, AzureCloud, AzureConfig, AzureCredential, Config, ConfigError, DatabaseConfig,
-    DefaultsConfig, Origins, ServerConfig, SlackConfig, TargetConfig, TeamsConfig, WorkerConfig,
+    ApprovalChannel, AuditConfig, AzureCloud, AzureConfig, AzureCredential, Config, ConfigError,
+    DatabaseConfig, DefaultsConfig, Origins, ServerConfig, SlackConfig, TargetConfig, TeamsConfig,
+    WorkerConfig,
 };
 use crate::domain::duration::{ElevationDuration, Timeout};
 use crate::domain::target::{GroupAccess, TargetKind};
@@ -42,6 +43,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
     let teams = take("teams");
     let defaults = take("defaults");
     let worker = take("worker");
+    let audit = take("audit");
     let targets = take("targets");
 
     let check = Check { origins };
@@ -60,6 +62,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
         .transpose()?;
     let defaults = check.defaults(read_or_default(defaults, "defaults", origins)?)?;
     let worker = check.worker(read_or_default(worker, "worker", origins)?)?;
+    let audit = check.audit(read_or_default(audit, "audit", origins)?);
     let targets = check.targets(targets)?;
 
     Ok(Config {
@@ -70,6 +73,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
         teams,
         defaults,
         worker,
+        audit,
         targets,
     })
 }
@@ -312,6 +316,12 @@ impl Check<'_> {
             sweep_interval: raw.sweep_interval.unwrap_or(Timeout::from_secs(60)),
             max_attempts,
         })
+    }
+
+    fn audit(&self, raw: RawAudit) -> AuditConfig {
+        AuditConfig {
+            anchor_interval: raw.anchor_interval.unwrap_or(Timeout::from_secs(3600)),
+        }
     }
 
     fn defaults(&self, raw: RawDefaults) -> Result<DefaultsConfig, ConfigError> {

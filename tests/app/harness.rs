@@ -138,6 +138,11 @@ audit_channel = "{AUDIT_CHANNEL}"
 
     /// Stops the server and waits for it to drain.
     pub(crate) async fn stop(mut self) {
+        self.shut_down().await;
+    }
+
+    /// [`stop`](Self::stop), keeping the database (and the fakes) to look at afterwards.
+    pub(crate) async fn shut_down(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

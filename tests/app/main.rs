@@ -7,6 +7,7 @@
 
 mod adaptive_cards;
 mod adoption;
+mod anchors;
 mod approver_authority;
 mod azure_story;
 mod call_budget;
