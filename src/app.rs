@@ -21,7 +21,9 @@ use crate::secret::Secret;
 use crate::service::Service;
 use crate::service::ports::{Chat, Store};
 use crate::slack::{SlackClient, SlackSettings, SlackState};
-use crate::teams::{Authenticator, Connector, EntraIssuer, TeamsChat, TeamsSettings, TeamsState};
+use crate::teams::{
+    Authenticator, Connector, EntraIssuer, KeyClock, TeamsChat, TeamsSettings, TeamsState,
+};
 use crate::worker::WorkerSettings;
 
 /// A built application, ready to serve.
@@ -31,6 +33,8 @@ pub struct App {
     pub router: Router,
     /// Tests shorten the intervals; production keeps the defaults.
     pub worker: WorkerSettings,
+    /// The Teams signing-key cache's clock; tests move it forward to age the keys.
+    pub teams_key_clock: KeyClock,
 }
 
 /// Timeout for every call pimbot makes to Slack, Teams or Entra.
@@ -111,6 +115,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         slack = Some((settings, client));
     }
     let mut teams = None;
+    let teams_key_clock = KeyClock::default();
     if let Some(teams_config) = &config.teams {
         let settings = Arc::new(TeamsSettings {
             app_id: teams_config.app_id.clone(),
@@ -140,6 +145,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             service_url: teams_config.service_url.clone(),
             audit_conversation: teams_config.audit_conversation.clone(),
             timeout: UPSTREAM_TIMEOUT,
+            key_clock: teams_key_clock.clone(),
         });
         // The Connector token: the bot's own app registration, from its tenant (single-tenant)
         // or `botframework.com`, for the Bot Framework scope; not pimbot's Graph identity.
@@ -195,6 +201,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             max_attempts: config.worker.max_attempts,
             ..WorkerSettings::default()
         },
+        teams_key_clock,
     })
 }
 

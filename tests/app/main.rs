@@ -34,6 +34,7 @@ mod teams_auth;
 mod teams_callers;
 mod teams_entra;
 mod teams_forms;
+mod teams_keys;
 mod teams_refresh;
 mod teams_story;
 mod teams_text;

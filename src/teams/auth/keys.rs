@@ -8,7 +8,7 @@ use jsonwebtoken::jwk::Jwk;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use super::AuthError;
+use super::{AuthError, KeyClock};
 
 /// The keys are re-read at least this often (the Bot Framework doc's "at least every 24 h").
 const MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
@@ -44,14 +44,16 @@ struct Cached {
 pub(crate) struct KeyCache {
     http: reqwest::Client,
     metadata_url: String,
+    clock: KeyClock,
     cached: Mutex<Option<Cached>>,
 }
 
 impl KeyCache {
-    pub(crate) fn new(http: reqwest::Client, metadata_url: String) -> Self {
+    pub(crate) fn new(http: reqwest::Client, metadata_url: String, clock: KeyClock) -> Self {
         Self {
             http,
             metadata_url,
+            clock,
             cached: Mutex::new(None),
         }
     }
@@ -62,16 +64,16 @@ impl KeyCache {
         let mut cached = self.cached.lock().await;
         let stale = cached
             .as_ref()
-            .is_none_or(|c| c.fetched_at.elapsed() > MAX_AGE);
+            .is_none_or(|c| self.clock.now().saturating_duration_since(c.fetched_at) > MAX_AGE);
         if stale {
             *cached = Some(self.fetch().await?);
         }
         if let Some(key) = cached.as_ref().and_then(|c| c.keys.get(kid)) {
             return Ok(key.clone());
         }
-        let may_refresh = cached
-            .as_ref()
-            .is_some_and(|c| !stale && c.fetched_at.elapsed() > UNKNOWN_KID_REFRESH);
+        let may_refresh = cached.as_ref().is_some_and(|c| {
+            !stale && self.clock.now().saturating_duration_since(c.fetched_at) > UNKNOWN_KID_REFRESH
+        });
         if may_refresh {
             *cached = Some(self.fetch().await?);
             if let Some(key) = cached.as_ref().and_then(|c| c.keys.get(kid)) {
@@ -112,7 +114,7 @@ impl KeyCache {
         );
         Ok(Cached {
             keys,
-            fetched_at: Instant::now(),
+            fetched_at: self.clock.now(),
         })
     }
 }
