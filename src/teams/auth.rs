@@ -3,6 +3,7 @@
 //! activity is looked at further.
 
 mod clock;
+mod jwks;
 mod keys;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};

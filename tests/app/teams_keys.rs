@@ -104,3 +104,22 @@ async fn with_no_keys_yet_activities_are_refused_until_the_endpoint_answers() {
     until_answered(&app, 200).await;
     assert_eq!(app.teams.key_fetches(), 1);
 }
+
+#[tokio::test]
+async fn a_burst_of_unknown_kids_rereads_the_keys_once() {
+    let app = TeamsApp::start("").await;
+    assert_eq!(help(&app).await.0, 200);
+    app.app.key_clock.advance(2 * HOUR);
+    let activity = app.channel_message(ALICE, "help");
+    let token = crate::fake_teams::sign(
+        &crate::fake_teams::claims(&app.teams.service_url()),
+        "no-such-key",
+    );
+    let forged = || app.post(&activity, Some(format!("Bearer {token}")));
+    for _ in 0..2 {
+        let answers = join_all((0..8).map(|_| forged())).await;
+        assert!(answers.iter().all(|a| a.status == 401));
+    }
+    assert_eq!(app.teams.key_fetches(), 2, "one re-read for all of them");
+    assert_eq!(help(&app).await.0, 200);
+}
