@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::audit::ExportFormat;
 use crate::config::{AzureCredential, Config};
+use crate::domain::audit::AuditAnchor;
 use crate::domain::target::TargetKind;
 use crate::pim::{
     ApiSettings, ArmClient, CachedDirectory, CredentialKind, GraphClient, PimProviders,
@@ -20,7 +21,9 @@ use crate::secret::Secret;
 use crate::service::Service;
 use crate::service::ports::{Chat, Store};
 use crate::slack::{SlackClient, SlackSettings, SlackState};
-use crate::teams::{Authenticator, Connector, EntraIssuer, TeamsChat, TeamsSettings, TeamsState};
+use crate::teams::{
+    Authenticator, Connector, EntraIssuer, KeyClock, TeamsChat, TeamsSettings, TeamsState,
+};
 use crate::worker::WorkerSettings;
 
 /// A built application, ready to serve.
@@ -30,6 +33,8 @@ pub struct App {
     pub router: Router,
     /// Tests shorten the intervals; production keeps the defaults.
     pub worker: WorkerSettings,
+    /// The Teams signing-key cache's clock; tests move it forward to age the keys.
+    pub teams_key_clock: KeyClock,
 }
 
 /// Timeout for every call pimbot makes to Slack, Teams or Entra.
@@ -110,6 +115,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         slack = Some((settings, client));
     }
     let mut teams = None;
+    let teams_key_clock = KeyClock::default();
     if let Some(teams_config) = &config.teams {
         let settings = Arc::new(TeamsSettings {
             app_id: teams_config.app_id.clone(),
@@ -139,6 +145,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             service_url: teams_config.service_url.clone(),
             audit_conversation: teams_config.audit_conversation.clone(),
             timeout: UPSTREAM_TIMEOUT,
+            key_clock: teams_key_clock.clone(),
         });
         // The Connector token: the bot's own app registration, from its tenant (single-tenant)
         // or `botframework.com`, for the Bot Framework scope; not pimbot's Graph identity.
@@ -190,9 +197,11 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             lease: config.worker.lease.as_std(),
             poll_interval: config.worker.poll_interval.as_std(),
             sweep_interval: config.worker.sweep_interval.as_std(),
+            anchor_interval: config.audit.anchor_interval.as_std(),
             max_attempts: config.worker.max_attempts,
             ..WorkerSettings::default()
         },
+        teams_key_clock,
     })
 }
 
@@ -264,10 +273,14 @@ pub async fn migrate_command(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `pimbot audit verify`: the number of events checked, or the first broken link.
-pub async fn audit_verify(config: &Config) -> anyhow::Result<u64> {
+/// `pimbot audit verify [--anchor HASH@SEQ]`: what was checked, or the first thing that does not
+/// hold.
+pub async fn audit_verify(
+    config: &Config,
+    anchor: Option<&AuditAnchor>,
+) -> anyhow::Result<crate::audit::Verified> {
     let store = crate::store::connect(&config.database.url).await?;
-    Ok(crate::audit::verify(store.as_ref()).await?)
+    Ok(crate::audit::verify_against(store.as_ref(), anchor).await?)
 }
 
 /// `pimbot audit export` to standard output.

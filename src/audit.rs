@@ -5,7 +5,7 @@ use std::io::Write;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
-use crate::domain::audit::{ChainBreak, verify_chain};
+use crate::domain::audit::{AuditAnchor, ChainBreak, verify_chain};
 use crate::service::ports::{Store, StoreError};
 
 const PAGE: u32 = 1000;
@@ -17,8 +17,43 @@ pub enum AuditError {
     Store(#[from] StoreError),
     #[error("the audit chain is broken at {0}")]
     Broken(#[from] ChainBreak),
+    /// The head was read before the walk, so every event up to it was already stored.
+    #[error(
+        "the audit chain ends at event {last} but the audit head is at event {head}: {} missing (deleted from the end of the chain)",
+        missing(*last, *head)
+    )]
+    Truncated { last: i64, head: i64 },
+    #[error(
+        "the audit chain goes on to event {last}, past the audit head at event {head}: the head was moved back or events were added behind pimbot's back"
+    )]
+    PastHead { last: i64, head: i64 },
+    #[error(
+        "audit event {seq} does not have the hash the audit head records: the end of the chain was rewritten"
+    )]
+    HeadMismatch { seq: i64 },
+    #[error(
+        "the audit chain ends at event {last}, before the anchor's event {}: {} missing (deleted from the end of the chain)",
+        anchor.seq,
+        missing(*last, anchor.seq)
+    )]
+    AnchorNotReached { last: i64, anchor: AuditAnchor },
+    #[error(
+        "audit event {} has hash {found}, not the anchor's {}: the chain was rewritten since the anchor was published",
+        anchor.seq,
+        anchor.hash
+    )]
+    AnchorMismatch { anchor: AuditAnchor, found: String },
     #[error("could not write the export: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// `event 7 is` / `events 5 to 7 are`.
+fn missing(last: i64, upto: i64) -> String {
+    if last + 1 == upto {
+        format!("event {upto} is")
+    } else {
+        format!("events {} to {upto} are", last + 1)
+    }
 }
 
 /// Export formats.
@@ -28,20 +63,90 @@ pub enum ExportFormat {
     Csv,
 }
 
+/// What an intact chain looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub events: u64,
+    /// The audit head the chain was checked against.
+    pub head: AuditAnchor,
+}
+
 /// Checks every link; returns the number of events checked.
 pub async fn verify(store: &dyn Store) -> Result<u64, AuditError> {
+    Ok(verify_against(store, None).await?.events)
+}
+
+/// Checks every link, that the chain reaches the audit head with the head's hash (so deleted
+/// trailing events show), and, given an `anchor` published earlier, that the chain's event at
+/// the anchor's seq has the anchor's hash.
+pub async fn verify_against(
+    store: &dyn Store,
+    anchor: Option<&AuditAnchor>,
+) -> Result<Verified, AuditError> {
+    // Read before the walk: the head and its event are written in one transaction, so every
+    // event up to it is stored by now, and appends while the walk runs only add events after it.
+    let head = store.audit_head().await?;
+    let mut expected = vec![head.clone()];
+    expected.extend(anchor.cloned());
+    let mut found: Vec<Option<String>> = vec![None; expected.len()];
     let mut last: Option<(i64, String)> = None;
     let mut count = 0u64;
     loop {
         let after = last.as_ref().map_or(0, |(seq, _)| *seq);
         let page = store.audit_events(after, PAGE).await?;
         if page.is_empty() {
-            return Ok(count);
+            break;
         }
         count += page.len() as u64;
         let previous = last.as_ref().map(|(seq, hash)| (*seq, hash.as_str()));
         last = verify_chain(previous, &page)?;
+        for event in &page {
+            for (point, hash) in expected.iter().zip(found.iter_mut()) {
+                if point.seq == event.seq {
+                    *hash = Some(event.hash.clone());
+                }
+            }
+        }
     }
+    let last_seq = last.as_ref().map_or(0, |(seq, _)| *seq);
+    if last_seq < head.seq {
+        return Err(AuditError::Truncated {
+            last: last_seq,
+            head: head.seq,
+        });
+    }
+    if head.seq > 0 && found[0].as_deref() != Some(head.hash.as_str()) {
+        return Err(AuditError::HeadMismatch { seq: head.seq });
+    }
+    // The head only moves forward: one read after the walk is at or past every event seen.
+    let head_now = store.audit_head().await?;
+    if head_now.seq < last_seq {
+        return Err(AuditError::PastHead {
+            last: last_seq,
+            head: head_now.seq,
+        });
+    }
+    if let Some(anchor) = anchor {
+        match &found[1] {
+            None => {
+                return Err(AuditError::AnchorNotReached {
+                    last: last_seq,
+                    anchor: anchor.clone(),
+                });
+            }
+            Some(hash) if *hash != anchor.hash => {
+                return Err(AuditError::AnchorMismatch {
+                    anchor: anchor.clone(),
+                    found: hash.clone(),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(Verified {
+        events: count,
+        head,
+    })
 }
 
 /// Parses `--since`: a date (`2026-11-30`, midnight UTC) or an RFC 3339 time.

@@ -51,6 +51,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// `[worker]`: how side-effect jobs are run (all keys optional).
     pub worker: WorkerConfig,
+    /// `[audit]`: the audit trail's anchors (all keys optional).
+    pub audit: AuditConfig,
     /// `[[targets]]`: named aliases and per-target overrides (eligibilities are also discovered).
     pub targets: Vec<TargetConfig>,
 }
@@ -272,6 +274,15 @@ pub struct WorkerConfig {
     pub sweep_interval: Timeout,
     /// `max_attempts`: attempts before a job is given up and the people affected are told. Default 6.
     pub max_attempts: u32,
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditConfig {
+    /// `anchor_interval`: how often the head of the audit chain (`audit head: HASH@SEQ`) is posted
+    /// to the audit channels, when it moved since the last post (once across replicas; also at
+    /// shutdown). `pimbot audit verify --anchor HASH@SEQ` checks the chain against one. Default `1h`.
+    pub anchor_interval: Timeout,
 }
 
 /// `[defaults]`.

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use pimbot::audit::ExportFormat;
 use pimbot::config::Config;
+use pimbot::domain::audit::AuditAnchor;
 
 #[derive(Parser)]
 #[command(
@@ -60,8 +61,16 @@ enum Commands {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check every link of the hash chain; names the first broken one.
-    Verify(ConfigArg),
+    /// Check every link of the hash chain and that it reaches the audit head; names the first
+    /// thing that does not hold.
+    Verify {
+        /// An anchor posted to the audit channel earlier (`HASH@SEQ`): the chain must still
+        /// reach event SEQ, with hash HASH.
+        #[arg(long, value_parser = AuditAnchor::parse)]
+        anchor: Option<AuditAnchor>,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Write the audit trail to standard output.
     Export {
         #[arg(long, value_enum, default_value = "jsonl")]
@@ -145,12 +154,18 @@ async fn run(cli: Cli) -> ExitCode {
 
 async fn audit(command: AuditCommand) -> Result<(), String> {
     match command {
-        AuditCommand::Verify(arg) => {
-            let config = arg.load()?;
-            let count = pimbot::app::audit_verify(&config)
+        AuditCommand::Verify { anchor, config } => {
+            let config = config.load()?;
+            let verified = pimbot::app::audit_verify(&config, anchor.as_ref())
                 .await
                 .map_err(|e| format!("{e:#}"))?;
-            say(&format!("audit chain intact: {count} events verified"));
+            say(&format!(
+                "audit chain intact: {} events verified, up to the audit head {}",
+                verified.events, verified.head
+            ));
+            if let Some(anchor) = anchor {
+                say(&format!("anchor {anchor} matches the chain"));
+            }
             Ok(())
         }
         AuditCommand::Export {

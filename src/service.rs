@@ -1,6 +1,7 @@
 //! Use cases over ports: submit, decide, activate, end, list, status. Uses `domain`; knows nothing of
 //! Slack, Teams, HTTP, SQL or Graph wire formats (those live in the adapters behind the ports).
 
+mod anchor;
 mod approvers;
 mod authority;
 mod commands;

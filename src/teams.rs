@@ -16,7 +16,7 @@ use async_trait::async_trait;
 
 use crate::service::ports::UpstreamError;
 
-pub use auth::{AuthError, Authenticator};
+pub use auth::{AuthError, Authenticator, KeyClock};
 pub use chat::TeamsChat;
 pub use connector::Connector;
 pub use routes::{TeamsState, router};
@@ -45,6 +45,8 @@ pub struct TeamsSettings {
     pub audit_conversation: Option<String>,
     /// Timeout of each Connector and metadata call.
     pub timeout: Duration,
+    /// How the signing-key cache tells the time (tests move it forward).
+    pub key_clock: KeyClock,
 }
 
 impl fmt::Debug for TeamsSettings {

@@ -24,6 +24,9 @@ pub struct WorkerSettings {
     pub lease: Duration,
     /// How often the reconciliation sweep runs (once per interval across all replicas).
     pub sweep_interval: Duration,
+    /// How often the audit head is posted to the audit channels (when it moved; once across
+    /// replicas). It is also posted when the worker stops.
+    pub anchor_interval: Duration,
     pub batch_size: u32,
     /// Attempts before a job is given up.
     pub max_attempts: u32,
@@ -43,6 +46,7 @@ impl Default for WorkerSettings {
             poll_interval: Duration::from_secs(1),
             lease: Duration::from_secs(30),
             sweep_interval: Duration::from_secs(60),
+            anchor_interval: Duration::from_secs(60 * 60),
             batch_size: 16,
             max_attempts: 6,
             base_backoff: Duration::from_secs(2),
@@ -51,7 +55,8 @@ impl Default for WorkerSettings {
     }
 }
 
-/// Runs jobs until `shutdown` turns true; jobs already started are finished first.
+/// Runs jobs until `shutdown` turns true; jobs already started are finished first, then the
+/// audit head is posted.
 pub async fn run(
     service: Arc<Service>,
     settings: WorkerSettings,
@@ -59,9 +64,17 @@ pub async fn run(
 ) {
     let wake = service.jobs_ready();
     let mut next_sweep = tokio::time::Instant::now();
+    // The first anchor waits an interval: the one posted at the last shutdown still stands.
+    let mut next_anchor = tokio::time::Instant::now() + settings.anchor_interval;
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        if tokio::time::Instant::now() >= next_anchor {
+            next_anchor = tokio::time::Instant::now() + settings.anchor_interval;
+            if let Err(error) = service.anchor_audit_head().await {
+                tracing::warn!(error = %error, "could not post the audit head; it is tried again next interval");
+            }
         }
         if tokio::time::Instant::now() >= next_sweep {
             next_sweep = tokio::time::Instant::now() + settings.sweep_interval;
@@ -101,6 +114,9 @@ pub async fn run(
             _ = tokio::time::sleep(settings.poll_interval) => {}
             _ = shutdown.changed() => {}
         }
+    }
+    if let Err(error) = service.anchor_audit_head_now().await {
+        tracing::warn!(error = %error, "could not post the audit head at shutdown");
     }
 }
 

@@ -233,3 +233,146 @@ fn a_forged_issuer_cannot_forge_a_log_line() {
         "a forged log line: {forged_lines:?}"
     );
 }
+
+/// A migrated SQLite database in `dir` holding `events` audit events; the URL and the stored
+/// events.
+fn audited_database(
+    dir: &std::path::Path,
+    events: i64,
+) -> (String, Vec<pimbot::domain::audit::StoredAuditEvent>) {
+    use pimbot::domain::audit::{AuditActor, AuditEvent};
+    let url = format!("sqlite://{}", dir.join("audited.db").display());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let stored = runtime.block_on(async {
+        pimbot::store::migrate(&url).await.expect("migrate");
+        let store = pimbot::store::connect(&url).await.expect("connect");
+        for _ in 0..events {
+            let event = AuditEvent::new("request.submitted", None, AuditActor::system(), "ok");
+            store.append_audit(event, vec![]).await.expect("append");
+        }
+        store.audit_events(0, 100).await.expect("read")
+    });
+    (url, stored)
+}
+
+/// Runs SQL on the database behind pimbot's back, as someone with database access could.
+fn tamper(url: &str, statements: &[&'static str]) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("open");
+        for sql in statements {
+            sqlx::query(*sql).execute(&pool).await.expect(sql);
+        }
+        pool.close().await;
+    });
+}
+
+#[test]
+fn audit_verify_finds_events_deleted_from_the_end_of_the_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, _) = audited_database(dir.path(), 4);
+    let env = [("PIMBOT_DATABASE__URL", url.clone())];
+    let intact = pimbot(&["audit", "verify"], &env, dir.path());
+    assert!(
+        intact.status.success(),
+        "{}",
+        String::from_utf8_lossy(&intact.stderr)
+    );
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("4 events"));
+    // The last two events go; every remaining link still holds.
+    tamper(
+        &url,
+        &[
+            "DROP TRIGGER audit_events_no_delete",
+            "DELETE FROM audit_events WHERE seq >= 3",
+        ],
+    );
+    let verify = pimbot(&["audit", "verify"], &env, dir.path());
+    let stderr = String::from_utf8_lossy(&verify.stderr);
+    assert!(
+        !verify.status.success(),
+        "a shortened chain fails: {stderr}"
+    );
+    assert!(
+        stderr.contains("events 3 to 4 are missing"),
+        "says what is missing: {stderr}"
+    );
+    // A head moved back behind the remaining events (to event 1, with its hash) is caught too.
+    tamper(
+        &url,
+        &["UPDATE audit_head SET seq = 1, hash = (SELECT hash FROM audit_events WHERE seq = 1)"],
+    );
+    let behind = pimbot(&["audit", "verify"], &env, dir.path());
+    let stderr = String::from_utf8_lossy(&behind.stderr);
+    assert!(!behind.status.success(), "{stderr}");
+    assert!(stderr.contains("past the audit head"), "{stderr}");
+}
+
+/// Deleting the end of the chain *and* rewinding the head to match leaves a consistent
+/// database: only an anchor published before the deletion shows it.
+#[test]
+fn an_anchor_catches_a_deletion_the_head_was_rewound_to_hide() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, events) = audited_database(dir.path(), 4);
+    let env = [("PIMBOT_DATABASE__URL", url.clone())];
+    let published = format!("{}@4", events[3].hash);
+    tamper(
+        &url,
+        &[
+            "DROP TRIGGER audit_events_no_delete",
+            "DELETE FROM audit_events WHERE seq >= 3",
+            "UPDATE audit_head SET seq = 2, hash = (SELECT hash FROM audit_events WHERE seq = 2)",
+        ],
+    );
+    let plain = pimbot(&["audit", "verify"], &env, dir.path());
+    assert!(plain.status.success(), "consistent without the anchor");
+    let anchored = pimbot(
+        &["audit", "verify", "--anchor", &published],
+        &env,
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&anchored.stderr);
+    assert!(!anchored.status.success(), "{stderr}");
+    assert!(stderr.contains("events 3 to 4 are missing"), "{stderr}");
+}
+
+#[test]
+fn audit_verify_checks_a_published_anchor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, events) = audited_database(dir.path(), 3);
+    let env = [("PIMBOT_DATABASE__URL", url.clone())];
+    let anchor = format!("{}@2", events[1].hash);
+    let right = pimbot(&["audit", "verify", "--anchor", &anchor], &env, dir.path());
+    assert!(
+        right.status.success(),
+        "{}",
+        String::from_utf8_lossy(&right.stderr)
+    );
+    assert!(String::from_utf8_lossy(&right.stdout).contains("matches the chain"));
+
+    let wrong = format!("{}@2", events[0].hash);
+    let refused = pimbot(&["audit", "verify", "--anchor", &wrong], &env, dir.path());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "a wrong hash fails: {stderr}");
+    assert!(stderr.contains("not the anchor's"), "{stderr}");
+
+    let beyond = format!("{}@9", events[2].hash);
+    let refused = pimbot(&["audit", "verify", "--anchor", &beyond], &env, dir.path());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success(),
+        "an unreached anchor fails: {stderr}"
+    );
+    assert!(stderr.contains("events 4 to 9 are missing"), "{stderr}");
+
+    for malformed in ["abc@2", "no-at-sign", &format!("{}@zero", events[0].hash)] {
+        let refused = pimbot(
+            &["audit", "verify", "--anchor", malformed],
+            &env,
+            dir.path(),
+        );
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{malformed}: {stderr}");
+        assert!(stderr.contains("HASH@SEQ"), "{malformed}: {stderr}");
+    }
+}

@@ -11,7 +11,8 @@ use crate::secret::Secret;
 
 /// The top-level sections, in the order they are documented.
 pub(super) const SECTIONS: &[&str] = &[
-    "server", "database", "azure", "slack", "teams", "defaults", "limits", "worker", "targets",
+    "server", "database", "azure", "slack", "teams", "defaults", "limits", "worker", "audit",
+    "targets",
 ];
 
 /// `[server]`; see [`super::ServerConfig`].
@@ -142,6 +143,14 @@ pub(super) struct RawWorker {
     pub(super) max_attempts: Option<u32>,
 }
 
+/// `[audit]`; see [`super::AuditConfig`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawAudit {
+    /// See [`super::AuditConfig::anchor_interval`].
+    pub(super) anchor_interval: Option<Timeout>,
+}
+
 /// One `[[targets]]` entry; see [`super::TargetConfig`].
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -227,6 +236,7 @@ pub(super) fn section_fields(section: &str) -> Option<&'static [&'static str]> {
         "defaults" => field_names::<RawDefaults>(),
         "limits" => field_names::<RawLimits>(),
         "worker" => field_names::<RawWorker>(),
+        "audit" => field_names::<RawAudit>(),
         _ => return None,
     })
 }
@@ -243,6 +253,7 @@ pub(super) fn accepts(section: &str, key: &str, value: &toml::Value) -> bool {
         "defaults" => single::<RawDefaults>(key, value).is_ok(),
         "limits" => single::<RawLimits>(key, value).is_ok(),
         "worker" => single::<RawWorker>(key, value).is_ok(),
+        "audit" => single::<RawAudit>(key, value).is_ok(),
         _ => false,
     }
 }

@@ -6,13 +6,13 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 
 use super::raw::{
-    self, RawApprovalChannel, RawAzure, RawDatabase, RawDefaults, RawLimits, RawServer, RawSlack,
-    RawTarget, RawTeams, RawWorker, SECTIONS, section,
+    self, RawApprovalChannel, RawAudit, RawAzure, RawDatabase, RawDefaults, RawLimits, RawServer,
+    RawSlack, RawTarget, RawTeams, RawWorker, SECTIONS, section,
 };
 use super::{
-    ApprovalChannel, AzureCloud, AzureConfig, AzureCredential, Config, ConfigError, DatabaseConfig,
-    DefaultsConfig, LimitsConfig, Origins, ServerConfig, SlackConfig, TargetConfig, TeamsConfig,
-    WorkerConfig,
+    ApprovalChannel, AuditConfig, AzureCloud, AzureConfig, AzureCredential, Config, ConfigError,
+    DatabaseConfig, DefaultsConfig, LimitsConfig, Origins, ServerConfig, SlackConfig, TargetConfig,
+    TeamsConfig, WorkerConfig,
 };
 use crate::domain::duration::{ElevationDuration, Timeout};
 use crate::domain::target::{GroupAccess, TargetKind};
@@ -45,6 +45,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
     let defaults = take("defaults");
     let limits = take("limits");
     let worker = take("worker");
+    let audit = take("audit");
     let targets = take("targets");
 
     let check = Check { origins };
@@ -64,6 +65,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
     let defaults = check.defaults(read_or_default(defaults, "defaults", origins)?)?;
     let limits = check.limits(read_or_default(limits, "limits", origins)?)?;
     let worker = check.worker(read_or_default(worker, "worker", origins)?)?;
+    let audit = check.audit(read_or_default(audit, "audit", origins)?);
     let targets = check.targets(targets)?;
 
     Ok(Config {
@@ -75,6 +77,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
         defaults,
         limits,
         worker,
+        audit,
         targets,
     })
 }
@@ -332,6 +335,12 @@ impl Check<'_> {
             sweep_interval: raw.sweep_interval.unwrap_or(Timeout::from_secs(60)),
             max_attempts,
         })
+    }
+
+    fn audit(&self, raw: RawAudit) -> AuditConfig {
+        AuditConfig {
+            anchor_interval: raw.anchor_interval.unwrap_or(Timeout::from_secs(3600)),
+        }
     }
 
     fn defaults(&self, raw: RawDefaults) -> Result<DefaultsConfig, ConfigError> {

@@ -775,3 +775,28 @@ fn the_policy_cache_defaults_to_five_minutes_and_takes_a_duration() {
     let error = Config::parse(&bad, &[]).expect_err("not a duration");
     assert!(error.to_string().contains("policy_cache"), "{error}");
 }
+
+#[test]
+fn the_anchor_interval_defaults_to_an_hour_and_takes_a_duration() {
+    let config = parse("").expect("valid");
+    assert_eq!(
+        config.audit.anchor_interval.as_std(),
+        std::time::Duration::from_secs(3600)
+    );
+    let config = parse("[audit]\nanchor_interval = \"15m\"\n").expect("valid");
+    assert_eq!(
+        config.audit.anchor_interval.as_std(),
+        std::time::Duration::from_secs(900)
+    );
+    let config = parse_env("", &[("PIMBOT_AUDIT__ANCHOR_INTERVAL", "30s")]).expect("valid");
+    assert_eq!(
+        config.audit.anchor_interval.as_std(),
+        std::time::Duration::from_secs(30)
+    );
+    for bad in ["soon", "0s"] {
+        let error = error(parse(&format!("[audit]\nanchor_interval = \"{bad}\"\n")));
+        assert!(error.contains("audit.anchor_interval"), "{bad}: {error}");
+    }
+    let error = error(parse("[audit]\nanchor_every = \"1h\"\n"));
+    assert!(error.contains("audit.anchor_every"), "{error}");
+}

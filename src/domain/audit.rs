@@ -91,6 +91,63 @@ pub struct StoredAuditEvent {
     pub hash: String,
 }
 
+/// A point of the chain: event `seq` has hash `hash`. The head of the chain is one; an anchor is
+/// one published outside the database (`HASH@SEQ`), so a rewritten or shortened chain shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditAnchor {
+    pub seq: i64,
+    /// Lowercase hex SHA-256.
+    pub hash: String,
+}
+
+/// Why a `HASH@SEQ` text is not an anchor.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{input}` is not an audit anchor: {reason}; use HASH@SEQ as posted to the audit channel (64 hex digits, `@`, an event number from 1)"
+)]
+pub struct AnchorError {
+    input: String,
+    reason: &'static str,
+}
+
+impl AuditAnchor {
+    /// The empty chain's head: no event, the genesis hash.
+    pub fn genesis() -> Self {
+        Self {
+            seq: 0,
+            hash: GENESIS_HASH.to_owned(),
+        }
+    }
+
+    /// Parses `HASH@SEQ` (the hash in either case; it is kept in lowercase).
+    pub fn parse(input: &str) -> Result<Self, AnchorError> {
+        let error = |reason| AnchorError {
+            input: input.chars().take(100).collect(),
+            reason,
+        };
+        let (hash, seq) = input.trim().split_once('@').ok_or(error("no `@`"))?;
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(error("the hash is not 64 hex digits"));
+        }
+        let seq: i64 = seq
+            .parse()
+            .map_err(|_| error("the event number is not a number"))?;
+        if seq < 1 {
+            return Err(error("event numbers start at 1"));
+        }
+        Ok(Self {
+            seq,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
+}
+
+impl std::fmt::Display for AuditAnchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.hash, self.seq)
+    }
+}
+
 /// The first link that does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainBreak {
@@ -220,5 +277,26 @@ mod tests {
         let text = event.canonical(9);
         assert!(text.starts_with(r#"{"event":{"actor":"#), "{text}");
         assert!(text.ends_with(r#""seq":9}"#), "{text}");
+    }
+
+    #[test]
+    fn an_anchor_reads_hash_at_seq_and_refuses_anything_else() {
+        let hash = "AB".repeat(32);
+        let anchor = AuditAnchor::parse(&format!("{hash}@7")).expect("valid");
+        assert_eq!(anchor.seq, 7);
+        assert_eq!(anchor.to_string(), format!("{}@7", "ab".repeat(32)));
+        for bad in [
+            String::new(),
+            "ab".repeat(32),
+            format!("{}@7", "ab".repeat(31)),
+            format!("{}@7", "zz".repeat(32)),
+            format!("{hash}@"),
+            format!("{hash}@seven"),
+            format!("{hash}@0"),
+            format!("{hash}@-3"),
+        ] {
+            let error = AuditAnchor::parse(&bad).expect_err(&bad).to_string();
+            assert!(error.contains("HASH@SEQ"), "{bad}: {error}");
+        }
     }
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::audit::{AuditEvent, StoredAuditEvent};
+use crate::domain::audit::{AuditAnchor, AuditEvent, StoredAuditEvent};
 use crate::domain::duration::ElevationDuration;
 use crate::domain::request::{Decision, Platform, Request, ShortId};
 
@@ -340,6 +340,9 @@ pub trait Store: Send + Sync {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<StoredAuditEvent>, StoreError>;
+    /// The end of the chain as `audit_head` records it: the last event's seq and hash
+    /// ([`AuditAnchor::genesis`] before the first event).
+    async fn audit_head(&self) -> Result<AuditAnchor, StoreError>;
 
     /// Enqueues jobs outside a transition.
     async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<(), StoreError>;

@@ -275,6 +275,15 @@ macro_rules! sql_store {
                     .collect())
             }
 
+            async fn audit_head(&self) -> Result<AuditAnchor, StoreError> {
+                let (seq, hash): (i64, String) =
+                    sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(db_error)?;
+                Ok(AuditAnchor { seq, hash })
+            }
+
             async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<(), StoreError> {
                 self.enqueue_jobs(jobs).await
             }

@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::backend::sql_store;
 use super::{db_error, migrate_error, redact, rows};
-use crate::domain::audit::{AuditEvent, StoredAuditEvent, chain_hash};
+use crate::domain::audit::{AuditAnchor, AuditEvent, StoredAuditEvent, chain_hash};
 use crate::domain::request::{Platform, Request, ShortId, State};
 use crate::service::jobs::{ClaimedJob, NewJob};
 use crate::service::ports::{

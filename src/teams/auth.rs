@@ -2,6 +2,8 @@
 //! `../shared/docs/platforms.md` §3, in that order. Anything that fails is a 401 before the
 //! activity is looked at further.
 
+mod clock;
+mod jwks;
 mod keys;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
@@ -9,6 +11,7 @@ use serde::Deserialize;
 
 use super::TeamsSettings;
 use super::activity::Activity;
+pub use clock::KeyClock;
 use keys::KeyCache;
 
 /// The only signing algorithms the Bot Framework uses (`AllowedSigningAlgorithms`).
@@ -140,12 +143,22 @@ impl Authenticator {
             app_id: settings.app_id.clone(),
             app_tenant_id: settings.app_tenant_id.clone(),
             issuers,
-            bot_keys: KeyCache::new(http.clone(), settings.openid_metadata_url.clone()),
+            bot_keys: KeyCache::new(
+                http.clone(),
+                settings.openid_metadata_url.clone(),
+                settings.key_clock.clone(),
+            ),
             entra_keys: settings
                 .entra_issuer
                 .as_ref()
                 .filter(|_| settings.app_tenant_id.is_some())
-                .map(|entra| KeyCache::new(http, entra.openid_metadata_url.clone())),
+                .map(|entra| {
+                    KeyCache::new(
+                        http,
+                        entra.openid_metadata_url.clone(),
+                        settings.key_clock.clone(),
+                    )
+                }),
             connector_origin: origin(&settings.service_url),
             allowed_callers: settings
                 .entra_issuer

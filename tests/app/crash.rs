@@ -23,6 +23,8 @@ pub(crate) struct World {
     http: reqwest::Client,
     /// Extra `[azure]` keys for the replicas started from now on.
     pub(crate) azure_toml: String,
+    /// Extra sections (before the targets) for the replicas started from now on.
+    pub(crate) extra_toml: String,
 }
 
 /// One `pimbot serve` process.
@@ -61,6 +63,7 @@ impl World {
             dir,
             http: reqwest::Client::new(),
             azure_toml: String::new(),
+            extra_toml: String::new(),
         }
     }
 
@@ -101,10 +104,12 @@ audit_channel = "{AUDIT_CHANNEL}"
 lease = "2s"
 poll_interval = "1s"
 {GENEROUS_LIMITS}
+{extra}
 {TARGETS_TOML}
 "#,
                 db = database_url,
                 azure = self.azure_toml,
+                extra = self.extra_toml,
                 emulator = self.emulator_url,
                 api = self.slack.api_url()
             ),

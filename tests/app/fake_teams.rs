@@ -57,10 +57,24 @@ pub(crate) struct ConnectorCall {
     pub(crate) body: Value,
 }
 
+/// How the Bot Framework's metadata and key endpoints behave.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum KeyEndpoint {
+    #[default]
+    Up,
+    /// 503 to every request.
+    Down,
+    /// Accepts the request and never answers.
+    Hanging,
+}
+
 #[derive(Clone, Default)]
 pub(crate) struct FakeTeams {
     calls: Arc<Mutex<Vec<ConnectorCall>>>,
     key_fetches: Arc<Mutex<u32>>,
+    /// Requests to the metadata endpoint, answered or not.
+    metadata_requests: Arc<Mutex<u32>>,
+    key_endpoint: Arc<Mutex<KeyEndpoint>>,
     pub(crate) base_url: String,
 }
 
@@ -118,6 +132,28 @@ impl FakeTeams {
 
     pub(crate) fn key_fetches(&self) -> u32 {
         *self.key_fetches.lock().expect("lock")
+    }
+
+    pub(crate) fn metadata_requests(&self) -> u32 {
+        *self.metadata_requests.lock().expect("lock")
+    }
+
+    /// Takes the Bot Framework's metadata and key endpoints down, hangs them, or brings them back.
+    pub(crate) fn set_key_endpoint(&self, state: KeyEndpoint) {
+        *self.key_endpoint.lock().expect("lock") = state;
+    }
+
+    /// Answers as the key endpoints are set to: `Err` is the 503 of a down endpoint.
+    async fn key_endpoint_answers(&self) -> Result<(), axum::http::StatusCode> {
+        let state = *self.key_endpoint.lock().expect("lock");
+        match state {
+            KeyEndpoint::Up => Ok(()),
+            KeyEndpoint::Down => Err(axum::http::StatusCode::SERVICE_UNAVAILABLE),
+            KeyEndpoint::Hanging => {
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+        }
     }
 
     /// Waits until `predicate` holds for the recorded calls (or panics after 10 s).
@@ -181,27 +217,30 @@ pub(crate) fn sign(claims: &Value, kid: &str) -> String {
     jsonwebtoken::encode(&header, claims, &key).expect("sign")
 }
 
-async fn metadata(State(fake): State<FakeTeams>) -> Json<Value> {
-    Json(json!({
+async fn metadata(State(fake): State<FakeTeams>) -> Result<Json<Value>, axum::http::StatusCode> {
+    *fake.metadata_requests.lock().expect("lock") += 1;
+    fake.key_endpoint_answers().await?;
+    Ok(Json(json!({
         "issuer": ISSUER,
         "authorization_endpoint": "https://invalid.botframework.com",
         "jwks_uri": format!("{}/v1/.well-known/keys", fake.base_url),
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
-    }))
+    })))
 }
 
-async fn keys(State(fake): State<FakeTeams>) -> Json<Value> {
+async fn keys(State(fake): State<FakeTeams>) -> Result<Json<Value>, axum::http::StatusCode> {
+    fake.key_endpoint_answers().await?;
     *fake.key_fetches.lock().expect("lock") += 1;
     let key = |kid: &str, endorsements: &[&str]| {
         json!({"kty": "RSA", "use": "sig", "kid": kid, "x5t": kid, "n": JWK_N, "e": JWK_E,
                "x5c": ["MIIDBTCCAe2gAwIBAgIQ"], "endorsements": endorsements})
     };
-    Json(json!({"keys": [
+    Ok(Json(json!({"keys": [
         key(KID, &["msteams", "skype"]),
         key(WEBCHAT_KID, &["webchat"]),
         {"kty": "EC", "kid": "an-ec-key-pimbot-cannot-read", "crv": "P-256", "x": "AA", "y": "AA"},
-    ]}))
+    ]})))
 }
 
 async fn entra_metadata(State(fake): State<FakeTeams>) -> Json<Value> {

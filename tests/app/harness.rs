@@ -36,6 +36,8 @@ pub(crate) struct TestApp {
     pub(crate) emulator_url: String,
     pub(crate) database_url: String,
     pub(crate) store: std::sync::Arc<dyn pimbot::service::ports::Store>,
+    /// The Teams signing-key cache's clock, to age the keys.
+    pub(crate) key_clock: pimbot::teams::KeyClock,
     http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -126,6 +128,7 @@ audit_channel = "{AUDIT_CHANNEL}"
         app.worker.base_backoff = Duration::from_millis(50);
         app.worker.sweep_interval = Duration::from_millis(200);
         let store = app.store.clone();
+        let key_clock = app.teams_key_clock.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -141,6 +144,7 @@ audit_channel = "{AUDIT_CHANNEL}"
             emulator_url,
             database_url,
             store,
+            key_clock,
             http: reqwest::Client::new(),
             stop: Some(stop),
             server: Some(server),
@@ -150,6 +154,11 @@ audit_channel = "{AUDIT_CHANNEL}"
 
     /// Stops the server and waits for it to drain.
     pub(crate) async fn stop(mut self) {
+        self.shut_down().await;
+    }
+
+    /// [`stop`](Self::stop), keeping the database (and the fakes) to look at afterwards.
+    pub(crate) async fn shut_down(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -7,6 +7,7 @@
 
 mod adaptive_cards;
 mod adoption;
+mod anchors;
 mod approver_authority;
 mod azure_story;
 mod call_budget;
@@ -34,6 +35,7 @@ mod teams_auth;
 mod teams_callers;
 mod teams_entra;
 mod teams_forms;
+mod teams_keys;
 mod teams_refresh;
 mod teams_story;
 mod teams_text;

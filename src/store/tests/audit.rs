@@ -133,3 +133,26 @@ async fn a_tampered_event_is_found_once_the_trigger_is_bypassed() {
         db.finish().await;
     }
 }
+
+/// TRUNCATE fires no row trigger, so it needs its own (migration 0004). SQLite has no TRUNCATE;
+/// its `DELETE FROM audit_events` without WHERE is refused by the delete trigger above.
+#[tokio::test]
+async fn postgres_refuses_to_truncate_audit_events() {
+    for db in test_databases().await {
+        db.store
+            .append_audit(event("request.submitted", None), vec![])
+            .await
+            .expect("append");
+        let refused = match db.backend {
+            Backend::Sqlite => db.execute("DELETE FROM audit_events").await,
+            Backend::Postgres => db.execute("TRUNCATE audit_events").await,
+        };
+        let error = refused.expect_err("emptying refused").to_string();
+        assert!(error.contains("append-only"), "{}: {error}", db.name());
+        let count = db
+            .text("SELECT CAST(COUNT(*) AS TEXT) FROM audit_events")
+            .await;
+        assert_eq!(count.as_deref(), Some("1"), "{}", db.name());
+        db.finish().await;
+    }
+}
