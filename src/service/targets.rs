@@ -43,7 +43,7 @@ impl ConfiguredTargets {
 /// without some target's rules.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetsError {
-    #[error("config target `{target}`: {missing}; correct the target's `role`, `group` or `scope`")]
+    #[error("config target `{target}`: {missing}")]
     Unknown { target: String, missing: String },
     #[error(
         "config targets `{first}` and `{second}` both grant {what}, so pimbot cannot tell whose rules apply; keep one of them"
@@ -54,7 +54,7 @@ pub enum TargetsError {
         what: String,
     },
     #[error(
-        "config target `{target}` could not be resolved (the reads were retried); pimbot does not start without the rules of every target: check that Microsoft Graph and ARM are reachable and pimbot may read them, then start it again"
+        "config target `{target}` could not be resolved in Microsoft Graph or ARM, even after retries; pimbot does not start without the rules of every target (check that both are reachable and pimbot may read them, then start it again)"
     )]
     Unreadable {
         target: String,
@@ -108,19 +108,25 @@ impl Service {
             TargetKind::Role => {
                 let definition = self.pim.role_definition(target.kind, written, "/").await?;
                 let Some(definition) = definition else {
-                    return Ok(Err(format!("there is no directory role `{written}`")));
+                    return Ok(Err(format!(
+                        "there is no directory role `{written}`; correct `role`"
+                    )));
                 };
                 // A role target without a scope is the role at `/`, as documented.
                 let scope = target.scope.as_deref().unwrap_or("/");
                 let Some((scope_id, scope_display)) = self.resolve_scope(scope).await? else {
-                    return Ok(Err(format!("there is no application `{scope}` to scope it to")));
+                    return Ok(Err(format!(
+                        "there is no application `{scope}` to scope it to; correct `scope`"
+                    )));
                 };
                 let what = format!("{} on {scope_display}", definition.display_name);
                 (definition.id, scope_id, what)
             }
             TargetKind::Group => {
                 let Some(group) = self.directory.group(written).await? else {
-                    return Ok(Err(format!("there is no group `{written}`")));
+                    return Ok(Err(format!(
+                        "there is no group `{written}`; correct `group`"
+                    )));
                 };
                 let what = format!("{} of {}", target.access.noun(), group.display_name);
                 (group.id, target.access.as_str().to_owned(), what)
@@ -128,10 +134,13 @@ impl Service {
             TargetKind::Azure => {
                 let scope = target.scope.as_deref().unwrap_or_default();
                 let scope = scope.trim_end_matches('/');
-                let definition = self.pim.role_definition(target.kind, written, scope).await?;
+                let definition = self
+                    .pim
+                    .role_definition(target.kind, written, scope)
+                    .await?;
                 let Some(definition) = definition else {
                     return Ok(Err(format!(
-                        "there is no Azure role `{written}` at `{scope}` (or no such scope)"
+                        "there is no Azure role `{written}` at `{scope}` (or no such scope); correct `role` or `scope`"
                     )));
                 };
                 let what = format!(

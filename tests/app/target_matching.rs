@@ -135,7 +135,9 @@ impl Chat {
     /// pimbot against [`tenant`] with `config`, Azure eligibilities looked for in the subscription.
     pub(crate) async fn start(on: On, config: &str) -> Chat {
         match on {
-            On::Slack => Chat::Slack(TestApp::start_with_azure(tenant(), &azure_toml(), config).await),
+            On::Slack => {
+                Chat::Slack(TestApp::start_with_azure(tenant(), &azure_toml(), config).await)
+            }
             On::Teams => Chat::Teams(TeamsApp::start_in(tenant(), &azure_toml(), config).await),
         }
     }
@@ -154,11 +156,17 @@ impl Chat {
                 let id = format!("target-matching-{}", fastrand());
                 let body = slash_body("UALICE", text, &app.slack.response_url(&id));
                 let response = app
-                    .post_signed("/slack/commands", "application/x-www-form-urlencoded", body, 0)
+                    .post_signed(
+                        "/slack/commands",
+                        "application/x-www-form-urlencoded",
+                        body,
+                        0,
+                    )
                     .await;
                 assert_eq!(response.status(), 200);
-                let is_answer =
-                    |c: &Call| c.method == "response_url" && c.body["response_url_id"] == id.as_str();
+                let is_answer = |c: &Call| {
+                    c.method == "response_url" && c.body["response_url_id"] == id.as_str()
+                };
                 let calls = app
                     .slack
                     .wait_for(&format!("the answer to `{text}`"), |calls| {
@@ -205,16 +213,32 @@ impl Chat {
 /// The one request Alice made: asked of the strict target `name`, by Dave and Frank, both.
 pub(crate) async fn assert_strict_request(app: &TestApp, name: &str) {
     let requests = app.store.requests_of(ALICE.2, 10).await.expect("store");
-    assert_eq!(requests.len(), 1, "only the request within the rules: {requests:?}");
+    assert_eq!(
+        requests.len(),
+        1,
+        "only the request within the rules: {requests:?}"
+    );
     let request = &requests[0];
-    assert_eq!(request.target.name.as_deref(), Some(name), "{:?}", request.target);
+    assert_eq!(
+        request.target.name.as_deref(),
+        Some(name),
+        "{:?}",
+        request.target
+    );
     let approvers: Vec<&str> = request
         .approvers
         .iter()
         .map(|a| a.display_name.as_str())
         .collect();
-    assert_eq!(approvers, ["Dave Outsider", "Frank Direct"], "the target's approvers");
-    assert_eq!(request.approvals_required, 2, "the target's approvals_required");
+    assert_eq!(
+        approvers,
+        ["Dave Outsider", "Frank Direct"],
+        "the target's approvers"
+    );
+    assert_eq!(
+        request.approvals_required, 2,
+        "the target's approvals_required"
+    );
 }
 
 /// The strict target's maximum, ticket and approvers hold for a request typed `case.typed`.
@@ -222,15 +246,25 @@ async fn typed_request_meets_the_rules(on: On, case: Case) {
     let chat = Chat::start(on, &case.config).await;
     let target = &case.typed;
     let over = chat
-        .ask(&format!("request {target} for 2h ticket SEC-1 rotating the secret"))
+        .ask(&format!(
+            "request {target} for 2h ticket SEC-1 rotating the secret"
+        ))
         .await;
-    assert!(over.contains("over the maximum of 1h"), "max_duration applies: {over}");
+    assert!(
+        over.contains("over the maximum of 1h"),
+        "max_duration applies: {over}"
+    );
     let bare = chat
         .ask(&format!("request {target} for 1h rotating the secret"))
         .await;
-    assert!(bare.contains("requires a ticket"), "require_ticket applies: {bare}");
+    assert!(
+        bare.contains("requires a ticket"),
+        "require_ticket applies: {bare}"
+    );
     let accepted = chat
-        .ask(&format!("request {target} for 1h ticket SEC-1 rotating the secret"))
+        .ask(&format!(
+            "request {target} for 1h ticket SEC-1 rotating the secret"
+        ))
         .await;
     assert!(accepted.contains("waiting for approval"), "{accepted}");
     assert_strict_request(chat.app(), case.name).await;

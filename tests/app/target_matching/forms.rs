@@ -93,7 +93,10 @@ async fn the_slack_form_offers_every_configured_target_by_name_with_its_own_limi
         assert_eq!(limits["t"], true, "{name} requires a ticket: {limits}");
     }
     let lenient = offered("kv-members").unwrap_or_else(|| panic!("kv-members: {metadata}"));
-    assert_eq!(lenient["m"], 240, "membership keeps PIM's 4 hours: {lenient}");
+    assert_eq!(
+        lenient["m"], 240,
+        "membership keeps PIM's 4 hours: {lenient}"
+    );
 
     let submit = |target: &str, duration: &str| {
         json!({

@@ -28,7 +28,11 @@ fn role(name: &str, scope: &str) -> String {
 async fn two_targets_that_name_one_thing_two_ways_stop_startup_naming_both() {
     let pairs = [
         (
-            format!("{}\n{}", role("app1-secrets", "App1"), role("app1-by-app-id", APP1_APP_ID)),
+            format!(
+                "{}\n{}",
+                role("app1-secrets", "App1"),
+                role("app1-by-app-id", APP1_APP_ID)
+            ),
             ["app1-secrets", "app1-by-app-id"],
         ),
         (
