@@ -64,17 +64,7 @@ async fn the_slack_form_offers_every_configured_target_by_name_with_its_own_limi
     let app = chat.app();
     let (status, _) = app.slash("UALICE", "request").await;
     assert_eq!(status, 200);
-    let calls = app
-        .slack
-        .wait_for("the form filled with targets", |calls| {
-            calls.iter().any(|c| c.method == "views.update")
-        })
-        .await;
-    let update = calls
-        .iter()
-        .find(|c| c.method == "views.update")
-        .map(|c| c.body.clone())
-        .unwrap_or_default();
+    let update = crate::forms::filled_form(app).await;
     let view = update["view"].clone();
     let metadata: Value =
         serde_json::from_str(view["private_metadata"].as_str().unwrap_or_default())
