@@ -166,13 +166,18 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         let auth = Arc::new(Authenticator::new(&settings, http.clone()));
         teams = Some((auth, chat));
     }
-    let service = Arc::new(Service::new(
+    // Every target is resolved before anything serves: a request must never meet a target
+    // whose rules pimbot could not tie to what it grants.
+    let service = Service::new(
         store.clone(),
         directory,
         pim,
         chats,
         config.service_settings(),
-    ));
+    )
+    .await
+    .context("resolving the configured [[targets]] in Microsoft Entra and Azure")?;
+    let service = Arc::new(service);
     let mut routes = Router::new();
     if let Some((settings, client)) = slack {
         routes = routes.merge(crate::slack::router(SlackState {

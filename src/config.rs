@@ -321,8 +321,9 @@ pub struct TargetConfig {
     pub role: Option<String>,
     /// `group`: the group's display name or id; required for kind `group`.
     pub group: Option<String>,
-    /// `scope`: for `role`, a directory scope (`/`, `/administrativeUnits/<id>`, `/<application
-    /// object id>`; default `/`); for `azure`, the ARM scope (required). Not used by `group`.
+    /// `scope`: for `role`, a directory scope (`/`, `/administrativeUnits/<id>`, or an
+    /// application by name, appId or object id, with or without `/`; default `/`); for `azure`,
+    /// the ARM scope (required). Not used by `group`. Resolved to ids at startup.
     pub scope: Option<String>,
     /// `access`: `member` or `owner` of the group (kind `group` only). Default `member`.
     pub access: GroupAccess,

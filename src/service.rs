@@ -17,6 +17,7 @@ mod reconcile;
 mod resolve;
 mod settings;
 mod submit;
+mod targets;
 mod transition;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub use limits::{LimitSettings, Sender, SlowDown};
 use notice::Reply;
 use ports::{Chat, Directory, Pim, Store, StoreError, UpstreamError};
 pub use settings::{ApproverRef, Defaults, Settings, TargetSettings};
+pub use targets::TargetsError;
 
 /// A use case that could not run. Refusals are not errors: they are answered as a [`Reply`].
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +77,8 @@ pub struct Service {
     pim: Arc<dyn Pim>,
     chats: Vec<Arc<dyn Chat>>,
     settings: Settings,
+    /// `settings.targets`, resolved to what each grants.
+    targets: targets::ConfiguredTargets,
     /// Wakes the worker when a job is enqueued, so replies do not wait for the next poll.
     jobs_ready: Arc<Notify>,
     /// What each chat user has sent lately.
@@ -82,22 +86,30 @@ pub struct Service {
 }
 
 impl Service {
-    pub fn new(
+    /// The use cases, once every configured target is resolved through `directory` and `pim`;
+    /// fails (and nothing serves) when one cannot be.
+    pub async fn new(
         store: Arc<dyn Store>,
         directory: Arc<dyn Directory>,
         pim: Arc<dyn Pim>,
         chats: Vec<Arc<dyn Chat>>,
         settings: Settings,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, TargetsError> {
+        let mut service = Self {
             store,
             directory,
             pim,
             chats,
             limiter: Limiter::new(settings.limits),
             settings,
+            targets: targets::ConfiguredTargets::default(),
             jobs_ready: Arc::new(Notify::new()),
-        }
+        };
+        let targets = service
+            .resolve_configured(&service.settings.targets)
+            .await?;
+        service.targets = targets;
+        Ok(service)
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -31,6 +31,14 @@ impl GroupAccess {
             GroupAccess::Owner => "owner",
         }
     }
+
+    /// What it is called in messages: `membership` or `ownership`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            GroupAccess::Member => "membership",
+            GroupAccess::Owner => "ownership",
+        }
+    }
 }
 
 /// The three PIM providers.
@@ -159,6 +167,38 @@ impl ResolvedTarget {
     }
 }
 
+/// What a target grants, written one way: its kind, resource id (role definition id, full ARM id
+/// for Azure, group object id) and scope (directory scope id, ARM scope, or the group access).
+/// Entra ids and ARM paths compare without case and ARM ignores a trailing slash, so every way
+/// of writing one target that resolves to the same ids has the same key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TargetKey {
+    kind: TargetKind,
+    resource: String,
+    scope: String,
+}
+
+impl TargetKey {
+    pub fn new(kind: TargetKind, resource: &str, scope: &str) -> Self {
+        let scope = match scope.trim_end_matches('/') {
+            "" => "/",
+            trimmed => trimmed,
+        };
+        Self {
+            kind,
+            resource: resource.to_ascii_lowercase(),
+            scope: scope.to_ascii_lowercase(),
+        }
+    }
+}
+
+impl ResolvedTarget {
+    /// What this target grants, as [`TargetKey`] compares it.
+    pub fn key(&self) -> TargetKey {
+        TargetKey::new(self.kind, &self.id, &self.scope)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +230,31 @@ mod tests {
         ] {
             assert!(TargetRef::parse(text).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn keys_ignore_case_and_a_trailing_slash_but_not_the_kind_or_scope() {
+        let rg = "/subscriptions/1/resourceGroups/pim-rg";
+        let id = "/subscriptions/1/providers/Microsoft.Authorization/roleDefinitions/B24988AC";
+        assert_eq!(
+            TargetKey::new(TargetKind::Azure, id, rg),
+            TargetKey::new(
+                TargetKind::Azure,
+                &id.to_lowercase(),
+                &format!("{}/", rg.to_uppercase())
+            )
+        );
+        assert_eq!(
+            TargetKey::new(TargetKind::Role, "r", "/"),
+            TargetKey::new(TargetKind::Role, "R", "/")
+        );
+        assert_ne!(
+            TargetKey::new(TargetKind::Group, "g", "member"),
+            TargetKey::new(TargetKind::Group, "g", "owner")
+        );
+        assert_ne!(
+            TargetKey::new(TargetKind::Role, "r", "/a"),
+            TargetKey::new(TargetKind::Azure, "r", "/a")
+        );
     }
 }

@@ -4,6 +4,8 @@
 mod discovery;
 mod providers;
 
+pub(crate) use providers::azure_scope_display;
+
 use crate::domain::policy::{EffectivePolicy, LocalPolicy, PimPolicy};
 use crate::domain::refusal::Refusal;
 use crate::domain::target::{GroupAccess, ResolvedTarget, TargetKind, TargetRef};
@@ -31,16 +33,18 @@ impl Service {
     ) -> Result<Result<EligibleFor, Refusal>, ServiceError> {
         let wanted = match typed {
             TargetRef::Named(name) => {
-                let Some(settings) = self.settings.targets.iter().find(|t| &t.name == name) else {
+                let Some(configured) = self.targets.named(name) else {
                     return Ok(Err(Refusal::UnknownTarget(format!(
                         "a target named `{name}`"
                     ))));
                 };
+                let settings = &configured.settings;
+                // The ids startup resolved: what the configuration named then, however written.
                 Wanted {
                     name: Some(name.clone()),
                     kind: settings.kind,
-                    resource: settings.resource.clone(),
-                    scope: settings.scope.clone(),
+                    resource: configured.resource_id.clone(),
+                    scope: (settings.kind != TargetKind::Group).then(|| configured.scope.clone()),
                     access: settings.access,
                     settings: Some(settings.clone()),
                 }
@@ -119,23 +123,17 @@ impl Service {
         };
         let via_group =
             (eligibility.principal_id != caller.user.id).then(|| eligibility.principal_id.clone());
-        let settings = settings.or_else(|| {
-            self.configured(TargetKind::Role, &definition.display_name, &definition.id)
-                .filter(|t| {
-                    t.scope
-                        .as_deref()
-                        .is_none_or(|s| s == scope.0 || s.eq_ignore_ascii_case(&scope.1))
-                })
-        });
-        let target = ResolvedTarget {
+        let mut target = ResolvedTarget {
             kind: TargetKind::Role,
-            name: name.or_else(|| settings.as_ref().map(|s| s.name.clone())),
+            name: None,
             id: definition.id,
             display_name: definition.display_name,
             scope: scope.0,
             scope_display: scope.1,
             access: None,
         };
+        let settings = settings.or_else(|| self.configured_for(&target));
+        target.name = name.or_else(|| settings.as_ref().map(|s| s.name.clone()));
         Ok(Ok(EligibleFor {
             target,
             via_group,
@@ -143,22 +141,11 @@ impl Service {
         }))
     }
 
-    /// The configured target of this kind whose resource is `display_name` or `id`.
-    pub(crate) fn configured(
-        &self,
-        kind: TargetKind,
-        display_name: &str,
-        id: &str,
-    ) -> Option<TargetSettings> {
-        self.settings
-            .targets
-            .iter()
-            .find(|t| {
-                t.kind == kind
-                    && (t.resource.eq_ignore_ascii_case(display_name)
-                        || t.resource.eq_ignore_ascii_case(id))
-            })
-            .cloned()
+    /// The configured target that grants what `target` grants, however either was written.
+    pub(crate) fn configured_for(&self, target: &ResolvedTarget) -> Option<TargetSettings> {
+        self.targets
+            .granting(&target.key())
+            .map(|t| t.settings.clone())
     }
 
     /// The caller and every group they belong to: eligibility may come through any of them.

@@ -6,6 +6,21 @@ use serde_json::json;
 use crate::harness::{TestApp, text_input};
 use crate::story::{TARGETS_TOML, alice_requests};
 
+/// The `views.update` that filled the request form with targets.
+pub(crate) async fn filled_form(app: &TestApp) -> serde_json::Value {
+    let calls = app
+        .slack
+        .wait_for("the form filled with targets", |calls| {
+            calls.iter().any(|c| c.method == "views.update")
+        })
+        .await;
+    calls
+        .iter()
+        .find(|c| c.method == "views.update")
+        .map(|c| c.body.clone())
+        .unwrap_or_default()
+}
+
 #[tokio::test]
 async fn request_without_a_target_opens_a_form_listing_only_eligible_targets() {
     let app = TestApp::start_with(Tenant::demo(), TARGETS_TOML).await;
@@ -17,17 +32,7 @@ async fn request_without_a_target_opens_a_form_listing_only_eligible_targets() {
         1,
         "the modal opens at once, before any Graph call"
     );
-    let calls = app
-        .slack
-        .wait_for("the form filled with targets", |calls| {
-            calls.iter().any(|c| c.method == "views.update")
-        })
-        .await;
-    let update = calls
-        .iter()
-        .find(|c| c.method == "views.update")
-        .map(|c| c.body.clone())
-        .unwrap_or_default();
+    let update = filled_form(&app).await;
     let text = update.to_string();
     assert!(
         text.contains("app1-secrets"),

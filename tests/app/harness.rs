@@ -56,23 +56,21 @@ pub(crate) async fn fresh_database(dir: &std::path::Path) -> String {
     }
 }
 
-impl TestApp {
-    pub(crate) async fn start() -> Self {
-        Self::start_with(Tenant::demo(), "").await
-    }
+/// What pimbot runs against, up before pimbot is built: the PIM emulator, a fake Slack, a fresh
+/// database, and the configuration naming them.
+pub(crate) struct Upstreams {
+    pub(crate) emulator: Emulator,
+    pub(crate) emulator_url: String,
+    pub(crate) slack: FakeSlack,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) database_url: String,
+    pub(crate) config: pimbot::config::Config,
+}
 
-    /// Starts with a custom tenant and extra TOML appended to the test configuration.
-    pub(crate) async fn start_with(tenant: Tenant, extra_toml: &str) -> Self {
-        Self::start_with_azure(tenant, "", extra_toml).await
-    }
-
-    /// As [`start_with`](Self::start_with), with `azure_toml` added to the `[azure]` section.
-    /// ARM is the same emulator reached as `localhost`, so its token scope differs from Graph's.
-    pub(crate) async fn start_with_azure(
-        tenant: Tenant,
-        azure_toml: &str,
-        extra_toml: &str,
-    ) -> Self {
+impl Upstreams {
+    /// `azure_toml` is added to the `[azure]` section, `extra_toml` to the end. ARM is the same
+    /// emulator reached as `localhost`, so its token scope differs from Graph's.
+    pub(crate) async fn start(tenant: Tenant, azure_toml: &str, extra_toml: &str) -> Self {
         init_test_logging();
         let emulator = Emulator::new(tenant);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -123,6 +121,41 @@ audit_channel = "{AUDIT_CHANNEL}"
             api = slack.api_url()
         );
         let config = pimbot::config::Config::parse(&toml, &[]).expect("test config is valid");
+        Upstreams {
+            emulator,
+            emulator_url,
+            slack,
+            dir,
+            database_url,
+            config,
+        }
+    }
+}
+
+impl TestApp {
+    pub(crate) async fn start() -> Self {
+        Self::start_with(Tenant::demo(), "").await
+    }
+
+    /// Starts with a custom tenant and extra TOML appended to the test configuration.
+    pub(crate) async fn start_with(tenant: Tenant, extra_toml: &str) -> Self {
+        Self::start_with_azure(tenant, "", extra_toml).await
+    }
+
+    /// As [`start_with`](Self::start_with), with `azure_toml` added to the `[azure]` section.
+    pub(crate) async fn start_with_azure(
+        tenant: Tenant,
+        azure_toml: &str,
+        extra_toml: &str,
+    ) -> Self {
+        let Upstreams {
+            emulator,
+            emulator_url,
+            slack,
+            dir,
+            database_url,
+            config,
+        } = Upstreams::start(tenant, azure_toml, extra_toml).await;
         let mut app = pimbot::app::build(&config).await.expect("app builds");
         app.worker.poll_interval = Duration::from_millis(50);
         app.worker.base_backoff = Duration::from_millis(50);

@@ -30,6 +30,7 @@ mod refusals;
 mod replicas;
 mod schema;
 mod story;
+mod target_matching;
 mod teams_app;
 mod teams_auth;
 mod teams_callers;

@@ -29,6 +29,24 @@ impl TeamsApp {
 
     /// A bot of `tenant` (`None`: multi-tenant) with `extra_toml` appended.
     pub(crate) async fn start_for(tenant: Option<&str>, extra_toml: &str) -> Self {
+        Self::start_on(pimbot::emulator::Tenant::demo(), tenant, "", extra_toml).await
+    }
+
+    /// A single-tenant bot against the PIM tenant `pim`, with `azure_toml` added to `[azure]`.
+    pub(crate) async fn start_in(
+        pim: pimbot::emulator::Tenant,
+        azure_toml: &str,
+        extra_toml: &str,
+    ) -> Self {
+        Self::start_on(pim, Some(TENANT_ID), azure_toml, extra_toml).await
+    }
+
+    async fn start_on(
+        pim: pimbot::emulator::Tenant,
+        tenant: Option<&str>,
+        azure_toml: &str,
+        extra_toml: &str,
+    ) -> Self {
         let teams = FakeTeams::start().await;
         let tenant = tenant
             .map(|t| format!("app_tenant_id = \"{t}\""))
@@ -50,7 +68,7 @@ audit_conversation = "{AUDIT_CONVERSATION}"
             entra = teams.entra_metadata_url(),
             service = teams.service_url(),
         );
-        let app = TestApp::start_with(pimbot::emulator::Tenant::demo(), &toml).await;
+        let app = TestApp::start_with_azure(pim, azure_toml, &toml).await;
         TeamsApp {
             app,
             teams,

@@ -2,7 +2,7 @@
 //! three kinds share.
 
 use crate::domain::refusal::Refusal;
-use crate::domain::target::{GroupAccess, ResolvedTarget, TargetKind};
+use crate::domain::target::{ResolvedTarget, TargetKind};
 
 use super::super::identity::Caller;
 use super::super::ports::{Eligibility, EligibilityQuery};
@@ -28,7 +28,7 @@ impl Service {
         let eligibilities = self
             .eligibilities_for(TargetKind::Group, &principals, &group.id, None)
             .await?;
-        let what = access_word(access);
+        let what = access.noun();
         let Some(eligibility) = pick_eligibility(&eligibilities, &caller.user.id, access.as_str())
         else {
             return Ok(Err(Refusal::NotEligible(format!(
@@ -38,21 +38,19 @@ impl Service {
         };
         let via_group =
             (eligibility.principal_id != caller.user.id).then(|| eligibility.principal_id.clone());
-        let settings = wanted.settings.or_else(|| {
-            self.configured(TargetKind::Group, &group.display_name, &group.id)
-                .filter(|t| t.access == access)
-        });
-        let target = ResolvedTarget {
+        let mut target = ResolvedTarget {
             kind: TargetKind::Group,
-            name: wanted
-                .name
-                .or_else(|| settings.as_ref().map(|s| s.name.clone())),
+            name: None,
             id: group.id,
             display_name: group.display_name,
             scope: access.as_str().to_owned(),
             scope_display: what.to_owned(),
             access: Some(access),
         };
+        let settings = wanted.settings.or_else(|| self.configured_for(&target));
+        target.name = wanted
+            .name
+            .or_else(|| settings.as_ref().map(|s| s.name.clone()));
         Ok(Ok(EligibleFor {
             target,
             via_group,
@@ -98,25 +96,19 @@ impl Service {
         let via_group =
             (eligibility.principal_id != caller.user.id).then(|| eligibility.principal_id.clone());
         let scope = eligibility.scope.clone();
-        let settings = wanted.settings.or_else(|| {
-            self.configured(TargetKind::Azure, &definition.display_name, &definition.id)
-                .filter(|t| {
-                    t.scope
-                        .as_deref()
-                        .is_some_and(|s| s.trim_end_matches('/').eq_ignore_ascii_case(&scope))
-                })
-        });
-        let target = ResolvedTarget {
+        let mut target = ResolvedTarget {
             kind: TargetKind::Azure,
-            name: wanted
-                .name
-                .or_else(|| settings.as_ref().map(|s| s.name.clone())),
+            name: None,
             id: definition.id,
             display_name: definition.display_name,
             scope_display: azure_scope_display(&scope),
             scope,
             access: None,
         };
+        let settings = wanted.settings.or_else(|| self.configured_for(&target));
+        target.name = wanted
+            .name
+            .or_else(|| settings.as_ref().map(|s| s.name.clone()));
         Ok(Ok(EligibleFor {
             target,
             via_group,
@@ -159,13 +151,6 @@ impl Service {
         Ok(eligibilities
             .iter()
             .any(|e| e.scope.eq_ignore_ascii_case(&target.scope)))
-    }
-}
-
-fn access_word(access: GroupAccess) -> &'static str {
-    match access {
-        GroupAccess::Member => "membership",
-        GroupAccess::Owner => "ownership",
     }
 }
 
