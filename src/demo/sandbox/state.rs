@@ -17,6 +17,10 @@ pub(super) async fn handle_state(
     State(sandbox): State<Sandbox>,
 ) -> Result<Json<Value>, SandboxError> {
     let inner = &sandbox.0;
+    // Chat first, then the store: whatever a message shows was committed before it was posted,
+    // so the requests and audit read next are at least as new as the messages.
+    let slack = inner.slack.snapshot();
+    let teams = inner.teams.snapshot();
     let audit = audit_trail(&sandbox).await?;
     let chain = match verify(inner.store.as_ref()).await {
         Ok(count) => json!({ "intact": true, "events": count }),
@@ -38,8 +42,8 @@ pub(super) async fn handle_state(
         }
     }
     Ok(Json(json!({
-        "slack": inner.slack.snapshot(),
-        "teams": inner.teams.snapshot(),
+        "slack": slack,
+        "teams": teams,
         "requests": requests,
         "assignments": assignments(&sandbox),
         "pim_requests": inner.emulator.schedule_requests().len(),
