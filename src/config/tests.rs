@@ -601,6 +601,33 @@ fn teams_needs_an_app_id_and_secret() {
 }
 
 #[test]
+fn teams_allowed_callers_default_to_the_channel_service_and_refuse_an_empty_list() {
+    let teams = "[teams]\napp_id = \"a\"\napp_secret = \"s\"\n";
+    let config = parse(teams).expect("loads");
+    assert_eq!(
+        config.teams.map(|t| t.allowed_callers),
+        Some(vec![crate::config::DEFAULT_ALLOWED_CALLER.to_owned()])
+    );
+    let config = parse(&format!(
+        "{teams}allowed_callers = [\" app-1 \", \"app-2\"]"
+    ))
+    .expect("loads");
+    assert_eq!(
+        config.teams.map(|t| t.allowed_callers),
+        Some(vec!["app-1".to_owned(), "app-2".to_owned()])
+    );
+    for empty in ["[]", "[\"\"]"] {
+        let message = error(parse(&format!("{teams}allowed_callers = {empty}")));
+        assert!(message.contains("teams.allowed_callers"), "{message}");
+    }
+    let example = Config::parse(EXAMPLE, &[]).expect("the example loads");
+    assert_eq!(
+        example.teams.map(|t| t.allowed_callers),
+        Some(vec![crate::config::DEFAULT_ALLOWED_CALLER.to_owned()])
+    );
+}
+
+#[test]
 fn serving_needs_a_chat_platform_but_loading_does_not() {
     let config = parse("").expect("audit commands need no chat");
     let message = config
