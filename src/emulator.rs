@@ -10,7 +10,7 @@
 //! `…/roleAssignmentScheduleRequests[/{id}]` (GET, POST `adminAssign`/`adminRemove`) and
 //! `policies/roleManagementPolicyAssignments`. Lists page at 100 (or `$top`) with `@odata.nextLink`.
 
-mod arm;
+pub(crate) mod arm;
 mod duration;
 pub(crate) mod filter;
 mod odata;

@@ -4,7 +4,7 @@
 //! client-chosen name (PUT, GET), and policy assignments with `effectiveRules`. Errors use
 //! ARM's `{"error":{"code","message"}}`; lists page with `nextLink`.
 
-mod filter;
+pub(crate) mod filter;
 mod resources;
 mod writes;
 

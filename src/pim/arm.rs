@@ -60,6 +60,11 @@ impl ArmClient {
     }
 }
 
+/// `'value'` with embedded quotes doubled, for `$filter` (ARM reads OData literals).
+pub(crate) fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
 /// The GUID at the end of a role definition id (`…/roleDefinitions/{guid}`), or the id itself.
 pub(crate) fn role_guid(id: &str) -> &str {
     id.rsplit('/').next().unwrap_or(id)

@@ -34,12 +34,9 @@ pub(crate) fn parse(filter: Option<&str>) -> Result<Vec<Term>, ArmError> {
             format!("The filter '{filter}' is not valid."),
         )
     };
-    let quoted = |text: &str| -> Option<String> {
-        let inner = text.trim().strip_prefix('\'')?.strip_suffix('\'')?;
-        Some(inner.to_owned())
-    };
-    filter
-        .split(" and ")
+    let quoted = string_literal;
+    split_and(filter)
+        .into_iter()
         .map(|term| {
             let term = term.trim();
             if term.eq_ignore_ascii_case("asTarget()") {
@@ -58,6 +55,39 @@ pub(crate) fn parse(filter: Option<&str>) -> Result<Vec<Term>, ArmError> {
             }
         })
         .collect()
+}
+
+/// The text of an OData string literal (`'o''brien'` is `o'brien`), or `None` when `text` is
+/// not exactly one literal.
+pub(crate) fn string_literal(text: &str) -> Option<String> {
+    let inner = text.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    let mut value = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        // Inside a literal a quote is always doubled; a lone one would have ended it.
+        if c == '\'' && chars.next() != Some('\'') {
+            return None;
+        }
+        value.push(c);
+    }
+    Some(value)
+}
+
+/// The terms of `a and b and c`, never splitting inside a string literal.
+fn split_and(filter: &str) -> Vec<&str> {
+    let mut terms = Vec::new();
+    let mut start = 0;
+    let mut in_literal = false;
+    for (at, c) in filter.char_indices() {
+        if c == '\'' {
+            in_literal = !in_literal;
+        } else if !in_literal && filter[at..].starts_with(" and ") && at >= start {
+            terms.push(&filter[start..at]);
+            start = at + " and ".len();
+        }
+    }
+    terms.push(&filter[start..]);
+    terms
 }
 
 /// Whether an item of `principal` at `item_scope` belongs in a list at `scope` filtered by

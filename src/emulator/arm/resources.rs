@@ -52,8 +52,8 @@ pub(super) fn role_definitions(state: &State, call: &Call) -> Result<Value, ArmE
         None => None,
         Some(f) => Some(
             f.trim()
-                .strip_prefix("roleName eq '")
-                .and_then(|r| r.strip_suffix('\''))
+                .strip_prefix("roleName eq ")
+                .and_then(super::filter::string_literal)
                 .ok_or_else(|| {
                     ArmError::new(
                         StatusCode::BAD_REQUEST,
@@ -68,7 +68,11 @@ pub(super) fn role_definitions(state: &State, call: &Call) -> Result<Value, ArmE
         .azure
         .role_definitions
         .iter()
-        .filter(|r| wanted.is_none_or(|w| r.role_name.eq_ignore_ascii_case(w)))
+        .filter(|r| {
+            wanted
+                .as_deref()
+                .is_none_or(|w| r.role_name.eq_ignore_ascii_case(w))
+        })
         .map(|r| definition_json(&call.scope, r))
         .collect();
     filter::page(call, items)

@@ -80,7 +80,7 @@ impl Pim for ArmClient {
                 version(ROLE_DEFINITIONS_API_VERSION)[0].clone(),
                 (
                     "$filter",
-                    format!("roleName eq '{}'", name_or_id.replace('\'', "''")),
+                    format!("roleName eq {}", super::literal(name_or_id)),
                 ),
             ];
             let url = self.url(scope, &["roleDefinitions"]);
@@ -109,7 +109,7 @@ impl Pim for ArmClient {
         for scope in query.scopes {
             let params = [
                 version(API_VERSION)[0].clone(),
-                ("$filter", format!("assignedTo('{user}')")),
+                ("$filter", format!("assignedTo({})", super::literal(user))),
             ];
             let url = self.url(scope, &["roleEligibilityScheduleInstances"]);
             let instances: Vec<Resource<InstanceProperties>> =
@@ -234,7 +234,7 @@ impl ArmClient {
         target: &ResolvedTarget,
         principal_id: &str,
     ) -> Result<Option<InstanceProperties>, UpstreamError> {
-        let filter = format!("principalId eq '{principal_id}'");
+        let filter = format!("principalId eq {}", super::literal(principal_id));
         Ok(self
             .instances_at(target, filter)
             .await?

@@ -333,3 +333,17 @@ async fn a_next_link_that_leaves_arm_is_not_followed() {
     assert!(error.message.contains("nextLink"), "{}", error.message);
     assert_eq!(fake.seen().len(), 1);
 }
+
+proptest::proptest! {
+    /// Whatever a principal id or role name holds, the filter ARM reads compares with exactly
+    /// that text: a quote cannot end the literal and add a term.
+    #[test]
+    fn any_text_stays_one_arm_literal(text: String) {
+        use crate::emulator::arm::filter::{Term, parse};
+        let filter = format!("assignedTo({}) and principalId eq {}", super::literal(&text), super::literal(&text));
+        proptest::prop_assert_eq!(
+            parse(Some(&filter)).ok(),
+            Some(vec![Term::AssignedTo(text.clone()), Term::PrincipalId(text)])
+        );
+    }
+}
