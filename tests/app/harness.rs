@@ -67,6 +67,22 @@ impl TestApp {
         azure_toml: &str,
         extra_toml: &str,
     ) -> Self {
+        let slack = FakeSlack::start(SLACK_USERS).await;
+        Self::start_with_everything(tenant, azure_toml, extra_toml, slack).await
+    }
+
+    /// As [`start_with`](Self::start_with), against a fake Slack the test prepared (its
+    /// workspace, its members) before pimbot starts.
+    pub(crate) async fn start_with_slack(tenant: Tenant, extra_toml: &str, slack: FakeSlack) -> Self {
+        Self::start_with_everything(tenant, "", extra_toml, slack).await
+    }
+
+    async fn start_with_everything(
+        tenant: Tenant,
+        azure_toml: &str,
+        extra_toml: &str,
+        slack: FakeSlack,
+    ) -> Self {
         init_test_logging();
         let emulator = Emulator::new(tenant);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -78,7 +94,6 @@ impl TestApp {
             listener.local_addr().expect("addr").port()
         );
         emulator.spawn(listener);
-        let slack = FakeSlack::start(SLACK_USERS).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let database_url = fresh_database(dir.path()).await;
         let toml = format!(

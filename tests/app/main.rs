@@ -21,6 +21,7 @@ mod fake_teams;
 mod forms;
 mod group_story;
 mod harness;
+mod identity_mapping;
 mod inbound;
 mod outage;
 mod providers_faults;
