@@ -13,7 +13,7 @@ use crate::domain::duration::{ElevationDuration, Timeout};
 use crate::domain::request::Platform;
 use crate::domain::target::{GroupAccess, TargetKind};
 use crate::secret::Secret;
-use crate::service::{ApproverRef, Defaults, Settings, TargetSettings};
+use crate::service::{ApproverRef, Defaults, IdentityMapping, Settings, TargetSettings};
 
 mod env;
 mod error;
@@ -50,6 +50,9 @@ pub struct Config {
     pub worker: WorkerConfig,
     /// `[[targets]]`: named aliases and per-target overrides (eligibilities are also discovered).
     pub targets: Vec<TargetConfig>,
+    /// `[[identities]]`: chat users mapped to Entra accounts by configuration, which wins over
+    /// the chat e-mail.
+    pub identities: Vec<IdentityConfig>,
 }
 
 /// `[server]`.
@@ -205,6 +208,10 @@ pub struct SlackConfig {
     pub api_url: String,
     /// `audit_channel`: the channel id (`C...`) that gets one line per transition. Optional.
     pub audit_channel: Option<String>,
+    /// `allowed_teams`: the Slack workspaces (team ids, `T...`) whose members' e-mail pimbot
+    /// trusts to find their Entra account (an Enterprise Grid member counts in each of their
+    /// workspaces). Default: the bot token's own workspace, from `auth.test`.
+    pub allowed_teams: Option<Vec<String>>,
 }
 
 /// `[teams]`.
@@ -314,6 +321,15 @@ pub struct TargetConfig {
     /// `approval_channel = { slack = "C0123", teams = "19:...@thread.tacv2" }`: where this target's
     /// approval cards are posted, per platform.
     pub approval_channel: ApprovalChannel,
+}
+
+/// One `[[identities]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityConfig {
+    /// `slack`: the Slack user id (`U...` or `W...`); unique among the entries.
+    pub slack: String,
+    /// `entra`: the Entra user's object id or user principal name; unique among the entries.
+    pub entra: String,
 }
 
 /// A target's `approval_channel`.
@@ -429,6 +445,15 @@ impl Config {
             identity_ttl: chrono::Duration::hours(1),
             audit_conversation,
             arm_scopes: self.azure.arm_scopes.clone(),
+            identities: self
+                .identities
+                .iter()
+                .map(|entry| IdentityMapping {
+                    platform: Platform::Slack,
+                    chat_id: entry.slack.clone(),
+                    entra: entry.entra.clone(),
+                })
+                .collect(),
         }
     }
 }

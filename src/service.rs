@@ -25,7 +25,7 @@ use crate::domain::request::{Platform, ShortId};
 use jobs::{ClaimedJob, InboundCommand, Job, NewJob};
 use notice::Reply;
 use ports::{Chat, Directory, Pim, Store, StoreError, UpstreamError};
-pub use settings::{ApproverRef, Defaults, Settings, TargetSettings};
+pub use settings::{ApproverRef, Defaults, IdentityMapping, Settings, TargetSettings};
 
 /// A use case that could not run. Refusals are not errors: they are answered as a [`Reply`].
 #[derive(Debug, thiserror::Error)]

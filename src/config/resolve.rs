@@ -17,6 +17,8 @@ use crate::domain::target::{GroupAccess, TargetKind};
 use crate::secret::Secret;
 use crate::service::ApproverRef;
 
+mod identities;
+
 const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
 const DEFAULT_DATABASE_URL: &str = "sqlite://pimbot.db";
 const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
@@ -43,6 +45,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
     let defaults = take("defaults");
     let worker = take("worker");
     let targets = take("targets");
+    let identities = take("identities");
 
     let check = Check { origins };
     let server = check.server(read_or_default(server, "server", origins)?)?;
@@ -61,6 +64,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
     let defaults = check.defaults(read_or_default(defaults, "defaults", origins)?)?;
     let worker = check.worker(read_or_default(worker, "worker", origins)?)?;
     let targets = check.targets(targets)?;
+    let identities = check.identities(identities)?;
 
     Ok(Config {
         server,
@@ -71,6 +75,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
         defaults,
         worker,
         targets,
+        identities,
     })
 }
 
@@ -257,6 +262,10 @@ impl Check<'_> {
             bot_token,
             api_url: self.url(api_url, "slack.api_url", false)?,
             audit_channel: raw.audit_channel,
+            allowed_teams: raw
+                .allowed_teams
+                .map(|teams| self.allowed_teams(teams))
+                .transpose()?,
         })
     }
 

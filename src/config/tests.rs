@@ -2,6 +2,8 @@ use std::io::Write;
 
 use super::*;
 
+mod identities;
+
 /// The least a config needs: pimbot's Azure identity.
 const MINIMAL: &str = r#"
 [azure]

@@ -106,7 +106,11 @@ impl FakeSlack {
     /// member of the bot's workspace.
     pub(crate) fn edit_user(&self, id: &str, edit: impl FnOnce(&mut FakeUser)) {
         let mut users = self.users.lock().expect("lock");
-        edit(users.entry(id.to_owned()).or_insert_with(|| FakeUser::new("")));
+        edit(
+            users
+                .entry(id.to_owned())
+                .or_insert_with(|| FakeUser::new("")),
+        );
     }
 
     /// Makes `auth.test` name another workspace as the bot token's.

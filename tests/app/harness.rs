@@ -73,7 +73,11 @@ impl TestApp {
 
     /// As [`start_with`](Self::start_with), against a fake Slack the test prepared (its
     /// workspace, its members) before pimbot starts.
-    pub(crate) async fn start_with_slack(tenant: Tenant, extra_toml: &str, slack: FakeSlack) -> Self {
+    pub(crate) async fn start_with_slack(
+        tenant: Tenant,
+        extra_toml: &str,
+        slack: FakeSlack,
+    ) -> Self {
         Self::start_with_everything(tenant, "", extra_toml, slack).await
     }
 

@@ -31,8 +31,10 @@ async fn refused(app: &TestApp, user: &str, text: &str, needle: &str, code: &str
     assert!(app.emulator.schedule_requests().is_empty(), "no PIM call");
     let events = app.store.audit_events(0, 100).await.expect("audit");
     assert!(
-        events.iter().any(|e| e.canonical.contains("request.refused")
-            && e.canonical.contains(&format!("\"outcome\":\"{code}\""))),
+        events
+            .iter()
+            .any(|e| e.canonical.contains("request.refused")
+                && e.canonical.contains(&format!("\"outcome\":\"{code}\""))),
         "the refusal is audited as {code}: {events:?}"
     );
 }
@@ -64,9 +66,17 @@ async fn a_deactivated_slack_account_is_refused() {
 async fn a_member_of_another_slack_workspace_is_refused() {
     let app = TestApp::start_with(Tenant::demo(), TARGETS_TOML).await;
     // A Slack Connect guest from another organisation, with an address of ours.
-    app.slack.edit_user("UALICE", |u| u.team_id = "T0OTHER".into());
+    app.slack
+        .edit_user("UALICE", |u| u.team_id = "T0OTHER".into());
     let needle = "not in an allowed Slack workspace";
-    refused(&app, "UALICE", REQUEST_TEXT, needle, "outside_allowed_workspace").await;
+    refused(
+        &app,
+        "UALICE",
+        REQUEST_TEXT,
+        needle,
+        "outside_allowed_workspace",
+    )
+    .await;
     assert_nothing_pending(&app).await;
 }
 
@@ -80,7 +90,14 @@ async fn the_allowed_workspace_is_the_bot_tokens_own_by_default_read_once() {
     let app = TestApp::start_with_slack(Tenant::demo(), TARGETS_TOML, slack).await;
     // Bob's account is in T1, which is not the bot's workspace any more.
     let needle = "not in an allowed Slack workspace";
-    refused(&app, "UBOB", "approvals", needle, "outside_allowed_workspace").await;
+    refused(
+        &app,
+        "UBOB",
+        "approvals",
+        needle,
+        "outside_allowed_workspace",
+    )
+    .await;
     let (status, _) = app.slash("UALICE", REQUEST_TEXT).await;
     assert_eq!(status, 200);
     let (_, message) = approval_message(&app).await;
@@ -104,7 +121,14 @@ async fn configured_allowed_teams_replace_the_bot_tokens_own_workspace() {
     app.slack.edit_user("UALICE", |u| u.team_id = "T2".into());
     app.slack.edit_user("UDAVE", |u| u.team_id = "T3".into());
     let needle = "not in an allowed Slack workspace";
-    refused(&app, "UDAVE", "approvals", needle, "outside_allowed_workspace").await;
+    refused(
+        &app,
+        "UDAVE",
+        "approvals",
+        needle,
+        "outside_allowed_workspace",
+    )
+    .await;
     let (status, _) = app.slash("UALICE", REQUEST_TEXT).await;
     assert_eq!(status, 200);
     approval_message(&app).await;
@@ -132,17 +156,24 @@ async fn an_email_that_matches_two_entra_accounts_is_refused_instead_of_picking_
 
 #[tokio::test]
 async fn an_identities_entry_wins_over_the_slack_email() {
-    let toml = format!("[[identities]]\nslack = \"UALICE\"\nentra = \"alice@contoso.example\"\n{TARGETS_TOML}");
+    let toml = format!(
+        "[[identities]]\nslack = \"UALICE\"\nentra = \"alice@contoso.example\"\n{TARGETS_TOML}"
+    );
     let app = TestApp::start_with(Tenant::demo(), &toml).await;
     // A Slack admin gives Alice's account Bob's address (and Bob another one).
-    app.slack.edit_user("UBOB", |u| u.email = "bob.old@contoso.example".into());
-    app.slack.edit_user("UALICE", |u| u.email = "bob@contoso.example".into());
+    app.slack
+        .edit_user("UBOB", |u| u.email = "bob.old@contoso.example".into());
+    app.slack
+        .edit_user("UALICE", |u| u.email = "bob@contoso.example".into());
     let (status, _) = app.slash("UALICE", REQUEST_TEXT).await;
     assert_eq!(status, 200);
     approval_message(&app).await;
     let pending = app.store.pending_requests().await.expect("store");
     assert_eq!(pending.len(), 1, "{pending:?}");
-    assert_eq!(pending[0].requester.entra_id, ALICE, "Alice asked, as mapped");
+    assert_eq!(
+        pending[0].requester.entra_id, ALICE,
+        "Alice asked, as mapped"
+    );
     let asked_about_alice = app
         .slack
         .calls_to("users.info")
@@ -156,7 +187,14 @@ async fn an_email_of_an_entra_account_mapped_to_another_slack_user_is_refused() 
     let toml = format!("[[identities]]\nslack = \"UALICE2\"\nentra = \"{ALICE}\"\n{TARGETS_TOML}");
     let app = TestApp::start_with(Tenant::demo(), &toml).await;
     let needle = "mapped to another Slack account";
-    refused(&app, "UALICE", REQUEST_TEXT, needle, "identity_mapped_elsewhere").await;
+    refused(
+        &app,
+        "UALICE",
+        REQUEST_TEXT,
+        needle,
+        "identity_mapped_elsewhere",
+    )
+    .await;
     assert_nothing_pending(&app).await;
 }
 
@@ -183,10 +221,15 @@ async fn a_slack_account_that_now_maps_to_an_approver_is_audited() {
     app.slash("UDAVE", "approvals").await;
     app.wait_for_response("UDAVE", "Nothing is waiting").await;
     alice_is_waiting(&app).await;
-    assert!(identity_changes(&app).await.is_empty(), "nothing changed yet");
+    assert!(
+        identity_changes(&app).await.is_empty(),
+        "nothing changed yet"
+    );
     // A Slack admin moves Bob's address to Dave's account; Dave's cached mapping runs out.
-    app.slack.edit_user("UBOB", |u| u.email = "bob.old@contoso.example".into());
-    app.slack.edit_user("UDAVE", |u| u.email = "bob@contoso.example".into());
+    app.slack
+        .edit_user("UBOB", |u| u.email = "bob.old@contoso.example".into());
+    app.slack
+        .edit_user("UDAVE", |u| u.email = "bob@contoso.example".into());
     let cached = app.store.identity(Platform::Slack, "UDAVE").await;
     let mut cached = cached.expect("store answers").expect("Dave is remembered");
     assert_eq!(cached.user.id, DAVE);
@@ -209,8 +252,10 @@ async fn a_second_slack_account_for_an_approver_is_audited() {
     let app = TestApp::start_with(Tenant::demo(), TARGETS_TOML).await;
     alice_is_waiting(&app).await;
     // Bob is known as UBOB; a Slack admin gives a new account Bob's address.
-    app.slack.edit_user("UBOB", |u| u.email = "bob.old@contoso.example".into());
-    app.slack.edit_user("UMALLORY", |u| u.email = "bob@contoso.example".into());
+    app.slack
+        .edit_user("UBOB", |u| u.email = "bob.old@contoso.example".into());
+    app.slack
+        .edit_user("UMALLORY", |u| u.email = "bob@contoso.example".into());
     app.slash("UMALLORY", "status").await;
     app.wait_for_response("UMALLORY", "no requests").await;
     let changes = identity_changes(&app).await;
