@@ -28,6 +28,8 @@ fn identities_map_slack_users_by_object_id_or_upn_into_the_settings() {
     assert_eq!(settings.identities[1].platform, Platform::Slack);
     assert_eq!(settings.identities[1].chat_id, "W0456DEF");
     assert!(parse("").expect("loads").identities.is_empty());
+    let example = Config::parse(EXAMPLE, &[]).expect("the example loads");
+    assert_eq!(example.identities.len(), 1, "the example shows one");
 }
 
 #[test]

@@ -36,6 +36,10 @@ struct EnterpriseUser {
 }
 
 impl SlackUser {
+    #[expect(
+        clippy::result_large_err,
+        reason = "UpstreamError is the port's error type"
+    )]
     fn from_answer(method: &str, answer: &Value) -> Result<Self, UpstreamError> {
         serde_json::from_value(answer["user"].clone())
             .map_err(|e| malformed(method, &format!("the answer's `user` is unreadable: {e}")))
