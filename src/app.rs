@@ -107,10 +107,12 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             bot_token: slack_config.bot_token.clone(),
             api_url: slack_config.api_url.clone(),
             audit_channel: slack_config.audit_channel.clone(),
+            allowed_teams: slack_config.allowed_teams.clone(),
             timeout: UPSTREAM_TIMEOUT,
         });
         let client =
             Arc::new(SlackClient::new(settings.clone()).context("building the Slack client")?);
+        learn_slack_workspace(&client);
         chats.push(client.clone());
         slack = Some((settings, client));
     }
@@ -245,6 +247,29 @@ fn refuse_unavailable(config: &Config) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Asks Slack once, at startup, which workspace the bot token belongs to (its members are the
+/// ones pimbot trusts unless `slack.allowed_teams` says otherwise), without holding up startup:
+/// like every upstream, Slack may be down for a moment, and a failure is asked again when a
+/// Slack user is first identified.
+fn learn_slack_workspace(client: &Arc<SlackClient>) {
+    if client.settings().allowed_teams.is_some() {
+        return;
+    }
+    let client = client.clone();
+    tokio::spawn(async move {
+        match client.allowed_teams().await {
+            Ok(teams) => {
+                tracing::info!(slack.team_id = ?teams, "trusting the Slack workspace of the bot token")
+            }
+            Err(error) => tracing::warn!(
+                error = %error,
+                "cannot ask Slack (auth.test) which workspace the bot token belongs to; asking again \
+                 when a Slack user is identified. Check slack.bot_token, or set slack.allowed_teams"
+            ),
+        }
+    });
 }
 
 /// The Teams adapter's Connector token, from pimbot's token machinery.

@@ -14,7 +14,9 @@ use crate::domain::duration::{ElevationDuration, Timeout};
 use crate::domain::request::Platform;
 use crate::domain::target::{GroupAccess, TargetKind};
 use crate::secret::Secret;
-use crate::service::{ApproverRef, Defaults, LimitSettings, Settings, TargetSettings};
+use crate::service::{
+    ApproverRef, Defaults, IdentityMapping, LimitSettings, Settings, TargetSettings,
+};
 
 mod env;
 mod error;
@@ -55,6 +57,9 @@ pub struct Config {
     pub audit: AuditConfig,
     /// `[[targets]]`: named aliases and per-target overrides (eligibilities are also discovered).
     pub targets: Vec<TargetConfig>,
+    /// `[[identities]]`: chat users mapped to Entra accounts by configuration, which wins over
+    /// the chat e-mail.
+    pub identities: Vec<IdentityConfig>,
 }
 
 /// `[server]`.
@@ -210,6 +215,10 @@ pub struct SlackConfig {
     pub api_url: String,
     /// `audit_channel`: the channel id (`C...`) that gets one line per transition. Optional.
     pub audit_channel: Option<String>,
+    /// `allowed_teams`: the Slack workspaces (team ids, `T...`) whose members' e-mail pimbot
+    /// trusts to find their Entra account (an Enterprise Grid member counts in each of their
+    /// workspaces). Default: the bot token's own workspace, from `auth.test`.
+    pub allowed_teams: Option<Vec<String>>,
 }
 
 /// `[teams]`.
@@ -343,6 +352,15 @@ pub struct TargetConfig {
     pub approval_channel: ApprovalChannel,
 }
 
+/// One `[[identities]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityConfig {
+    /// `slack`: the Slack user id (`U...` or `W...`); unique among the entries.
+    pub slack: String,
+    /// `entra`: the Entra user's object id or user principal name; unique among the entries.
+    pub entra: String,
+}
+
 /// A target's `approval_channel`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApprovalChannel {
@@ -460,6 +478,15 @@ impl Config {
                 commands_per_minute: self.limits.commands_per_minute,
                 requests_per_hour: self.limits.requests_per_hour,
             },
+            identities: self
+                .identities
+                .iter()
+                .map(|entry| IdentityMapping {
+                    platform: Platform::Slack,
+                    chat_id: entry.slack.clone(),
+                    entra: entry.entra.clone(),
+                })
+                .collect(),
         }
     }
 }

@@ -30,7 +30,7 @@ use limits::{Limit, Limiter};
 pub use limits::{LimitSettings, Sender, SlowDown};
 use notice::Reply;
 use ports::{Chat, Directory, Pim, Store, StoreError, UpstreamError};
-pub use settings::{ApproverRef, Defaults, Settings, TargetSettings};
+pub use settings::{ApproverRef, Defaults, IdentityMapping, Settings, TargetSettings};
 pub use targets::TargetsError;
 
 /// A use case that could not run. Refusals are not errors: they are answered as a [`Reply`].

@@ -29,6 +29,9 @@ pub struct SlackSettings {
     pub api_url: String,
     /// The channel that gets one line per transition; none means no audit lines on Slack.
     pub audit_channel: Option<String>,
+    /// The workspaces (team ids) whose members' e-mail pimbot trusts; `None`: the bot token's
+    /// own, from `auth.test`.
+    pub allowed_teams: Option<Vec<String>>,
     /// Timeout of each Web API call.
     pub timeout: Duration,
 }
@@ -43,6 +46,7 @@ impl fmt::Debug for SlackSettings {
             .field("bot_token", &self.bot_token)
             .field("api_url", &self.api_url)
             .field("audit_channel", &self.audit_channel)
+            .field("allowed_teams", &self.allowed_teams)
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -59,6 +63,7 @@ mod tests {
             bot_token: Secret::new("xoxb-top-secret"),
             api_url: "https://slack.com/api".into(),
             audit_channel: Some("C1".into()),
+            allowed_teams: None,
             timeout: Duration::from_secs(10),
         };
         let shown = format!("{settings:?}");

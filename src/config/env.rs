@@ -1,6 +1,6 @@
 //! `PIMBOT_<SECTION>__<KEY>` overrides, applied to the parsed document before it is read.
 
-use super::raw::{self, SECTIONS};
+use super::raw::{self, LIST_SECTIONS, SECTIONS};
 use super::{ConfigError, Origins};
 
 const PREFIX: &str = "PIMBOT_";
@@ -75,17 +75,17 @@ fn split_name(name: &str, rest: &str) -> Result<(String, String), ConfigError> {
         return Err(unknown(None));
     };
     let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
-    if section == "targets" {
+    if LIST_SECTIONS.contains(&section.as_str()) {
         return Err(ConfigError::Environment {
             variable: name.to_owned(),
-            message: "[[targets]] can only be set in the config file".to_owned(),
+            message: format!("[[{section}]] can only be set in the config file"),
         });
     }
     let Some(fields) = raw::section_fields(&section) else {
         let settable: Vec<&str> = SECTIONS
             .iter()
             .copied()
-            .filter(|s| *s != "targets")
+            .filter(|s| !LIST_SECTIONS.contains(s))
             .collect();
         let suggestion = super::suggest(&section, &settable).map(|s| {
             format!(

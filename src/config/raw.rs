@@ -11,9 +11,21 @@ use crate::secret::Secret;
 
 /// The top-level sections, in the order they are documented.
 pub(super) const SECTIONS: &[&str] = &[
-    "server", "database", "azure", "slack", "teams", "defaults", "limits", "worker", "audit",
+    "server",
+    "database",
+    "azure",
+    "slack",
+    "teams",
+    "defaults",
+    "limits",
+    "worker",
+    "audit",
     "targets",
+    "identities",
 ];
+
+/// The sections that are lists of tables, which only the file can set.
+pub(super) const LIST_SECTIONS: &[&str] = &["targets", "identities"];
 
 /// `[server]`; see [`super::ServerConfig`].
 #[derive(Debug, Default, Deserialize)]
@@ -73,6 +85,8 @@ pub(super) struct RawSlack {
     pub(super) api_url: Option<String>,
     /// See [`super::SlackConfig::audit_channel`].
     pub(super) audit_channel: Option<String>,
+    /// See [`super::SlackConfig::allowed_teams`].
+    pub(super) allowed_teams: Option<Vec<String>>,
 }
 
 /// `[teams]`; see [`super::TeamsConfig`].
@@ -181,6 +195,16 @@ pub(super) struct RawTarget {
     pub(super) approval_channel: Option<toml::Value>,
 }
 
+/// One `[[identities]]` entry; see [`super::IdentityConfig`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawIdentity {
+    /// See [`super::IdentityConfig::slack`].
+    pub(super) slack: Option<String>,
+    /// See [`super::IdentityConfig::entra`].
+    pub(super) entra: Option<String>,
+}
+
 /// A target's `approval_channel = { slack = "..", teams = ".." }`; see [`super::ApprovalChannel`].
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -225,7 +249,7 @@ pub(super) fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
     fields
 }
 
-/// The field names of one section (not `targets`, which is a list).
+/// The field names of one section (not the lists, `targets` and `identities`).
 pub(super) fn section_fields(section: &str) -> Option<&'static [&'static str]> {
     Some(match section {
         "server" => field_names::<RawServer>(),

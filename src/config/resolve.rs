@@ -19,6 +19,8 @@ use crate::domain::target::{GroupAccess, TargetKind};
 use crate::secret::Secret;
 use crate::service::ApproverRef;
 
+mod identities;
+
 const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
 const DEFAULT_DATABASE_URL: &str = "sqlite://pimbot.db";
 const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
@@ -47,6 +49,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
     let worker = take("worker");
     let audit = take("audit");
     let targets = take("targets");
+    let identities = take("identities");
 
     let check = Check { origins };
     let server = check.server(read_or_default(server, "server", origins)?)?;
@@ -67,6 +70,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
     let worker = check.worker(read_or_default(worker, "worker", origins)?)?;
     let audit = check.audit(read_or_default(audit, "audit", origins)?);
     let targets = check.targets(targets)?;
+    let identities = check.identities(identities)?;
 
     Ok(Config {
         server,
@@ -79,6 +83,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
         worker,
         audit,
         targets,
+        identities,
     })
 }
 
@@ -265,6 +270,10 @@ impl Check<'_> {
             bot_token,
             api_url: self.url(api_url, "slack.api_url", false)?,
             audit_channel: raw.audit_channel,
+            allowed_teams: raw
+                .allowed_teams
+                .map(|teams| self.allowed_teams(teams))
+                .transpose()?,
         })
     }
 

@@ -2,6 +2,7 @@ use std::io::Write;
 
 use super::*;
 
+mod identities;
 mod limits;
 
 /// The least a config needs: pimbot's Azure identity.

@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 
 use super::seed::Persona;
 
+/// The demo workspace: the bot token's (`auth.test`) and every person's.
+pub(super) const TEAM_ID: &str = "T0DEMO";
 /// `#team-foo`, where the team types `/pim` and approval messages appear.
 pub(super) const TEAM_CHANNEL: &str = "CTEAMFOO";
 /// `#pim-audit`, the audit channel.
@@ -290,10 +292,11 @@ async fn handle_api(
     let params = parameters(&headers, query, &body);
     let text = |key: &str| params[key].as_str().unwrap_or_default().to_owned();
     let answer = match method.as_str() {
+        "auth.test" => {
+            json!({ "ok": true, "team": "Contoso", "team_id": TEAM_ID, "user_id": "UPIMBOT" })
+        }
         "users.info" => match fake.users.iter().find(|(id, _)| *id == text("user")) {
-            Some((id, mail)) => {
-                json!({ "ok": true, "user": { "id": id, "profile": { "email": mail } } })
-            }
+            Some((id, mail)) => json!({ "ok": true, "user": member(id, mail) }),
             None => json!({ "ok": false, "error": "user_not_found" }),
         },
         "users.lookupByEmail" => {
@@ -303,7 +306,7 @@ async fn handle_api(
                 .iter()
                 .find(|(_, mail)| mail.to_lowercase() == wanted)
             {
-                Some((id, _)) => json!({ "ok": true, "user": { "id": id } }),
+                Some((id, mail)) => json!({ "ok": true, "user": member(id, mail) }),
                 None => json!({ "ok": false, "error": "users_not_found" }),
             }
         }
@@ -341,6 +344,14 @@ async fn handle_api(
         _ => json!({ "ok": true }),
     };
     Json(answer)
+}
+
+/// A live member of the demo workspace whose address Slack has confirmed, as Slack describes one.
+fn member(id: &str, email: &str) -> Value {
+    json!({
+        "id": id, "team_id": TEAM_ID, "deleted": false, "is_email_confirmed": true,
+        "profile": { "email": email }
+    })
 }
 
 fn open_view(fake: &FakeSlack, trigger_id: &str, view: &Value) -> Value {

@@ -11,6 +11,24 @@ pub enum Refusal {
     UnknownUser,
     #[error("Your Microsoft Entra account is disabled, so you cannot use pimbot.")]
     AccountDisabled,
+    #[error(
+        "Your Slack e-mail address is not confirmed, so pimbot cannot link it to a Microsoft Entra account. Confirm it in Slack, or ask an admin to map you in [[identities]]."
+    )]
+    EmailUnconfirmed,
+    #[error("Your Slack account is deactivated, so you cannot use pimbot.")]
+    ChatAccountDeleted,
+    #[error(
+        "Your Slack account is not in an allowed Slack workspace, so pimbot does not trust its e-mail address. Ask an admin (slack.allowed_teams, or [[identities]])."
+    )]
+    OutsideAllowedWorkspace,
+    #[error(
+        "Your e-mail address matches more than one Microsoft Entra account; ask an admin to map you in [[identities]]."
+    )]
+    AmbiguousEmail,
+    #[error(
+        "Your e-mail address belongs to a Microsoft Entra account that [[identities]] has mapped to another Slack account, so pimbot does not link it to yours."
+    )]
+    MappedElsewhere,
     #[error("I can't find {0}. Try `list` to see what you are eligible for.")]
     UnknownTarget(String),
     #[error("You are not eligible for {0} in PIM (directly or through a group). Try `list`.")]
@@ -70,6 +88,11 @@ impl Refusal {
         match self {
             Refusal::UnknownUser => "unknown_user",
             Refusal::AccountDisabled => "account_disabled",
+            Refusal::EmailUnconfirmed => "email_unconfirmed",
+            Refusal::ChatAccountDeleted => "chat_account_deleted",
+            Refusal::OutsideAllowedWorkspace => "outside_allowed_workspace",
+            Refusal::AmbiguousEmail => "ambiguous_email",
+            Refusal::MappedElsewhere => "identity_mapped_elsewhere",
             Refusal::UnknownTarget(_) => "unknown_target",
             Refusal::NotEligible(_) => "not_eligible",
             Refusal::OverMaximum { .. } => "over_maximum",

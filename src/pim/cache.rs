@@ -84,8 +84,8 @@ impl CachedDirectory {
 
 #[async_trait]
 impl Directory for CachedDirectory {
-    async fn user_by_email(&self, email: &str) -> Result<Option<DirectoryUser>, UpstreamError> {
-        self.inner.user_by_email(email).await
+    async fn users_by_email(&self, email: &str) -> Result<Vec<DirectoryUser>, UpstreamError> {
+        self.inner.users_by_email(email).await
     }
 
     async fn user(&self, id: &str) -> Result<Option<DirectoryUser>, UpstreamError> {

@@ -1,5 +1,8 @@
-//! Who is typing: a chat user mapped to their Entra account (chat e-mail → Graph user, or the
-//! Entra object id the platform already gives), cached.
+//! Who is typing: a chat user mapped to their Entra account: by `[[identities]]`, else by the
+//! chat e-mail the platform vouches for (→ the one Graph user with that address), or by the
+//! Entra object id the platform already gives; cached. Changes are audited (`changes`).
+
+mod changes;
 
 use chrono::Utc;
 
@@ -7,7 +10,7 @@ use crate::domain::audit::AuditActor;
 use crate::domain::refusal::Refusal;
 use crate::domain::request::{Person, Platform};
 
-use super::ports::{CachedIdentity, DirectoryUser, UserMapping};
+use super::ports::{ChatAccount, DirectoryUser, UntrustedAccount, UserMapping};
 use super::{Service, ServiceError};
 
 /// A chat user whose Entra account is known and enabled.
@@ -47,23 +50,25 @@ pub(crate) fn unidentified(platform: Platform, chat_id: &str) -> AuditActor {
     }
 }
 
+/// What a chat user is told when their platform's word about them is not enough.
+fn untrusted(why: UntrustedAccount) -> Refusal {
+    match why {
+        UntrustedAccount::Deleted => Refusal::ChatAccountDeleted,
+        UntrustedAccount::OtherWorkspace => Refusal::OutsideAllowedWorkspace,
+        UntrustedAccount::EmailUnconfirmed => Refusal::EmailUnconfirmed,
+    }
+}
+
 impl Service {
-    /// Maps a chat user to an enabled Entra user, from the cache when it is fresh.
+    /// Maps a chat user to an enabled Entra user.
     pub(crate) async fn identify(
         &self,
         platform: Platform,
         chat_id: &str,
     ) -> Result<Result<Caller, Refusal>, ServiceError> {
-        let cached = self.store.identity(platform, chat_id).await?;
-        let fresh = cached
-            .filter(|c| Utc::now() - c.fetched_at < self.settings.identity_ttl)
-            .map(|c| c.user);
-        let user = match fresh {
-            Some(user) => user,
-            None => match self.look_up_identity(platform, chat_id).await? {
-                Some(user) => user,
-                None => return Ok(Err(Refusal::UnknownUser)),
-            },
+        let user = match self.entra_user_of(platform, chat_id).await? {
+            Ok(user) => user,
+            Err(refusal) => return Ok(Err(refusal)),
         };
         if !user.account_enabled {
             return Ok(Err(Refusal::AccountDisabled));
@@ -75,66 +80,139 @@ impl Service {
         }))
     }
 
+    /// `[[identities]]` first; else the cache when fresh; else the platform's word, which is
+    /// remembered. An Entra account that `[[identities]]` gives to another chat user is never
+    /// anyone else's by e-mail.
+    async fn entra_user_of(
+        &self,
+        platform: Platform,
+        chat_id: &str,
+    ) -> Result<Result<DirectoryUser, Refusal>, ServiceError> {
+        let cached = self
+            .store
+            .identity(platform, chat_id)
+            .await?
+            .filter(|c| Utc::now() - c.fetched_at < self.settings.identity_ttl)
+            .map(|c| c.user);
+        if let Some(mapping) = self.settings.mapping_of_chat(platform, chat_id) {
+            if let Some(user) = cached.filter(|user| mapping.names(user)) {
+                return Ok(Ok(user));
+            }
+            let Some(user) = self.directory.user(&mapping.entra).await? else {
+                tracing::warn!(chat.id = chat_id, entra = %mapping.entra, "an [[identities]] entry names no Entra user");
+                return Ok(Err(Refusal::UnknownUser));
+            };
+            self.remember_identity(platform, chat_id, &user).await?;
+            return Ok(Ok(user));
+        }
+        let (user, looked_up) = match cached {
+            Some(user) => (user, false),
+            None => match self.look_up_identity(platform, chat_id).await? {
+                Ok(user) => (user, true),
+                Err(refusal) => return Ok(Err(refusal)),
+            },
+        };
+        if self
+            .settings
+            .mapped_chat_of(platform, &user)
+            .is_some_and(|mapped| mapped != chat_id)
+        {
+            return Ok(Err(Refusal::MappedElsewhere));
+        }
+        if looked_up {
+            self.remember_identity(platform, chat_id, &user).await?;
+        }
+        Ok(Ok(user))
+    }
+
+    /// What the platform says: the Entra object id itself, or the e-mail it vouches for, which
+    /// must belong to exactly one Entra user.
     async fn look_up_identity(
         &self,
         platform: Platform,
         chat_id: &str,
-    ) -> Result<Option<DirectoryUser>, ServiceError> {
+    ) -> Result<Result<DirectoryUser, Refusal>, ServiceError> {
         let Some(chat) = self.chat(platform) else {
-            return Ok(None);
+            return Ok(Err(Refusal::UnknownUser));
         };
-        let found = match chat.user_mapping() {
-            UserMapping::EntraObjectId => self.directory.user(chat_id).await?,
-            UserMapping::Email => match chat.user_email(chat_id).await? {
-                Some(email) => self.directory.user_by_email(&email).await?,
-                None => None,
+        let email = match chat.user_mapping() {
+            UserMapping::EntraObjectId => {
+                let user = self.directory.user(chat_id).await?;
+                return Ok(user.ok_or(Refusal::UnknownUser));
+            }
+            UserMapping::Email => match chat.account(chat_id).await? {
+                ChatAccount::Unknown => return Ok(Err(Refusal::UnknownUser)),
+                ChatAccount::Untrusted(why) => return Ok(Err(untrusted(why))),
+                ChatAccount::Email(email) => email,
             },
         };
-        let Some(user) = found else {
-            return Ok(None);
-        };
-        self.remember_identity(platform, chat_id, &user).await?;
-        Ok(Some(user))
+        let mut users = self.directory.users_by_email(&email).await?;
+        if users.len() > 1 {
+            let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+            tracing::warn!(chat.id = chat_id, entra.ids = ?ids, "a chat e-mail matches several Entra users; refused");
+            return Ok(Err(Refusal::AmbiguousEmail));
+        }
+        Ok(users.pop().ok_or(Refusal::UnknownUser))
     }
 
-    pub(crate) async fn remember_identity(
-        &self,
-        platform: Platform,
-        chat_id: &str,
-        user: &DirectoryUser,
-    ) -> Result<(), ServiceError> {
-        let identity = CachedIdentity {
-            platform,
-            chat_id: chat_id.to_owned(),
-            user: user.clone(),
-            fetched_at: Utc::now(),
-        };
-        self.store.save_identity(&identity).await?;
-        Ok(())
-    }
-
-    /// Finds an approver's chat id (to mention them) and caches the mapping both ways.
+    /// Finds an approver's chat id (to mention them) and caches the mapping both ways when it is
+    /// one [`Service::identify`] would make.
     pub(crate) async fn approver_person(
         &self,
         platform: Platform,
         user: &DirectoryUser,
     ) -> Result<Person, ServiceError> {
-        let mut chat_id = None;
-        if let Some(chat) = self.chat(platform) {
-            let email = user.mail.as_deref().or(user.user_principal_name.as_deref());
-            match (chat.user_mapping(), email) {
-                (UserMapping::EntraObjectId, _) => chat_id = Some(user.id.clone()),
-                (UserMapping::Email, Some(email)) => chat_id = chat.user_by_email(email).await?,
-                (UserMapping::Email, None) => {}
-            }
-        }
-        if let Some(id) = &chat_id {
-            self.remember_identity(platform, id, user).await?;
-        }
+        let chat_id = self.approver_chat_id(platform, user).await?;
         Ok(Person {
             entra_id: user.id.clone(),
             display_name: user.display_name.clone(),
             chat_id,
         })
+    }
+
+    async fn approver_chat_id(
+        &self,
+        platform: Platform,
+        user: &DirectoryUser,
+    ) -> Result<Option<String>, ServiceError> {
+        let Some(chat) = self.chat(platform) else {
+            return Ok(None);
+        };
+        if chat.user_mapping() == UserMapping::EntraObjectId {
+            self.remember_identity(platform, &user.id, user).await?;
+            return Ok(Some(user.id.clone()));
+        }
+        if let Some(mapped) = self.settings.mapped_chat_of(platform, user) {
+            let mapped = mapped.to_owned();
+            self.remember_identity(platform, &mapped, user).await?;
+            return Ok(Some(mapped));
+        }
+        let Some(email) = user.mail.as_deref().or(user.user_principal_name.as_deref()) else {
+            return Ok(None);
+        };
+        let Some(chat_id) = chat.user_by_email(email).await? else {
+            return Ok(None);
+        };
+        // A chat account that `[[identities]]` gives to somebody is theirs alone.
+        if self.settings.mapping_of_chat(platform, &chat_id).is_some() {
+            return Ok(None);
+        }
+        let known = self
+            .store
+            .identity(platform, &chat_id)
+            .await?
+            .is_some_and(|c| {
+                c.user.id == user.id && Utc::now() - c.fetched_at < self.settings.identity_ttl
+            });
+        if !known {
+            // The address must lead back to this user alone, as it would for `identify`.
+            let users = self.directory.users_by_email(email).await?;
+            if !matches!(users.as_slice(), [only] if only.id == user.id) {
+                tracing::info!(entra.id = %user.id, "an approver's e-mail matches several Entra users; not mentioned");
+                return Ok(None);
+            }
+            self.remember_identity(platform, &chat_id, user).await?;
+        }
+        Ok(Some(chat_id))
     }
 }

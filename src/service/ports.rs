@@ -5,14 +5,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::audit::{AuditAnchor, AuditEvent, StoredAuditEvent};
-use crate::domain::duration::ElevationDuration;
 use crate::domain::request::{Decision, Platform, Request, ShortId};
 
 use super::jobs::{ClaimedJob, NewJob};
-use super::notice::{ApproverNotice, Notice, Reply};
 
+mod chat;
 mod pim;
 
+pub use chat::{
+    Chat, ChatAccount, ConversationRef, EligibleTarget, MessageRef, UntrustedAccount, UserMapping,
+};
 pub use pim::{
     ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition,
 };
@@ -141,8 +143,9 @@ pub struct DirectoryGroup {
 /// Reading users and groups.
 #[async_trait]
 pub trait Directory: Send + Sync {
-    /// The user whose `mail` or `userPrincipalName` is `email` (case-insensitive).
-    async fn user_by_email(&self, email: &str) -> Result<Option<DirectoryUser>, UpstreamError>;
+    /// Every user whose `mail` or `userPrincipalName` is `email` (case-insensitive), each once:
+    /// more than one when one user's `mail` is another's `userPrincipalName`.
+    async fn users_by_email(&self, email: &str) -> Result<Vec<DirectoryUser>, UpstreamError>;
     async fn user(&self, id: &str) -> Result<Option<DirectoryUser>, UpstreamError>;
     /// The groups the user is a member of, directly or through nesting.
     async fn user_groups(&self, user_id: &str) -> Result<Vec<DirectoryGroup>, UpstreamError>;
@@ -160,107 +163,6 @@ pub trait Directory: Send + Sync {
     /// The same directory with no cache in front: for decisions that must see today's owners,
     /// members and accounts.
     fn uncached(&self) -> &dyn Directory;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Chat (Slack, Teams)
-// ---------------------------------------------------------------------------------------------
-
-/// A message pimbot posted, to update later.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct MessageRef {
-    pub conversation: String,
-    /// Slack `ts`, Teams activity id.
-    pub message_id: String,
-}
-
-/// Talking to people on one platform.
-#[async_trait]
-pub trait Chat: Send + Sync {
-    fn platform(&self) -> Platform;
-    /// How this platform's user ids map to Entra accounts. Slack ids need an e-mail lookup;
-    /// Teams activities carry the Entra object id itself.
-    fn user_mapping(&self) -> UserMapping {
-        UserMapping::Email
-    }
-    /// The e-mail address of a chat user, to find their Entra account.
-    async fn user_email(&self, chat_id: &str) -> Result<Option<String>, UpstreamError>;
-    /// The chat user with this e-mail address, to mention an approver.
-    async fn user_by_email(&self, email: &str) -> Result<Option<String>, UpstreamError>;
-    /// Posts the approval message (with its buttons) for a pending request.
-    async fn post_approval(&self, request: &Request) -> Result<MessageRef, UpstreamError>;
-    /// Re-renders the approval message from the request's current state.
-    async fn update_approval(
-        &self,
-        request: &Request,
-        message: &MessageRef,
-    ) -> Result<(), UpstreamError>;
-    /// Tells the approvers about their pending request (in the approval message's thread when
-    /// there is one, mentioning them).
-    async fn notify_approvers(
-        &self,
-        request: &Request,
-        message: Option<&MessageRef>,
-        notice: ApproverNotice,
-    ) -> Result<(), UpstreamError>;
-    /// A direct message to the requester.
-    async fn notify_requester(
-        &self,
-        request: &Request,
-        notice: &Notice,
-    ) -> Result<(), UpstreamError>;
-    /// One line in the audit channel.
-    async fn post_audit_line(&self, line: &str) -> Result<(), UpstreamError>;
-    /// Answers a command where it was typed: `reply_to` is what the inbound handler put in
-    /// [`InboundCommand::reply_to`](super::jobs::InboundCommand) (Slack: a `response_url`, or
-    /// `dm:<user id>` for a direct message).
-    async fn reply(&self, reply_to: &str, reply: &Reply) -> Result<(), UpstreamError>;
-    /// Fills an open request form (Slack: the modal `form_ref` = view id) with the targets the
-    /// user is eligible for, or shows `error` instead when there is nothing to offer.
-    async fn show_request_form(
-        &self,
-        form_ref: &str,
-        targets: &[EligibleTarget],
-        error: Option<&str>,
-    ) -> Result<(), UpstreamError>;
-}
-
-/// How a chat user id leads to an Entra account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserMapping {
-    /// Ask the platform for the user's e-mail, then find the Entra user with that address.
-    Email,
-    /// The chat user id is the Entra object id (Teams `from.aadObjectId`).
-    EntraObjectId,
-}
-
-/// Where and how to reach a conversation or a person on a platform that needs more than an id
-/// (Teams: the Connector's service URL and the tenant). Written only from authenticated traffic.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ConversationRef {
-    pub platform: Platform,
-    /// A conversation id, or `user:<Entra object id>` for a person.
-    pub key: String,
-    /// The conversation; for a person, their 1:1 conversation once one exists.
-    pub conversation_id: Option<String>,
-    /// The Connector base URL the platform told us to use.
-    pub service_url: String,
-    pub tenant_id: Option<String>,
-    /// For a person: their platform id (Teams `29:…`), to open a 1:1 conversation.
-    pub member_id: Option<String>,
-}
-
-/// A target a user may request, with the limits the form shows and checks.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct EligibleTarget {
-    /// What to put after `request` to ask for it (`app1-secrets`, `role:"Security Reader"@/`).
-    pub key: String,
-    /// How it is shown (`app1-secrets (Application Secret Manager on App1)`).
-    pub label: String,
-    pub max_duration: ElevationDuration,
-    pub default_duration: ElevationDuration,
-    pub require_ticket: bool,
-    pub require_justification: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,6 +295,12 @@ pub trait Store: Send + Sync {
         chat_id: &str,
     ) -> Result<Option<CachedIdentity>, StoreError>;
     async fn save_identity(&self, identity: &CachedIdentity) -> Result<(), StoreError>;
+    /// The chat users remembered as the Entra user `entra_id` on `platform`.
+    async fn identities_of(
+        &self,
+        platform: Platform,
+        entra_id: &str,
+    ) -> Result<Vec<CachedIdentity>, StoreError>;
 
     /// Records an inbound delivery key; `Ok(false)` when it was seen before (a retry).
     async fn first_delivery(&self, key: &str) -> Result<bool, StoreError>;

@@ -6,6 +6,8 @@ use crate::domain::duration::ElevationDuration;
 use crate::domain::request::Platform;
 use crate::domain::target::{GroupAccess, TargetKind};
 
+use super::ports::DirectoryUser;
+
 /// Someone configured to approve: a user, or the members of a group (Entra object ids).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApproverRef {
@@ -45,6 +47,27 @@ pub struct TargetSettings {
     pub approval_channel: HashMap<Platform, String>,
 }
 
+/// One `[[identities]]` entry: a chat user who is this Entra account, whatever their chat
+/// profile's e-mail says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityMapping {
+    pub platform: Platform,
+    pub chat_id: String,
+    /// The Entra user's object id or user principal name.
+    pub entra: String,
+}
+
+impl IdentityMapping {
+    /// Whether `user` is the account this entry names (by object id or UPN, in any case).
+    pub fn names(&self, user: &DirectoryUser) -> bool {
+        self.entra.eq_ignore_ascii_case(&user.id)
+            || user
+                .user_principal_name
+                .as_deref()
+                .is_some_and(|upn| self.entra.eq_ignore_ascii_case(upn))
+    }
+}
+
 /// Everything the use cases need from configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -58,4 +81,27 @@ pub struct Settings {
     pub arm_scopes: Vec<String>,
     /// `[limits]`: what one chat user may send.
     pub limits: super::LimitSettings,
+    /// `[[identities]]`: chat users mapped by configuration, which wins over e-mail.
+    pub identities: Vec<IdentityMapping>,
+}
+
+impl Settings {
+    /// The `[[identities]]` entry of a chat user.
+    pub(crate) fn mapping_of_chat(
+        &self,
+        platform: Platform,
+        chat_id: &str,
+    ) -> Option<&IdentityMapping> {
+        self.identities
+            .iter()
+            .find(|m| m.platform == platform && m.chat_id == chat_id)
+    }
+
+    /// The chat user that `[[identities]]` maps to `user`, if any.
+    pub(crate) fn mapped_chat_of(&self, platform: Platform, user: &DirectoryUser) -> Option<&str> {
+        self.identities
+            .iter()
+            .find(|m| m.platform == platform && m.names(user))
+            .map(|m| m.chat_id.as_str())
+    }
 }

@@ -2,6 +2,7 @@
 //! `{"ok": false, "error": …}` mapped to [`UpstreamError`]. Implements the `Chat` port (`chat.rs`).
 
 mod chat;
+mod users;
 
 pub(crate) use chat::DM_PREFIX;
 
@@ -33,6 +34,8 @@ const AUTH_ERRORS: [&str; 8] = [
 pub struct SlackClient {
     http: reqwest::Client,
     settings: Arc<SlackSettings>,
+    /// The bot token's workspace (`auth.test`), once known; shared by clones.
+    own_team: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl std::fmt::Debug for SlackClient {
@@ -50,7 +53,11 @@ impl SlackClient {
             .timeout(settings.timeout)
             .user_agent(concat!("pimbot/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http, settings })
+        Ok(Self {
+            http,
+            settings,
+            own_team: Arc::default(),
+        })
     }
 
     pub fn settings(&self) -> &SlackSettings {
@@ -138,27 +145,6 @@ impl SlackClient {
     ) -> Result<MessageRef, UpstreamError> {
         let channel = self.open_dm(user).await?;
         self.post_message(&channel, message).await
-    }
-
-    /// `users.info` → `profile.email` (needs `users:read.email`); `None` for no such user.
-    pub async fn user_email(&self, user: &str) -> Result<Option<String>, UpstreamError> {
-        match self.call_form("users.info", &[("user", user)]).await {
-            Ok(answer) => Ok(string(&answer, "/user/profile/email")),
-            Err(e) if e.code.as_deref() == Some("user_not_found") => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// `users.lookupByEmail` → the user id; `None` when Slack has nobody with that address.
-    pub async fn user_by_email(&self, email: &str) -> Result<Option<String>, UpstreamError> {
-        match self
-            .call_form("users.lookupByEmail", &[("email", email)])
-            .await
-        {
-            Ok(answer) => Ok(string(&answer, "/user/id")),
-            Err(e) if e.code.as_deref() == Some("users_not_found") => Ok(None),
-            Err(e) => Err(e),
-        }
     }
 
     /// `views.open` with a (single-use, ~3 s) trigger id; the new view's id.

@@ -404,6 +404,25 @@ macro_rules! sql_store {
                 row.map(|(data,)| rows::identity_from_row(&data)).transpose()
             }
 
+            async fn identities_of(
+                &self,
+                platform: Platform,
+                entra_id: &str,
+            ) -> Result<Vec<CachedIdentity>, StoreError> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT data FROM identities WHERE platform = $1 AND entra_id = $2 \
+                     ORDER BY chat_id",
+                )
+                .bind(platform.as_str())
+                .bind(entra_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+                rows.iter()
+                    .map(|(data,)| rows::identity_from_row(data))
+                    .collect()
+            }
+
             async fn save_identity(&self, identity: &CachedIdentity) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO identities (platform, chat_id, entra_id, data, fetched_at) \

@@ -12,8 +12,8 @@ use super::{TeamsSettings, render};
 use crate::domain::request::{Platform, Request};
 use crate::service::notice::{ApproverNotice, Notice, Reply};
 use crate::service::ports::{
-    Chat, ConversationRef, EligibleTarget, MessageRef, Store, UpstreamError, UpstreamErrorKind,
-    UserMapping,
+    Chat, ChatAccount, ConversationRef, EligibleTarget, MessageRef, Store, UpstreamError,
+    UpstreamErrorKind, UserMapping,
 };
 
 /// Talks to Teams through the Connector.
@@ -159,8 +159,9 @@ impl Chat for TeamsChat {
         UserMapping::EntraObjectId
     }
 
-    async fn user_email(&self, _chat_id: &str) -> Result<Option<String>, UpstreamError> {
-        Ok(None)
+    /// Never asked: a Teams user id is the Entra object id ([`UserMapping::EntraObjectId`]).
+    async fn account(&self, _chat_id: &str) -> Result<ChatAccount, UpstreamError> {
+        Ok(ChatAccount::Unknown)
     }
 
     async fn user_by_email(&self, _email: &str) -> Result<Option<String>, UpstreamError> {

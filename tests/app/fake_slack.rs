@@ -13,6 +13,47 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
+/// The workspace the bot token belongs to (`auth.test`), and of every user unless edited; the
+/// signed test payloads come from it too.
+pub(crate) const TEAM_ID: &str = "T1";
+
+/// A member as `users.info` and `users.lookupByEmail` describe them.
+#[derive(Debug, Clone)]
+pub(crate) struct FakeUser {
+    pub(crate) email: String,
+    pub(crate) email_confirmed: bool,
+    pub(crate) deleted: bool,
+    pub(crate) team_id: String,
+    /// Enterprise Grid: the workspaces of the organisation the member belongs to.
+    pub(crate) enterprise_teams: Option<Vec<String>>,
+}
+
+impl FakeUser {
+    fn new(email: &str) -> Self {
+        Self {
+            email: email.to_owned(),
+            email_confirmed: true,
+            deleted: false,
+            team_id: TEAM_ID.to_owned(),
+            enterprise_teams: None,
+        }
+    }
+
+    fn json(&self, id: &str) -> Value {
+        let mut user = json!({
+            "id": id,
+            "team_id": self.team_id,
+            "deleted": self.deleted,
+            "is_email_confirmed": self.email_confirmed,
+            "profile": { "email": self.email },
+        });
+        if let Some(teams) = &self.enterprise_teams {
+            user["enterprise_user"] = json!({ "enterprise_id": "E1", "teams": teams });
+        }
+        user
+    }
+}
+
 /// One recorded call: the Web API method (or `response_url`) and its parameters as JSON.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
@@ -27,8 +68,10 @@ pub(crate) struct FakeSlack {
     recorded: Arc<watch::Sender<usize>>,
     /// Source of unique message timestamps and view ids, safe under concurrent calls.
     next_id: Arc<AtomicU64>,
-    /// Slack user id → e-mail.
-    users: Arc<HashMap<String, String>>,
+    /// Slack user id → member.
+    users: Arc<Mutex<HashMap<String, FakeUser>>>,
+    /// What `auth.test` says the bot token's workspace is.
+    team_id: Arc<Mutex<String>>,
     pub(crate) base_url: String,
 }
 
@@ -42,12 +85,13 @@ impl FakeSlack {
             calls: Arc::default(),
             recorded: Arc::new(watch::channel(0).0),
             next_id: Arc::default(),
-            users: Arc::new(
+            users: Arc::new(Mutex::new(
                 users
                     .iter()
-                    .map(|(id, mail)| (id.to_string(), mail.to_string()))
+                    .map(|(id, mail)| (id.to_string(), FakeUser::new(mail)))
                     .collect(),
-            ),
+            )),
+            team_id: Arc::new(Mutex::new(TEAM_ID.to_owned())),
             base_url,
         };
         let app = Router::new()
@@ -56,6 +100,22 @@ impl FakeSlack {
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         fake
+    }
+
+    /// Changes a member (as a Slack admin may), or adds one with `edit` applied to an ordinary
+    /// member of the bot's workspace.
+    pub(crate) fn edit_user(&self, id: &str, edit: impl FnOnce(&mut FakeUser)) {
+        let mut users = self.users.lock().expect("lock");
+        edit(
+            users
+                .entry(id.to_owned())
+                .or_insert_with(|| FakeUser::new("")),
+        );
+    }
+
+    /// Makes `auth.test` name another workspace as the bot token's.
+    pub(crate) fn set_team(&self, team_id: &str) {
+        *self.team_id.lock().expect("lock") = team_id.to_owned();
     }
 
     pub(crate) fn api_url(&self) -> String {
@@ -231,20 +291,25 @@ async fn handle_api(
     }
     let text = |key: &str| params[key].as_str().unwrap_or_default().to_owned();
     let answer = match method.as_str() {
-        "users.info" => match fake.users.get(&text("user")) {
-            Some(mail) => {
-                json!({ "ok": true, "user": { "id": text("user"), "profile": { "email": mail } } })
-            }
+        "auth.test" => {
+            let team_id = fake.team_id.lock().expect("lock").clone();
+            json!({ "ok": true, "team": "Contoso", "team_id": team_id, "user_id": "UPIMBOT", "bot_id": "BPIMBOT" })
+        }
+        "users.info" => match fake.users.lock().expect("lock").get(&text("user")) {
+            Some(user) => json!({ "ok": true, "user": user.json(&text("user")) }),
             None => json!({ "ok": false, "error": "user_not_found" }),
         },
         "users.lookupByEmail" => {
             let wanted = text("email").to_lowercase();
-            match fake
-                .users
+            let users = fake.users.lock().expect("lock");
+            let mut matches: Vec<_> = users
                 .iter()
-                .find(|(_, mail)| mail.to_lowercase() == wanted)
-            {
-                Some((id, _)) => json!({ "ok": true, "user": { "id": id } }),
+                .filter(|(_, user)| user.email.to_lowercase() == wanted)
+                .collect();
+            // Slack keeps e-mail addresses unique in a workspace; stay deterministic regardless.
+            matches.sort_by(|a, b| a.0.cmp(b.0));
+            match matches.first() {
+                Some((id, user)) => json!({ "ok": true, "user": user.json(id) }),
                 None => json!({ "ok": false, "error": "users_not_found" }),
             }
         }

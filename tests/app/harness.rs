@@ -71,6 +71,18 @@ impl Upstreams {
     /// `azure_toml` is added to the `[azure]` section, `extra_toml` to the end. ARM is the same
     /// emulator reached as `localhost`, so its token scope differs from Graph's.
     pub(crate) async fn start(tenant: Tenant, azure_toml: &str, extra_toml: &str) -> Self {
+        let slack = FakeSlack::start(SLACK_USERS).await;
+        Self::start_with_slack(tenant, azure_toml, extra_toml, slack).await
+    }
+
+    /// As [`start`](Self::start), against a fake Slack the test prepared (its workspace, its
+    /// members) before pimbot starts.
+    pub(crate) async fn start_with_slack(
+        tenant: Tenant,
+        azure_toml: &str,
+        extra_toml: &str,
+        slack: FakeSlack,
+    ) -> Self {
         init_test_logging();
         let emulator = Emulator::new(tenant);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -82,7 +94,6 @@ impl Upstreams {
             listener.local_addr().expect("addr").port()
         );
         emulator.spawn(listener);
-        let slack = FakeSlack::start(SLACK_USERS).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let database_url = fresh_database(dir.path()).await;
         // Tests send many commands as one user; only the limits tests keep production's limits.
@@ -148,6 +159,21 @@ impl TestApp {
         azure_toml: &str,
         extra_toml: &str,
     ) -> Self {
+        Self::serve(Upstreams::start(tenant, azure_toml, extra_toml).await).await
+    }
+
+    /// As [`start_with`](Self::start_with), against a fake Slack the test prepared (its
+    /// workspace, its members) before pimbot starts.
+    pub(crate) async fn start_with_slack(
+        tenant: Tenant,
+        extra_toml: &str,
+        slack: FakeSlack,
+    ) -> Self {
+        Self::serve(Upstreams::start_with_slack(tenant, "", extra_toml, slack).await).await
+    }
+
+    /// Builds pimbot on `upstreams` and serves it on a free port.
+    async fn serve(upstreams: Upstreams) -> Self {
         let Upstreams {
             emulator,
             emulator_url,
@@ -155,7 +181,7 @@ impl TestApp {
             dir,
             database_url,
             config,
-        } = Upstreams::start(tenant, azure_toml, extra_toml).await;
+        } = upstreams;
         let mut app = pimbot::app::build(&config).await.expect("app builds");
         app.worker.poll_interval = Duration::from_millis(50);
         app.worker.base_backoff = Duration::from_millis(50);

@@ -22,6 +22,7 @@ mod fake_teams;
 mod forms;
 mod group_story;
 mod harness;
+mod identity_mapping;
 mod inbound;
 mod limits;
 mod outage;

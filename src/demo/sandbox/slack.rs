@@ -11,7 +11,7 @@ use crate::demo::fake_slack::TEAM_CHANNEL;
 use crate::slack::signature;
 
 const FORM: &str = "application/x-www-form-urlencoded";
-const TEAM: (&str, &str) = ("T0DEMO", "contoso");
+const TEAM: (&str, &str) = (crate::demo::fake_slack::TEAM_ID, "contoso");
 
 impl Sandbox {
     /// POSTs a form body to a Slack route of pimbot, signed with the demo signing secret.

@@ -29,6 +29,21 @@ async fn a_user_is_found_by_mail_or_upn_ignoring_case_and_select_trims_the_prope
 }
 
 #[tokio::test]
+async fn an_address_that_is_one_users_mail_and_another_users_upn_finds_both() {
+    let harness = start().await;
+    harness.emulator.edit_tenant(|tenant| {
+        let dave = tenant.users.iter_mut().find(|u| u.id == DAVE);
+        dave.expect("dave").mail = Some("alice@contoso.example".into());
+    });
+    let filter = "mail eq 'alice@contoso.example' or userPrincipalName eq 'alice@contoso.example'";
+    let reply = harness
+        .get("/v1.0/users", &[("$filter", filter), ("$select", "id")])
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["value"], json!([{"id": ALICE}, {"id": DAVE}]));
+}
+
+#[tokio::test]
 async fn a_user_by_id_omits_account_enabled_unless_selected_and_unknown_ids_are_404() {
     let harness = start().await;
     let user = harness.get(&format!("/v1.0/users/{DAVE}"), &[]).await;

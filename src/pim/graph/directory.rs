@@ -10,7 +10,7 @@ use crate::service::ports::{
 
 #[async_trait]
 impl Directory for GraphClient {
-    async fn user_by_email(&self, email: &str) -> Result<Option<DirectoryUser>, UpstreamError> {
+    async fn users_by_email(&self, email: &str) -> Result<Vec<DirectoryUser>, UpstreamError> {
         let e = odata::literal(email);
         let query = [
             (
@@ -23,17 +23,15 @@ impl Directory for GraphClient {
             .rest
             .get_all("userByEmail", self.url(&["users"]), &query)
             .await?;
-        // Graph compares case-insensitively; prefer the exact mail match if both fields matched
-        // different users (a UPN that equals someone else's mail).
-        let by_mail = users
-            .iter()
-            .position(|u| {
-                u.mail
-                    .as_deref()
-                    .is_some_and(|m| m.eq_ignore_ascii_case(email))
-            })
-            .unwrap_or(0);
-        Ok(users.into_iter().nth(by_mail).map(DirectoryUser::from))
+        // All of them: one user's `mail` may be another's `userPrincipalName`, and which of the
+        // two is the person typing is not Graph's to say.
+        let mut found: Vec<DirectoryUser> = Vec::with_capacity(users.len());
+        for user in users.into_iter().map(DirectoryUser::from) {
+            if !found.iter().any(|seen| seen.id == user.id) {
+                found.push(user);
+            }
+        }
+        Ok(found)
     }
 
     async fn user(&self, id: &str) -> Result<Option<DirectoryUser>, UpstreamError> {

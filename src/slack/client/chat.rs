@@ -6,7 +6,9 @@ use serde_json::json;
 use super::{SERVICE, SlackClient};
 use crate::domain::request::{Platform, Request};
 use crate::service::notice::{ApproverNotice, Notice, Reply};
-use crate::service::ports::{Chat, EligibleTarget, MessageRef, UpstreamError, UpstreamErrorKind};
+use crate::service::ports::{
+    Chat, ChatAccount, EligibleTarget, MessageRef, UpstreamError, UpstreamErrorKind,
+};
 use crate::slack::form::FormRef;
 use crate::slack::render;
 
@@ -19,8 +21,8 @@ impl Chat for SlackClient {
         Platform::Slack
     }
 
-    async fn user_email(&self, chat_id: &str) -> Result<Option<String>, UpstreamError> {
-        SlackClient::user_email(self, chat_id).await
+    async fn account(&self, chat_id: &str) -> Result<ChatAccount, UpstreamError> {
+        SlackClient::account(self, chat_id).await
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<String>, UpstreamError> {

@@ -98,12 +98,21 @@ fn default_answer(path: &str) -> Value {
         }
         "/api/conversations.open" => json!({"ok": true, "channel": {"id": "D0ALICE"}}),
         "/api/views.open" => json!({"ok": true, "view": {"id": "V0FORM"}}),
-        "/api/users.info" => {
-            json!({"ok": true, "user": {"id": "U0ALICE", "profile": {"email": "alice@example.com"}}})
+        "/api/auth.test" => json!({"ok": true, "team_id": "T0EXAMPLE", "user_id": "U0PIMBOT"}),
+        "/api/users.info" => json!({"ok": true, "user": member("U0ALICE", "alice@example.com")}),
+        "/api/users.lookupByEmail" => {
+            json!({"ok": true, "user": member("U0BOB", "bob@example.com")})
         }
-        "/api/users.lookupByEmail" => json!({"ok": true, "user": {"id": "U0BOB"}}),
         _ => json!({"ok": true}),
     }
+}
+
+/// A live member of the bot's workspace with a confirmed address, as Slack describes one.
+pub(super) fn member(id: &str, email: &str) -> Value {
+    json!({
+        "id": id, "team_id": "T0EXAMPLE", "deleted": false, "is_email_confirmed": true,
+        "profile": {"email": email}
+    })
 }
 
 pub(super) async fn start(audit_channel: Option<&str>) -> (SlackClient, Arc<Fake>, String) {
@@ -119,6 +128,7 @@ pub(super) async fn start(audit_channel: Option<&str>) -> (SlackClient, Arc<Fake
         bot_token: Secret::new("xoxb-test-token"),
         api_url: format!("{base}/api"),
         audit_channel: audit_channel.map(Into::into),
+        allowed_teams: None,
         timeout: Duration::from_secs(5),
     };
     let client = SlackClient::new(Arc::new(settings)).expect("client");

@@ -8,7 +8,7 @@ use super::fake::start;
 use super::*;
 use crate::domain::duration::ElevationDuration;
 use crate::service::notice::{Notice, Reply};
-use crate::service::ports::{Chat, EligibleTarget};
+use crate::service::ports::{Chat, ChatAccount, EligibleTarget, UntrustedAccount};
 use crate::slack::render::fixtures::request;
 
 #[tokio::test]
@@ -133,7 +133,7 @@ async fn server_errors_and_unreachable_hosts_are_unavailable() {
 }
 
 #[tokio::test]
-async fn lookup_by_email_returns_the_user_or_none() {
+async fn lookup_by_email_returns_a_vouched_user_or_none() {
     let (client, fake, _) = start(None).await;
     assert_eq!(
         Chat::user_by_email(&client, "bob@example.com").await,
@@ -146,6 +146,19 @@ async fn lookup_by_email_returns_the_user_or_none() {
         Some("Bearer xoxb-test-token")
     );
     assert_eq!(call.body, "email=bob%40example.com");
+    let mut unconfirmed = super::fake::member("U0BOB", "bob@example.com");
+    unconfirmed["is_email_confirmed"] = json!(false);
+    fake.script(
+        "/api/users.lookupByEmail",
+        200,
+        vec![],
+        json!({"ok": true, "user": unconfirmed}),
+    );
+    assert_eq!(
+        Chat::user_by_email(&client, "bob@example.com").await,
+        Ok(None),
+        "an unconfirmed address is not trusted for a mention either"
+    );
     fake.script(
         "/api/users.lookupByEmail",
         200,
@@ -159,20 +172,61 @@ async fn lookup_by_email_returns_the_user_or_none() {
 }
 
 #[tokio::test]
-async fn user_email_reads_the_profile() {
+async fn an_account_is_vouched_for_within_the_bot_tokens_workspace_read_once() {
     let (client, fake, _) = start(None).await;
     assert_eq!(
-        Chat::user_email(&client, "U0ALICE").await,
-        Ok(Some("alice@example.com".into()))
+        Chat::account(&client, "U0ALICE").await,
+        Ok(ChatAccount::Email("alice@example.com".into()))
     );
-    assert_eq!(fake.calls()[0].body, "user=U0ALICE");
+    let calls = fake.calls();
+    assert_eq!(calls[0].body, "user=U0ALICE");
+    assert_eq!(calls[1].path, "/api/auth.test");
     fake.script(
         "/api/users.info",
         200,
         vec![],
-        json!({"ok": true, "user": {"id": "U0BOT", "profile": {}}}),
+        json!({"ok": true, "user": {"id": "U0GUEST", "team_id": "T0OTHER", "is_email_confirmed": true, "profile": {"email": "g@example.com"}}}),
     );
-    assert_eq!(Chat::user_email(&client, "U0BOT").await, Ok(None));
+    assert_eq!(
+        Chat::account(&client, "U0GUEST").await,
+        Ok(ChatAccount::Untrusted(UntrustedAccount::OtherWorkspace))
+    );
+    let auth_tests = fake
+        .calls()
+        .iter()
+        .filter(|c| c.path == "/api/auth.test")
+        .count();
+    assert_eq!(auth_tests, 1, "the workspace is asked once");
+    fake.script(
+        "/api/users.info",
+        200,
+        vec![],
+        json!({"ok": false, "error": "user_not_found"}),
+    );
+    assert_eq!(
+        Chat::account(&client, "U0GONE").await,
+        Ok(ChatAccount::Unknown)
+    );
+}
+
+#[tokio::test]
+async fn a_failed_auth_test_is_an_error_and_is_asked_again() {
+    let (client, fake, _) = start(None).await;
+    fake.script(
+        "/api/auth.test",
+        200,
+        vec![],
+        json!({"ok": false, "error": "invalid_auth"}),
+    );
+    let error = client.allowed_teams().await.expect_err("no workspace");
+    assert_eq!(error.kind, UpstreamErrorKind::Unauthorized);
+    fake.script(
+        "/api/auth.test",
+        200,
+        vec![],
+        json!({"ok": true, "team_id": "T0LATER"}),
+    );
+    assert_eq!(client.allowed_teams().await, Ok(vec!["T0LATER".to_owned()]));
 }
 
 #[tokio::test]

@@ -78,6 +78,35 @@ async fn a_saved_identity_is_replaced_by_the_next_save() {
 }
 
 #[tokio::test]
+async fn the_chat_users_of_an_entra_account_are_listed_per_platform() {
+    for db in test_databases().await {
+        let store = &db.store;
+        for (chat_id, entra) in [
+            ("29:b", "entra-1"),
+            ("29:a", "entra-1"),
+            ("29:c", "entra-2"),
+        ] {
+            store
+                .save_identity(&identity(chat_id, entra, "ann"))
+                .await
+                .expect("save");
+        }
+        let listed = store
+            .identities_of(Platform::Teams, "entra-1")
+            .await
+            .expect("read");
+        let chat_ids: Vec<&str> = listed.iter().map(|i| i.chat_id.as_str()).collect();
+        assert_eq!(chat_ids, ["29:a", "29:b"], "{}", db.name());
+        let elsewhere = store
+            .identities_of(Platform::Slack, "entra-1")
+            .await
+            .expect("read");
+        assert!(elsewhere.is_empty(), "{}", db.name());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn a_saved_approval_message_is_replaced_by_the_next_save() {
     for db in test_databases().await {
         let store = &db.store;

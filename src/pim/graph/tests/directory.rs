@@ -15,18 +15,18 @@ async fn a_user_is_found_by_mail_or_upn_with_quotes_doubled_in_the_filter() {
     .await;
     let user = graph
         .client()
-        .user_by_email("o'brien@contoso.com")
+        .users_by_email("o'brien@contoso.com")
         .await
         .expect("answered");
     assert_eq!(
         user,
-        Some(DirectoryUser {
+        vec![DirectoryUser {
             id: "u-1".into(),
             display_name: "Pat O'Brien".into(),
             mail: Some("o'brien@contoso.com".into()),
             user_principal_name: Some("pat@contoso.com".into()),
             account_enabled: true,
-        })
+        }]
     );
     let seen = &graph.seen()[0];
     assert_eq!(seen.path, "/v1.0/users");
@@ -38,6 +38,26 @@ async fn a_user_is_found_by_mail_or_upn_with_quotes_doubled_in_the_filter() {
         seen.query("$select"),
         Some("id,displayName,mail,userPrincipalName,accountEnabled")
     );
+}
+
+#[tokio::test]
+async fn an_address_that_is_one_users_mail_and_another_users_upn_finds_both() {
+    let graph = FakeGraph::new(|_| async {
+        ok(json!({"value": [
+            {"id": "u-1", "displayName": "Pat", "mail": "pat@contoso.com",
+             "userPrincipalName": "pat.one@contoso.com", "accountEnabled": true},
+            {"id": "u-2", "displayName": "Pat Two", "mail": null,
+             "userPrincipalName": "pat@contoso.com", "accountEnabled": true}
+        ]}))
+    })
+    .await;
+    let users = graph
+        .client()
+        .users_by_email("pat@contoso.com")
+        .await
+        .expect("answered");
+    let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+    assert_eq!(ids, ["u-1", "u-2"], "neither is picked over the other");
 }
 
 #[tokio::test]
