@@ -125,9 +125,9 @@ bot_token = "xoxb-test-token"
 api_url = "{api}"
 audit_channel = "{AUDIT_CHANNEL}"
 
-{limits}
-
 {extra_toml}
+
+{limits}
 "#,
             api = slack.api_url()
         );
