@@ -6,13 +6,13 @@
 
 use std::time::Duration;
 
-use pimbot::domain::request::{ShortId, State};
+use pimbot::domain::request::State;
 use pimbot::emulator::{Fault, Provider, Tenant};
 use serde_json::{Value, json};
 
 use crate::azure_story::{RESOURCE_GROUP, azure_toml, targets_toml};
 use crate::elevation::{end_early, wait_for_dm_about};
-use crate::harness::{TENANT_ID, TestApp};
+use crate::harness::TestApp;
 use crate::story::{REQUEST_TEXT, TARGETS_TOML, approval_message};
 
 const ALICE: &str = "90ea226b-db03-48c5-a5c4-7d42c40e0145";
@@ -76,24 +76,7 @@ fn write_call(provider: Provider) -> String {
 /// administrator (another app, another justification), as the portal would.
 async fn grant_standing_access(app: &TestApp, provider: Provider) {
     let http = reqwest::Client::new();
-    let token: Value = http
-        .post(format!(
-            "{}/{TENANT_ID}/oauth2/v2.0/token",
-            app.emulator_url
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "99999999-0000-0000-0000-00000000ad01"),
-            ("client_secret", "portal-admin"),
-            ("scope", "https://graph.microsoft.com/.default"),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token json");
-    let token = token["access_token"].as_str().expect("access token");
+    let token = app.admin_tool_token().await;
     let justification = "standing access granted by hand in the portal";
     let schedule = json!({ "expiration": { "type": "noExpiration" } });
     let write = match provider {
@@ -123,7 +106,7 @@ async fn grant_standing_access(app: &TestApp, provider: Provider) {
                 "justification": justification, "scheduleInfo": schedule,
             }})),
     };
-    let answer = write.bearer_auth(token).send().await.expect("adminAssign");
+    let answer = write.bearer_auth(&token).send().await.expect("adminAssign");
     assert!(
         answer.status().is_success(),
         "{}",
@@ -162,12 +145,7 @@ async fn standing_access_is_left_alone(provider: Provider, write_faults: usize) 
         .await
         .to_string();
     assert!(dm.contains("nothing to do"), "{dm}");
-    let request = app
-        .store
-        .request(ShortId::parse(&id).expect("a request id"))
-        .await
-        .expect("store")
-        .expect("request");
+    let request = app.stored_request(&id).await;
     assert_eq!(request.state, State::Failed);
     assert!(
         request
@@ -299,12 +277,7 @@ async fn the_sweep_leaves_a_fresh_activation_alone_while_pim_reads_lag() {
 
     // Sweeps run every 200 ms (at most one a second across replicas) all through the lag.
     tokio::time::sleep(lag + Duration::from_secs(1)).await;
-    let request = app
-        .store
-        .request(ShortId::parse(&id).expect("a request id"))
-        .await
-        .expect("store")
-        .expect("request");
+    let request = app.stored_request(&id).await;
     assert_eq!(request.state, State::Active, "not closed by the sweep");
     let ended = app
         .slack

@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 
 use crate::fake_slack::FakeSlack;
 
+mod outside;
+
 pub(crate) const TENANT_ID: &str = "8a3e5c1f-2b4d-4e6f-9a1b-3c5d7e9f1a2b";
 pub(crate) const SIGNING_SECRET: &str = "test-signing-secret";
 pub(crate) const TEAM_CHANNEL: &str = "CTEAMFOO";

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use pimbot::domain::request::{ShortId, State};
+use pimbot::domain::request::State;
 use pimbot::emulator::{Fault, Provider, Tenant};
 
 use crate::azure_story::{RESOURCE_GROUP, azure_toml, targets_toml};
@@ -112,12 +112,7 @@ async fn a_persistent_arm_500_fails_the_request_tells_the_requester_and_assigns_
     let names: std::collections::HashSet<&str> =
         writes.iter().filter_map(|c| c.rsplit('/').next()).collect();
     assert_eq!(names.len(), 1, "never a second request name: {writes:?}");
-    let request = app
-        .store
-        .request(ShortId::parse(&id).expect("a request id"))
-        .await
-        .expect("store")
-        .expect("request");
+    let request = app.stored_request(&id).await;
     assert_eq!(request.state, State::Failed);
     app.stop().await;
 }

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use pimbot::emulator::Tenant;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::harness::{AUDIT_CHANNEL, TENANT_ID, TestApp};
+use crate::harness::{AUDIT_CHANNEL, TestApp};
 use crate::story::{TARGETS_TOML, alice_requests};
 
 const FRANK: &str = "20c857e8-5b84-4089-a34c-8729ea394230";
@@ -14,23 +14,7 @@ const FRANK: &str = "20c857e8-5b84-4089-a34c-8729ea394230";
 /// `adminAssign`s, straight to the emulator's Graph, what pimbot assigned Alice, to Frank.
 async fn assign_outside_pimbot(app: &TestApp) {
     let http = reqwest::Client::new();
-    let token: Value = http
-        .post(format!(
-            "{}/{TENANT_ID}/oauth2/v2.0/token",
-            app.emulator_url
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "99999999-0000-0000-0000-00000000ad01"),
-            ("client_secret", "someone-else"),
-            ("scope", "https://graph.microsoft.com/.default"),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token json");
+    let token = app.admin_tool_token().await;
     let mut body = app
         .emulator
         .schedule_requests()
@@ -44,7 +28,7 @@ async fn assign_outside_pimbot(app: &TestApp) {
             "{}/v1.0/roleManagement/directory/roleAssignmentScheduleRequests",
             app.emulator_url
         ))
-        .bearer_auth(token["access_token"].as_str().expect("access token"))
+        .bearer_auth(&token)
         .json(&body)
         .send()
         .await
