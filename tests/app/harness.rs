@@ -9,7 +9,12 @@ use serde_json::{Value, json};
 
 use crate::fake_slack::FakeSlack;
 
+mod database;
 mod outside;
+mod upstreams;
+
+pub(crate) use database::{fresh_database, run_sql, tamper_with_audit_event};
+pub(crate) use upstreams::Upstreams;
 
 pub(crate) const TENANT_ID: &str = "8a3e5c1f-2b4d-4e6f-9a1b-3c5d7e9f1a2b";
 pub(crate) const SIGNING_SECRET: &str = "test-signing-secret";
@@ -44,105 +49,6 @@ pub(crate) struct TestApp {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
-}
-
-/// The test database: a SQLite file in `dir`, or a fresh PostgreSQL database.
-pub(crate) async fn fresh_database(dir: &std::path::Path) -> String {
-    match std::env::var("DATABASE_URL") {
-        Ok(base) if base.starts_with("postgres") => {
-            pimbot::store::testing::fresh_test_database(&base)
-                .await
-                .expect("create a PostgreSQL test database")
-        }
-        _ => format!("sqlite://{}", dir.join("pimbot.db").display()),
-    }
-}
-
-/// What pimbot runs against, up before pimbot is built: the PIM emulator, a fake Slack, a fresh
-/// database, and the configuration naming them.
-pub(crate) struct Upstreams {
-    pub(crate) emulator: Emulator,
-    pub(crate) emulator_url: String,
-    pub(crate) slack: FakeSlack,
-    pub(crate) dir: tempfile::TempDir,
-    pub(crate) database_url: String,
-    pub(crate) config: pimbot::config::Config,
-}
-
-impl Upstreams {
-    /// `azure_toml` is added to the `[azure]` section, `extra_toml` to the end. ARM is the same
-    /// emulator reached as `localhost`, so its token scope differs from Graph's.
-    pub(crate) async fn start(tenant: Tenant, azure_toml: &str, extra_toml: &str) -> Self {
-        let slack = FakeSlack::start(SLACK_USERS).await;
-        Self::start_with_slack(tenant, azure_toml, extra_toml, slack).await
-    }
-
-    /// As [`start`](Self::start), against a fake Slack the test prepared (its workspace, its
-    /// members) before pimbot starts.
-    pub(crate) async fn start_with_slack(
-        tenant: Tenant,
-        azure_toml: &str,
-        extra_toml: &str,
-        slack: FakeSlack,
-    ) -> Self {
-        init_test_logging();
-        let emulator = Emulator::new(tenant);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let emulator_url = format!("http://{}", listener.local_addr().expect("addr"));
-        let arm_url = format!(
-            "http://localhost:{}",
-            listener.local_addr().expect("addr").port()
-        );
-        emulator.spawn(listener);
-        let dir = tempfile::tempdir().expect("tempdir");
-        let database_url = fresh_database(dir.path()).await;
-        // Tests send many commands as one user; only the limits tests keep production's limits.
-        let limits = if extra_toml.contains("[limits]") {
-            ""
-        } else {
-            GENEROUS_LIMITS
-        };
-        let toml = format!(
-            r#"
-[server]
-listen = "127.0.0.1:0"
-
-[database]
-url = "{database_url}"
-
-[azure]
-tenant_id = "{TENANT_ID}"
-client_id = "11111111-2222-3333-4444-555555555555"
-client_secret = "emulator-secret"
-authority_host = "{emulator_url}"
-graph_url = "{emulator_url}"
-arm_url = "{arm_url}"
-{azure_toml}
-
-[slack]
-signing_secrets = ["old-rotated-secret", "{SIGNING_SECRET}"]
-bot_token = "xoxb-test-token"
-api_url = "{api}"
-audit_channel = "{AUDIT_CHANNEL}"
-
-{extra_toml}
-
-{limits}
-"#,
-            api = slack.api_url()
-        );
-        let config = pimbot::config::Config::parse(&toml, &[]).expect("test config is valid");
-        Upstreams {
-            emulator,
-            emulator_url,
-            slack,
-            dir,
-            database_url,
-            config,
-        }
-    }
 }
 
 impl TestApp {
@@ -428,42 +334,6 @@ fn init_test_logging() {
     }
 }
 
-/// Edits one stored audit event behind pimbot's back, bypassing the append-only triggers the way
-/// an attacker with database access could.
-pub(crate) async fn tamper_with_audit_event(database_url: &str, seq: i64) {
-    let edit = "UPDATE audit_events SET canonical = replace(canonical, 'rotating', 'ROTATING') WHERE seq = $1";
-    let rows = if database_url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect(database_url)
-            .await
-            .expect("open sqlite");
-        sqlx::query("DROP TRIGGER audit_events_no_update")
-            .execute(&pool)
-            .await
-            .expect("drop trigger");
-        sqlx::query(edit)
-            .bind(seq)
-            .execute(&pool)
-            .await
-            .expect("edit")
-            .rows_affected()
-    } else {
-        let pool = sqlx::PgPool::connect(database_url)
-            .await
-            .expect("open postgres");
-        sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER ALL")
-            .execute(&pool)
-            .await
-            .expect("disable");
-        sqlx::query(edit)
-            .bind(seq)
-            .execute(&pool)
-            .await
-            .expect("edit")
-            .rows_affected()
-    };
-    assert_eq!(rows, 1, "the event exists and was edited");
-}
-
 impl TestApp {
     /// A modal submitted by `user`: `view` is the last view pimbot sent for it (with its
     /// `private_metadata`), `values` the inputs as Slack sends them. Returns the HTTP JSON answer.
@@ -528,30 +398,5 @@ impl TestApp {
             .find(|c| is_it(c))
             .map(|c| c.body)
             .unwrap_or_default()
-    }
-}
-
-/// Runs one statement with one integer parameter against the test database, behind pimbot's back.
-pub(crate) async fn run_sql(database_url: &str, sql: &'static str, parameter: i64) -> u64 {
-    if database_url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect(database_url)
-            .await
-            .expect("open sqlite");
-        sqlx::query(sql)
-            .bind(parameter)
-            .execute(&pool)
-            .await
-            .expect("sql")
-            .rows_affected()
-    } else {
-        let pool = sqlx::PgPool::connect(database_url)
-            .await
-            .expect("open postgres");
-        sqlx::query(sql)
-            .bind(parameter)
-            .execute(&pool)
-            .await
-            .expect("sql")
-            .rows_affected()
     }
 }

@@ -1,0 +1,74 @@
+//! The test database, and what tests do to it behind pimbot's back.
+
+/// The test database: a SQLite file in `dir`, or a fresh PostgreSQL database.
+pub(crate) async fn fresh_database(dir: &std::path::Path) -> String {
+    match std::env::var("DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            pimbot::store::testing::fresh_test_database(&base)
+                .await
+                .expect("create a PostgreSQL test database")
+        }
+        _ => format!("sqlite://{}", dir.join("pimbot.db").display()),
+    }
+}
+
+/// Edits one stored audit event behind pimbot's back, bypassing the append-only triggers the way
+/// an attacker with database access could.
+pub(crate) async fn tamper_with_audit_event(database_url: &str, seq: i64) {
+    let edit = "UPDATE audit_events SET canonical = replace(canonical, 'rotating', 'ROTATING') WHERE seq = $1";
+    let rows = if database_url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(database_url)
+            .await
+            .expect("open sqlite");
+        sqlx::query("DROP TRIGGER audit_events_no_update")
+            .execute(&pool)
+            .await
+            .expect("drop trigger");
+        sqlx::query(edit)
+            .bind(seq)
+            .execute(&pool)
+            .await
+            .expect("edit")
+            .rows_affected()
+    } else {
+        let pool = sqlx::PgPool::connect(database_url)
+            .await
+            .expect("open postgres");
+        sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER ALL")
+            .execute(&pool)
+            .await
+            .expect("disable");
+        sqlx::query(edit)
+            .bind(seq)
+            .execute(&pool)
+            .await
+            .expect("edit")
+            .rows_affected()
+    };
+    assert_eq!(rows, 1, "the event exists and was edited");
+}
+
+/// Runs one statement with one integer parameter against the test database, behind pimbot's back.
+pub(crate) async fn run_sql(database_url: &str, sql: &'static str, parameter: i64) -> u64 {
+    if database_url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(database_url)
+            .await
+            .expect("open sqlite");
+        sqlx::query(sql)
+            .bind(parameter)
+            .execute(&pool)
+            .await
+            .expect("sql")
+            .rows_affected()
+    } else {
+        let pool = sqlx::PgPool::connect(database_url)
+            .await
+            .expect("open postgres");
+        sqlx::query(sql)
+            .bind(parameter)
+            .execute(&pool)
+            .await
+            .expect("sql")
+            .rows_affected()
+    }
+}
