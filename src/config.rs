@@ -1,6 +1,6 @@
 //! Typed configuration: one TOML file, overridden by `PIMBOT_<SECTION>__<KEY>` environment variables,
 //! validated once at startup. Every error names the key (or variable) at fault; secrets are
-//! [`Secret`]s from the moment they are read, so `Debug` of a [`Config`] never shows them.
+//! [`Secret`](crate::secret::Secret)s from the moment they are read, so `Debug` of a [`Config`] never shows them.
 //!
 //! The field docs below are the reference for every key; [`EXAMPLE`] is a complete, commented file.
 
@@ -13,11 +13,12 @@ use std::path::{Path, PathBuf};
 use crate::domain::duration::{ElevationDuration, Timeout};
 use crate::domain::request::Platform;
 use crate::domain::target::{GroupAccess, TargetKind};
-use crate::secret::Secret;
 use crate::service::{
     ApproverRef, Defaults, IdentityMapping, LimitSettings, Settings, TargetSettings,
 };
 
+mod azure;
+mod chat;
 mod env;
 mod error;
 mod raw;
@@ -25,6 +26,8 @@ mod resolve;
 #[cfg(test)]
 mod tests;
 
+pub use azure::{AzureCloud, AzureConfig, AzureCredential};
+pub use chat::{DEFAULT_ALLOWED_CALLER, SlackConfig, TeamsConfig};
 pub use error::ConfigError;
 use error::{Origins, suggest};
 
@@ -105,159 +108,6 @@ fn redact_password(url: &str) -> String {
         None => url.to_owned(),
     }
 }
-
-/// `[azure]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AzureConfig {
-    /// `tenant_id`: the Entra tenant (directory) id. Required.
-    pub tenant_id: String,
-    /// `client_id`: the application (client) id of pimbot's app registration or managed identity.
-    /// Required.
-    pub client_id: String,
-    /// `credential`: how pimbot gets its tokens. Default `client_secret`.
-    pub credential: AzureCredential,
-    /// `client_secret`: the app registration's secret; required when `credential` is
-    /// `client_secret`. Better set as `PIMBOT_AZURE__CLIENT_SECRET` than in the file.
-    pub client_secret: Option<Secret>,
-    /// `cloud`: `public`, `usgov`, `usgov-dod` or `china`; chooses the presets for the three hosts
-    /// below. Default `public`.
-    pub cloud: AzureCloud,
-    /// `authority_host`: where tokens come from
-    /// (`<authority_host>/<tenant_id>/oauth2/v2.0/token`). Default: the cloud's preset, e.g.
-    /// `https://login.microsoftonline.com`. No trailing slash.
-    pub authority_host: String,
-    /// `graph_url`: Microsoft Graph's base URL; the token scope is `<graph_url>/.default`.
-    /// Default: the cloud's preset, e.g. `https://graph.microsoft.com`. No trailing slash.
-    pub graph_url: String,
-    /// `arm_url`: Azure Resource Manager's base URL; the token scope is `<arm_url>/.default`.
-    /// Default: the cloud's preset, e.g. `https://management.azure.com`. No trailing slash.
-    pub arm_url: String,
-    /// `arm_scopes`: ARM scopes (`/subscriptions/<id>`, `/providers/Microsoft.Management/managementGroups/<id>`,
-    /// ...) where Azure eligibilities are looked for. Default: none (no discovery of Azure targets).
-    pub arm_scopes: Vec<String>,
-    /// `policy_cache`: how long PIM policies, role definitions and directory reads (a user, their
-    /// groups, group owners and members) are reused. Default `5m`. Eligibilities are never cached.
-    pub policy_cache: Timeout,
-    /// `timeout`: how long one Graph or ARM call may take before it counts as failed (and is
-    /// retried, looking first whether a write took effect). Default `30s`.
-    pub timeout: Timeout,
-}
-
-/// `azure.credential`: how pimbot authenticates to Entra.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AzureCredential {
-    /// `client_secret`: the app registration's `client_secret`.
-    ClientSecret,
-    /// `workload_identity`: a federated token (Kubernetes workload identity), from the standard
-    /// `AZURE_FEDERATED_TOKEN_FILE` environment.
-    WorkloadIdentity,
-    /// `managed_identity`: the Azure managed identity of the host (`client_id` picks a user-assigned one).
-    ManagedIdentity,
-    /// `azure_cli`: the signed-in Azure CLI user (local development only).
-    AzureCli,
-}
-
-/// `azure.cloud`: which Azure cloud, and so the default hosts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AzureCloud {
-    /// `public`: Azure commercial.
-    Public,
-    /// `usgov`: Azure Government (GCC High).
-    Usgov,
-    /// `usgov-dod`: Azure Government, Department of Defense.
-    UsgovDod,
-    /// `china`: Azure China, operated by 21Vianet.
-    China,
-}
-
-impl AzureCloud {
-    /// The cloud's Entra authority host.
-    pub fn authority_host(self) -> &'static str {
-        match self {
-            AzureCloud::Public => "https://login.microsoftonline.com",
-            AzureCloud::Usgov | AzureCloud::UsgovDod => "https://login.microsoftonline.us",
-            AzureCloud::China => "https://login.chinacloudapi.cn",
-        }
-    }
-
-    /// The cloud's Microsoft Graph endpoint.
-    pub fn graph_url(self) -> &'static str {
-        match self {
-            AzureCloud::Public => "https://graph.microsoft.com",
-            AzureCloud::Usgov => "https://graph.microsoft.us",
-            AzureCloud::UsgovDod => "https://dod-graph.microsoft.us",
-            AzureCloud::China => "https://microsoftgraph.chinacloudapi.cn",
-        }
-    }
-
-    /// The cloud's Azure Resource Manager endpoint.
-    pub fn arm_url(self) -> &'static str {
-        match self {
-            AzureCloud::Public => "https://management.azure.com",
-            AzureCloud::Usgov | AzureCloud::UsgovDod => "https://management.usgovcloudapi.net",
-            AzureCloud::China => "https://management.chinacloudapi.cn",
-        }
-    }
-}
-
-/// `[slack]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlackConfig {
-    /// `signing_secrets`: the app's signing secrets; a request signed with any of them is accepted
-    /// (several, for rotation). At least one. From the environment,
-    /// `PIMBOT_SLACK__SIGNING_SECRETS=a,b` or `PIMBOT_SLACK__SIGNING_SECRET=a`.
-    pub signing_secrets: Vec<Secret>,
-    /// `bot_token`: the bot user OAuth token (`xoxb-...`). Required.
-    pub bot_token: Secret,
-    /// `api_url`: the Slack Web API base URL. Default `https://slack.com/api`. No trailing slash.
-    pub api_url: String,
-    /// `audit_channel`: the channel id (`C...`) that gets one line per transition. Optional.
-    pub audit_channel: Option<String>,
-    /// `allowed_teams`: the Slack workspaces (team ids, `T...`) whose members' e-mail pimbot
-    /// trusts to find their Entra account (an Enterprise Grid member counts in each of their
-    /// workspaces). Default: the bot token's own workspace, from `auth.test`.
-    pub allowed_teams: Option<Vec<String>>,
-}
-
-/// `[teams]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TeamsConfig {
-    /// `app_id`: the Bot Framework app (client) id; inbound tokens must have it as audience.
-    /// Required.
-    pub app_id: String,
-    /// `app_secret`: the bot app's client secret, for the outbound Connector token. Required.
-    pub app_secret: Secret,
-    /// `app_tenant_id`: set for a single-tenant bot; outbound tokens then come from this tenant
-    /// instead of `botframework.com`. Optional.
-    pub app_tenant_id: Option<String>,
-    /// `openid_metadata_url`: where the Bot Framework's token signing keys are published. Default
-    /// `https://login.botframework.com/v1/.well-known/openidconfiguration`.
-    pub openid_metadata_url: String,
-    /// `entra_openid_metadata_url`: single-tenant bots also accept tokens their own Entra tenant
-    /// issued (`https://sts.windows.net/<tenant>/`, `<authority_host>/<tenant>/v2.0`), verified
-    /// with the keys published here. Default
-    /// `<azure.authority_host>/<app_tenant_id>/v2.0/.well-known/openid-configuration`; unused
-    /// without `app_tenant_id`.
-    pub entra_openid_metadata_url: Option<String>,
-    /// `service_url`: the Connector base URL for proactive posts (replies use the activity's own).
-    /// Default `https://smba.trafficmanager.net/teams/`.
-    pub service_url: String,
-    /// `audit_conversation`: the conversation id (`19:...@thread.tacv2`) that gets one line per
-    /// transition. Optional.
-    pub audit_conversation: Option<String>,
-    /// `allowed_callers`: the app ids (`azp` of v2 tokens, `appid` of v1) whose tokens from the
-    /// bot's own Entra tenant are accepted; any other app of the tenant could otherwise get a
-    /// token for the bot and speak as any Teams user. Default: the Bot Framework channel
-    /// service ([`DEFAULT_ALLOWED_CALLER`]). Unused without `app_tenant_id`.
-    pub allowed_callers: Vec<String>,
-}
-
-/// The app id of the Bot Framework channel service, the caller of the Entra-issued tokens that
-/// Azure Bot Service sends a single-tenant bot (Microsoft's Teams SDK for TypeScript accepts
-/// Entra-authenticated inbound activities only from it, by `azp`, else `appid`).
-pub const DEFAULT_ALLOWED_CALLER: &str = "5a807f24-c9de-44ee-a3a7-329e88a00ffc";
 
 /// `[limits]`: per chat user (platform, workspace or tenant, user), counted after the platform
 /// proved who is typing, in each replica's memory. A refusal says how long to wait.

@@ -1,6 +1,7 @@
 use std::io::Write;
 
 use super::*;
+use crate::secret::Secret;
 
 mod environment;
 mod identities;
