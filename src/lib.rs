@@ -11,7 +11,10 @@
 //! Dependencies point inwards: [`domain`] uses nothing of ours; [`service`] uses `domain` and
 //! defines the ports (traits) it needs; the adapters ([`store`], [`pim`], [`slack`], [`teams`]) implement or
 //! call those ports and never each other; only [`app`] wires concrete types together.
-//! `tests/architecture.rs` checks the rule.
+//! `tests/architecture.rs` checks the rule on the parsed code (every `use` tree, path and macro
+//! path of every production file): the domain names nothing of ours and no I/O crate, the service
+//! only the domain (and `secret`) and no wire crate, no adapter another adapter, and only `app`
+//! and `demo` the `emulator` and `demo`. Test-only code may reach anything.
 //!
 //! - [`domain`]: the request and its state machine ([`domain::request::next_state`]), targets,
 //!   durations, the activation policy, the command grammar shared by every chat platform, who may

@@ -1,75 +1,326 @@
-//! The dependency rule of `src/lib.rs`, checked: the core names no adapter and no I/O crate.
+//! The dependency rule of `src/lib.rs`, checked on the code as the compiler reads it: every file
+//! under `src/` is parsed (`syn`), and every path it names (in `use` trees, types, expressions and
+//! macros' leading paths) is resolved to the top-level module of this crate it reaches, or to the
+//! external crate it starts with. Test-only code (`#[cfg(test)]` items and the files they
+//! declare) is left out: tests may reach anything.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
-fn sources(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(sources(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push((
-                path.display().to_string(),
-                std::fs::read_to_string(&path).expect("read"),
-            ));
+use syn::visit::Visit;
+
+/// One production source file: its module path (`["slack", "payload"]`) and what it reaches.
+struct Module {
+    file: PathBuf,
+    path: Vec<String>,
+    /// Top-level modules of this crate (`domain`, `pim`, …) the file names.
+    ours: BTreeSet<String>,
+    /// External crates the file names (`axum`, `sqlx`, …).
+    theirs: BTreeSet<String>,
+}
+
+impl Module {
+    fn top(&self) -> &str {
+        self.path.first().map_or("", String::as_str)
+    }
+}
+
+/// Collects the paths of one file, skipping `#[cfg(test)]` items and noting the test modules it
+/// declares (`#[cfg(test)] mod tests;`), whose files are test code too.
+struct Paths<'a> {
+    module: &'a [String],
+    ours: BTreeSet<String>,
+    theirs: BTreeSet<String>,
+    test_modules: Vec<String>,
+}
+
+fn is_test_only(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        attr.path().is_ident("cfg")
+            && attr
+                .parse_args::<syn::Meta>()
+                .is_ok_and(|meta| meta.path().is_ident("test"))
+    })
+}
+
+impl Paths<'_> {
+    /// Resolves a path's leading segments (`crate`, `super`, `self`, an external crate).
+    fn note(&mut self, segments: &[String]) {
+        let Some(first) = segments.first() else {
+            return;
+        };
+        let absolute: Vec<String> = match first.as_str() {
+            "crate" | "pimbot" => segments[1..].to_vec(),
+            "super" => {
+                let ups = segments.iter().take_while(|s| *s == "super").count();
+                let base = self.module.len().saturating_sub(ups);
+                self.module[..base]
+                    .iter()
+                    .chain(&segments[ups..])
+                    .cloned()
+                    .collect()
+            }
+            "self" => self.module.iter().chain(&segments[1..]).cloned().collect(),
+            other if segments.len() > 1 && EXTERNAL.contains(&other) => {
+                self.theirs.insert(other.to_owned());
+                return;
+            }
+            _ => return,
+        };
+        if let Some(top) = absolute.first() {
+            self.ours.insert(top.clone());
         }
+    }
+}
+
+/// The external crates the rules name.
+const EXTERNAL: &[&str] = &[
+    "axum",
+    "sqlx",
+    "reqwest",
+    "tokio",
+    "hyper",
+    "tower",
+    "tower_http",
+];
+
+fn use_paths(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match tree {
+        syn::UseTree::Path(path) => {
+            prefix.push(path.ident.to_string());
+            use_paths(&path.tree, prefix, out);
+            prefix.pop();
+        }
+        syn::UseTree::Name(name) => out.push(with(prefix, &name.ident)),
+        syn::UseTree::Rename(rename) => out.push(with(prefix, &rename.ident)),
+        syn::UseTree::Glob(_) => out.push(prefix.clone()),
+        syn::UseTree::Group(group) => {
+            for tree in &group.items {
+                use_paths(tree, prefix, out);
+            }
+        }
+    }
+}
+
+fn with(prefix: &[String], ident: &syn::Ident) -> Vec<String> {
+    let mut path = prefix.to_vec();
+    path.push(ident.to_string());
+    path
+}
+
+impl<'ast> Visit<'ast> for Paths<'_> {
+    fn visit_item(&mut self, item: &'ast syn::Item) {
+        let attrs = match item {
+            syn::Item::Mod(m) => &m.attrs,
+            syn::Item::Fn(f) => &f.attrs,
+            syn::Item::Impl(i) => &i.attrs,
+            syn::Item::Use(u) => &u.attrs,
+            syn::Item::Struct(s) => &s.attrs,
+            syn::Item::Enum(e) => &e.attrs,
+            syn::Item::Const(c) => &c.attrs,
+            syn::Item::Static(s) => &s.attrs,
+            syn::Item::Trait(t) => &t.attrs,
+            syn::Item::Macro(m) => &m.attrs,
+            _ => return syn::visit::visit_item(self, item),
+        };
+        if is_test_only(attrs) {
+            if let syn::Item::Mod(m) = item
+                && m.content.is_none()
+            {
+                self.test_modules.push(m.ident.to_string());
+            }
+            return;
+        }
+        syn::visit::visit_item(self, item);
+    }
+
+    fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        let mut found = Vec::new();
+        use_paths(&item.tree, &mut Vec::new(), &mut found);
+        for path in found {
+            self.note(&path);
+        }
+    }
+
+    fn visit_path(&mut self, path: &'ast syn::Path) {
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        self.note(&segments);
+        syn::visit::visit_path(self, path);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        self.visit_path(&mac.path);
+        // Paths inside macro arguments (`tracing::warn!(…)`, `json!(…)`) are tokens, not syntax:
+        // read the `crate :: x` and external `x ::` sequences out of their text.
+        let text = mac.tokens.to_string();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        for (at, word) in words.iter().enumerate() {
+            let starts_path = at == 0 || words[at - 1] != "::";
+            if starts_path && words.get(at + 1) == Some(&"::") {
+                let next = words.get(at + 2).copied().unwrap_or_default();
+                self.note(&[(*word).to_owned(), next.to_owned()]);
+            }
+        }
+    }
+}
+
+/// Every production file under `src/`, with what it reaches.
+fn modules() -> Vec<Module> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    for (file, path) in [
+        (root.join("lib.rs"), Vec::new()),
+        (root.join("main.rs"), vec!["main".to_owned()]),
+    ] {
+        read_module(&root, &file, path, &mut out);
     }
     out
 }
 
-fn assert_free_of(module: &str, forbidden: &[&str]) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = sources(&root.join(module));
-    let top = root.join(format!("{module}.rs"));
-    files.push((
-        top.display().to_string(),
-        std::fs::read_to_string(&top).expect("read"),
-    ));
-    for (path, text) in files {
-        for word in forbidden {
-            assert!(
-                !text.contains(word),
-                "{path} uses `{word}`, which `{module}` must not depend on"
-            );
+/// The parsed file and the paths it names, as module `path`.
+fn read_paths<'a>(text: &str, path: &'a [String]) -> (syn::File, Paths<'a>) {
+    let syntax = syn::parse_file(text).expect("a source file parses");
+    let mut paths = Paths {
+        module: path,
+        ours: BTreeSet::new(),
+        theirs: BTreeSet::new(),
+        test_modules: Vec::new(),
+    };
+    paths.visit_file(&syntax);
+    (syntax, paths)
+}
+
+fn read_module(root: &Path, file: &Path, path: Vec<String>, out: &mut Vec<Module>) {
+    let text = std::fs::read_to_string(file).expect("read a source file");
+    let (syntax, paths) = read_paths(&text, &path);
+    let (ours, theirs, test_modules) = (paths.ours, paths.theirs, paths.test_modules);
+    let children: Vec<String> = syntax
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Mod(m)
+                if m.content.is_none() && !test_modules.contains(&m.ident.to_string()) =>
+            {
+                Some(m.ident.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    // `src/a.rs` and `src/lib.rs` keep their children in `src/a/` and `src/`.
+    let dir = if path.is_empty() || path == ["main"] {
+        root.to_path_buf()
+    } else {
+        root.join(path.join("/"))
+    };
+    for child in children {
+        let mut child_path = if path == ["main"] {
+            Vec::new()
+        } else {
+            path.clone()
+        };
+        child_path.push(child.clone());
+        let file = dir.join(format!("{child}.rs"));
+        read_module(root, &file, child_path, out);
+    }
+    out.push(Module {
+        file: file.to_path_buf(),
+        path,
+        ours,
+        theirs,
+    });
+}
+
+/// Fails naming every file of `module` (or of every module but the allowed ones) that reaches
+/// one of `forbidden`.
+fn assert_none_reach(modules: &[Module], of: &[&str], forbidden: &[&str]) {
+    let mut broken = Vec::new();
+    for module in modules.iter().filter(|m| of.contains(&m.top())) {
+        for name in module.ours.iter().chain(&module.theirs) {
+            if forbidden.contains(&name.as_str()) && name != module.top() {
+                broken.push(format!("{} uses `{name}`", module.file.display()));
+            }
         }
     }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+const OURS: &[&str] = &[
+    "app", "audit", "config", "demo", "domain", "emulator", "http", "pim", "secret", "service",
+    "slack", "store", "teams", "worker",
+];
+const ADAPTERS: &[&str] = &["slack", "teams", "pim", "store"];
+
+#[test]
+fn every_way_of_naming_a_module_is_seen_and_tests_are_left_out() {
+    let text = r#"
+        use crate::pim::{self, PimProviders};
+        use super::super::store::Store as S;
+        fn f() -> Option<crate::teams::TeamsChat> { tracing::debug!(x = ?crate::demo::X); None }
+        fn g() { let _ = axum::Router::new(); let _ = self::inner::h(); }
+        #[cfg(test)]
+        mod tests { use crate::emulator::Emulator; }
+        #[cfg(test)]
+        mod properties;
+        // crate::app in a comment is not a use
+    "#;
+    let module = ["slack".to_owned(), "render".to_owned()];
+    let (_, paths) = read_paths(text, &module);
+    let ours: Vec<&str> = paths.ours.iter().map(String::as_str).collect();
+    assert_eq!(ours, ["demo", "pim", "slack", "store", "teams"]);
+    let theirs: Vec<&str> = paths.theirs.iter().map(String::as_str).collect();
+    assert_eq!(theirs, ["axum"]);
+    assert_eq!(paths.test_modules, ["properties"]);
+}
+
+#[test]
+fn every_file_of_the_crate_is_read() {
+    let modules = modules();
+    for top in OURS {
+        assert!(
+            modules.iter().any(|m| m.top() == *top),
+            "no file of `{top}` was read"
+        );
+    }
+    assert!(modules.len() > 100, "only {} files read", modules.len());
 }
 
 #[test]
 fn the_domain_uses_nothing_of_ours_and_no_io_crate() {
-    assert_free_of(
-        "domain",
-        &[
-            "crate::service",
-            "crate::store",
-            "crate::slack",
-            "crate::pim",
-            "crate::app",
-            "crate::demo",
-            "axum::",
-            "sqlx::",
-            "reqwest::",
-            "tokio::",
-        ],
-    );
+    let forbidden: Vec<&str> = OURS
+        .iter()
+        .chain(EXTERNAL)
+        .copied()
+        .filter(|m| *m != "domain")
+        .collect();
+    assert_none_reach(&modules(), &["domain"], &forbidden);
 }
 
 #[test]
-fn the_service_layer_knows_no_adapter_and_no_wire_crate() {
-    assert_free_of(
-        "service",
-        &[
-            "crate::store",
-            "crate::slack",
-            "crate::pim",
-            "crate::teams",
-            "crate::app",
-            "crate::demo",
-            "crate::emulator",
-            "axum::",
-            "sqlx::",
-            "reqwest::",
-        ],
-    );
+fn the_service_layer_uses_only_the_domain_and_no_wire_crate() {
+    let forbidden: Vec<&str> = OURS
+        .iter()
+        .copied()
+        .filter(|m| !["domain", "service", "secret"].contains(m))
+        .chain(["axum", "sqlx", "reqwest", "hyper", "tower", "tower_http"])
+        .collect();
+    assert_none_reach(&modules(), &["service"], &forbidden);
+}
+
+#[test]
+fn no_adapter_uses_another_adapter() {
+    let modules = modules();
+    for adapter in ADAPTERS {
+        let others: Vec<&str> = ADAPTERS.iter().copied().filter(|a| a != adapter).collect();
+        assert_none_reach(&modules, &[adapter], &others);
+    }
+}
+
+#[test]
+fn only_the_app_the_binary_and_the_demo_use_the_demo_and_the_emulator() {
+    let users: Vec<&str> = OURS
+        .iter()
+        .copied()
+        .filter(|m| !["app", "demo", "emulator"].contains(m))
+        .collect();
+    assert_none_reach(&modules(), &users, &["demo", "emulator"]);
 }
