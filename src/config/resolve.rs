@@ -1,25 +1,23 @@
 //! From the parsed document to a validated [`Config`]: defaults, cloud presets, and every check that
 //! spans more than one key.
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 
 use super::raw::{
-    self, RawApprovalChannel, RawAudit, RawAzure, RawDatabase, RawDefaults, RawLimits, RawServer,
-    RawSlack, RawTarget, RawTeams, RawWorker, SECTIONS, section,
+    RawAudit, RawAzure, RawDatabase, RawDefaults, RawLimits, RawServer, RawSlack, RawTeams,
+    RawWorker, SECTIONS, section,
 };
 use super::{
-    ApprovalChannel, AuditConfig, AzureCloud, AzureConfig, AzureCredential, Config, ConfigError,
-    DatabaseConfig, DefaultsConfig, LimitsConfig, Origins, ServerConfig, SlackConfig, TargetConfig,
-    TeamsConfig, WorkerConfig,
+    AuditConfig, AzureCloud, AzureConfig, AzureCredential, Config, ConfigError, DatabaseConfig,
+    DefaultsConfig, LimitsConfig, Origins, ServerConfig, SlackConfig, TeamsConfig, WorkerConfig,
 };
 use crate::domain::duration::{ElevationDuration, Timeout};
-use crate::domain::target::{GroupAccess, TargetKind};
 use crate::secret::Secret;
 use crate::service::ApproverRef;
 
 mod identities;
+mod targets;
 
 const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
 const DEFAULT_DATABASE_URL: &str = "sqlite://pimbot.db";
@@ -379,135 +377,6 @@ impl Check<'_> {
             require_justification: raw.require_justification.unwrap_or(true),
             require_ticket: raw.require_ticket.unwrap_or(false),
             approvers: self.approvers(raw.approvers.unwrap_or_default(), "defaults.approvers")?,
-        })
-    }
-
-    fn targets(&self, value: Option<toml::Value>) -> Result<Vec<TargetConfig>, ConfigError> {
-        let entries = match value {
-            None => return Ok(Vec::new()),
-            Some(toml::Value::Array(entries)) => entries,
-            Some(_) => {
-                return Err(self.error("targets", "must be a list of [[targets]] tables"));
-            }
-        };
-        let mut names = HashSet::new();
-        let mut targets = Vec::with_capacity(entries.len());
-        for (index, entry) in entries.into_iter().enumerate() {
-            let path = format!("targets[{index}]");
-            let raw: RawTarget = section(entry, &path, self.origins)?;
-            let target = self.target(raw, &path)?;
-            if !names.insert(target.name.clone()) {
-                return Err(self.error(
-                    &format!("{path}.name"),
-                    format!("target `{}` is configured twice", target.name),
-                ));
-            }
-            targets.push(target);
-        }
-        Ok(targets)
-    }
-
-    fn target(&self, raw: RawTarget, path: &str) -> Result<TargetConfig, ConfigError> {
-        let key = |name: &str| raw::join(path, name);
-        let name = raw
-            .name
-            .ok_or_else(|| self.error(&key("name"), "missing: every target needs a name"))?;
-        let valid_name = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-        if !valid_name {
-            return Err(self.error(
-                &key("name"),
-                format!("`{name}` is not a target name: use letters, digits, `.`, `_` and `-`"),
-            ));
-        }
-        let kind = raw.kind.ok_or_else(|| {
-            self.error(
-                &key("kind"),
-                format!("missing: target `{name}` needs a kind: role, group or azure"),
-            )
-        })?;
-        let present =
-            |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
-        match kind {
-            TargetKind::Role | TargetKind::Azure => {
-                if !present(&raw.role) {
-                    return Err(self.error(
-                        &key("role"),
-                        format!("missing: target `{name}` needs the role's display name or id"),
-                    ));
-                }
-                if raw.group.is_some() {
-                    return Err(self.error(
-                        &key("group"),
-                        format!("target `{name}` is not of kind group: use `role`"),
-                    ));
-                }
-                if raw.access.is_some() {
-                    return Err(self.error(
-                        &key("access"),
-                        format!("target `{name}` is not of kind group: access is for groups"),
-                    ));
-                }
-                if kind == TargetKind::Azure && !present(&raw.scope) {
-                    return Err(self.error(
-                        &key("scope"),
-                        format!(
-                            "missing: azure target `{name}` needs an ARM scope like /subscriptions/<id>/resourceGroups/<name>"
-                        ),
-                    ));
-                }
-            }
-            TargetKind::Group => {
-                if !present(&raw.group) {
-                    return Err(self.error(
-                        &key("group"),
-                        format!("missing: target `{name}` needs the group's display name or id"),
-                    ));
-                }
-                if raw.role.is_some() {
-                    return Err(self.error(
-                        &key("role"),
-                        format!("target `{name}` is of kind group: use `group`"),
-                    ));
-                }
-                if raw.scope.is_some() {
-                    return Err(self.error(
-                        &key("scope"),
-                        format!("target `{name}` is of kind group, which has no scope"),
-                    ));
-                }
-            }
-        }
-        let approvals_required = raw
-            .approvals_required
-            .map(|n| self.approvals_required(n, &key("approvals_required")))
-            .transpose()?;
-        let approval_channel = match raw.approval_channel {
-            None => ApprovalChannel::default(),
-            Some(value) => {
-                let channel: RawApprovalChannel =
-                    section(value, &key("approval_channel"), self.origins)?;
-                ApprovalChannel {
-                    slack: channel.slack,
-                    teams: channel.teams,
-                }
-            }
-        };
-        Ok(TargetConfig {
-            kind,
-            role: raw.role,
-            group: raw.group,
-            scope: raw.scope,
-            access: raw.access.unwrap_or(GroupAccess::Member),
-            max_duration: raw.max_duration,
-            require_ticket: raw.require_ticket,
-            require_justification: raw.require_justification,
-            approvals_required,
-            approvers: self.approvers(raw.approvers.unwrap_or_default(), &key("approvers"))?,
-            approval_channel,
-            name,
         })
     }
 }
