@@ -10,10 +10,12 @@ use serde_json::{Value, json};
 use crate::fake_slack::FakeSlack;
 
 mod database;
+mod modal;
 mod outside;
 mod upstreams;
 
 pub(crate) use database::{fresh_database, run_sql, tamper_with_audit_event};
+pub(crate) use modal::text_input;
 pub(crate) use upstreams::Upstreams;
 
 pub(crate) const TENANT_ID: &str = "8a3e5c1f-2b4d-4e6f-9a1b-3c5d7e9f1a2b";
@@ -332,50 +334,6 @@ fn init_test_logging() {
             .with_test_writer()
             .try_init();
     }
-}
-
-impl TestApp {
-    /// A modal submitted by `user`: `view` is the last view pimbot sent for it (with its
-    /// `private_metadata`), `values` the inputs as Slack sends them. Returns the HTTP JSON answer.
-    pub(crate) async fn submit_view(
-        &self,
-        user: &str,
-        view_id: &str,
-        view: &Value,
-        values: Value,
-    ) -> Value {
-        let payload = json!({
-            "type": "view_submission",
-            "user": { "id": user, "username": user.to_lowercase(), "team_id": "T1" },
-            "api_app_id": "A1",
-            "team": { "id": "T1", "domain": "contoso" },
-            "trigger_id": format!("trigger-{}", fastrand()),
-            "view": {
-                "id": view_id,
-                "type": "modal",
-                "callback_id": view["callback_id"],
-                "private_metadata": view["private_metadata"],
-                "state": { "values": values }
-            }
-        });
-        let body = serde_urlencoded::to_string([("payload", payload.to_string())]).expect("encode");
-        let response = self
-            .post_signed(
-                "/slack/interactions",
-                "application/x-www-form-urlencoded",
-                body,
-                0,
-            )
-            .await;
-        assert_eq!(response.status(), 200);
-        let text = response.text().await.unwrap_or_default();
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    }
-}
-
-/// A text input's state as Slack sends it in `view.state.values`.
-pub(crate) fn text_input(value: &str) -> Value {
-    json!({ "type": "plain_text_input", "value": value })
 }
 
 impl TestApp {
