@@ -19,6 +19,7 @@ mod settings;
 mod submit;
 mod targets;
 mod transition;
+pub mod view;
 
 use std::sync::Arc;
 

@@ -7,19 +7,28 @@ pub(crate) mod fixtures;
 mod modal;
 mod notice;
 
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::domain::request::{Person, Platform};
 use crate::service::notice::Reply;
+use crate::service::view::{Action, Line, NAME_MAX, Span, hhmm};
 
+pub(crate) use crate::service::view::clip;
 pub(crate) use approval::approval_message;
-pub(crate) use approval::{APPROVE_ACTION, DENY_ACTION};
 pub(crate) use modal::{
     DENY_CALLBACK, FORM_CALLBACK, REASON, deny_reason_modal, request_form, request_form_error,
     request_form_loading,
 };
-pub(crate) use notice::{END_NOW_ACTION, EXTEND_ACTION, approver_notice_text, notice_message};
+pub(crate) use notice::{approver_notice_text, notice_message};
+
+/// `action_id` of the Approve button; its `value` is the request id (`PIM-12`).
+pub(crate) const APPROVE_ACTION: &str = "approve";
+/// `action_id` of the Deny button; its `value` is the request id.
+pub(crate) const DENY_ACTION: &str = "deny";
+/// `action_id` of the End now button on the ending-soon DM; its `value` is the request id.
+pub(crate) const END_NOW_ACTION: &str = "end_now";
+/// `action_id` of the Extend button on the ending-soon DM; its `value` is the request id.
+pub(crate) const EXTEND_ACTION: &str = "extend";
 
 /// Escapes `&`, `<` and `>` so text can never become a mention, `@channel` or a link.
 pub(crate) fn escape(text: &str) -> String {
@@ -39,7 +48,7 @@ pub(crate) fn escape(text: &str) -> String {
 pub(crate) fn who(person: &Person, platform: Platform) -> String {
     match person.chat_id.as_deref() {
         Some(id) if platform == Platform::Slack && is_slack_id(id) => format!("<@{id}>"),
-        _ => escape(&clip(&person.display_name, 80)),
+        _ => escape(&clip(&person.display_name, NAME_MAX)),
     }
 }
 
@@ -51,19 +60,45 @@ fn is_slack_id(id: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
-/// `14:05 UTC`.
-pub(crate) fn hhmm(at: DateTime<Utc>) -> String {
-    at.format("%H:%M UTC").to_string()
+/// A view's line as mrkdwn: someone's text escaped and cut, people mentioned by Slack id.
+pub(crate) fn mrkdwn_line(line: &Line, platform: Platform) -> String {
+    let mut out = String::new();
+    for span in line.spans() {
+        match span {
+            Span::Words(words) => out.push_str(&escape(words)),
+            Span::Text { text, max } => out.push_str(&clip(&escape(text), *max)),
+            Span::Strong { text, max } => {
+                out.push_str(&format!("*{}*", clip(&escape(text), *max)));
+            }
+            Span::Aside(words) => out.push_str(&format!("_{}_", escape(words))),
+            Span::Code { text, max } => {
+                out.push_str(&format!("`{}`", clip(&escape(text), *max)));
+            }
+            Span::Person(person) => out.push_str(&who(person, platform)),
+            Span::Name(name) => out.push_str(&escape(&clip(name, NAME_MAX))),
+            Span::Time(at) => out.push_str(&hhmm(*at)),
+            Span::Command(command) => out.push_str(&format!("`/pim {}`", escape(command))),
+            Span::Emoji(emoji) => out.push_str(emoji.short_code()),
+        }
+    }
+    out
 }
 
-/// At most `max` characters, with an ellipsis when cut (Slack rejects over-long fields).
-pub(crate) fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
+/// Block Kit buttons for `actions`, each carrying the request id as its `value`.
+pub(crate) fn buttons(actions: &[Action], request_id: &str) -> Vec<Value> {
+    actions
+        .iter()
+        .map(|action| {
+            let (action_id, style) = match action {
+                Action::Approve => (APPROVE_ACTION, "primary"),
+                Action::Deny => (DENY_ACTION, "danger"),
+                Action::Extend => (EXTEND_ACTION, "primary"),
+                Action::EndNow => (END_NOW_ACTION, "danger"),
+            };
+            json!({"type": "button", "action_id": action_id, "style": style,
+                   "text": plain(action.label()), "value": request_id})
+        })
+        .collect()
 }
 
 /// A `plain_text` object.
@@ -124,11 +159,5 @@ mod tests {
         assert_eq!(body["response_type"], "ephemeral");
         assert_eq!(body["text"], "I don't know `&lt;!channel&gt;`");
         assert_eq!(audit_line("PIM-1 <!here>"), "PIM-1 &lt;!here&gt;");
-    }
-
-    #[test]
-    fn long_text_is_clipped() {
-        assert_eq!(clip("abcdef", 4), "abc…");
-        assert_eq!(clip("abc", 4), "abc");
     }
 }

@@ -6,10 +6,12 @@ mod approval;
 pub(crate) mod form;
 mod notice;
 
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::domain::request::Person;
 use crate::service::notice::Reply;
+pub(crate) use crate::service::view::clip;
+use crate::service::view::{Action, Line, NAME_MAX, Span, hhmm};
 
 pub(crate) use approval::approval_card;
 pub(crate) use form::{form_message_card, request_form};
@@ -53,19 +55,62 @@ pub(crate) fn escape(text: &str) -> String {
         .collect()
 }
 
-/// At most `max` characters, with an ellipsis when cut.
-pub(crate) fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
+/// A view's line as Teams markdown: someone's text escaped and cut; people mentioned (`<at>`, with
+/// their entity) when `mentions` collects them, else named.
+pub(crate) fn markdown_line(line: &Line, mut mentions: Option<&mut Mentions>) -> String {
+    let mut out = String::new();
+    for span in line.spans() {
+        match span {
+            Span::Words(words) => out.push_str(&escape(words)),
+            Span::Text { text, max } | Span::Code { text, max } => {
+                out.push_str(&clip(&escape(text), *max));
+            }
+            Span::Strong { text, max } => {
+                out.push_str(&format!("**{}**", clip(&escape(text), *max)));
+            }
+            Span::Aside(words) => out.push_str(&format!("_{}_", escape(words))),
+            Span::Person(person) => match mentions.as_deref_mut() {
+                Some(mentions) => out.push_str(&mentions.add(person)),
+                None => out.push_str(&name(&person.display_name)),
+            },
+            Span::Name(display_name) => out.push_str(&name(display_name)),
+            Span::Time(at) => out.push_str(&hhmm(*at)),
+            Span::Command(command) => out.push_str(&format!("`{}`", escape(command))),
+            Span::Emoji(emoji) => out.push_str(emoji.character()),
+        }
     }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
     out
 }
 
-/// `14:05 UTC`.
-pub(crate) fn hhmm(at: DateTime<Utc>) -> String {
-    at.format("%H:%M UTC").to_string()
+fn name(display_name: &str) -> String {
+    clip(&escape(display_name), NAME_MAX)
+}
+
+/// `<at>` mentions and their entities, one per person.
+#[derive(Default)]
+pub(crate) struct Mentions {
+    pub(crate) entities: Vec<Value>,
+}
+
+impl Mentions {
+    /// `<at>Name</at>` when the person's Teams id (Entra object id) is known, else the name.
+    pub(crate) fn add(&mut self, person: &Person) -> String {
+        let name = name(&person.display_name);
+        let Some(id) = person.chat_id.as_deref().filter(|id| !id.is_empty()) else {
+            return name;
+        };
+        let text = format!("<at>{name}</at>");
+        let known = self
+            .entities
+            .iter()
+            .any(|e| e["mentioned"]["id"] == id && e["text"] == text.as_str());
+        if !known {
+            self.entities.push(json!({
+                "type": "mention", "text": text, "mentioned": {"id": id, "name": name}
+            }));
+        }
+        text
+    }
 }
 
 /// A wrapping text block.
@@ -109,28 +154,37 @@ pub(crate) fn card_message(card: &Value) -> Value {
     })
 }
 
-/// A plain message activity (markdown, user text escaped by the caller).
-/// The requester's message about `notice`: text, or for an elevation about to end, a card with
-/// an End now button.
+/// The requester's message about `notice`: text, or, when the notice offers buttons (an elevation
+/// about to end), a card with them.
 pub(crate) fn notice_message(
     request: &crate::domain::request::Request,
     notice: &crate::service::notice::Notice,
 ) -> Value {
+    let actions = crate::service::view::requester_message(request, notice).actions;
     let text = notice_text(request, notice);
-    match notice {
-        crate::service::notice::Notice::EndingSoon { .. } => {
-            let mut body = vec![text_block(&text)];
-            let data = json!({"request": request.id.to_string()});
-            body.push(json!({"type": "ActionSet", "actions": [
-                execute("Extend", VERB_EXTEND, data.clone()),
-                execute("End now", VERB_END_NOW, data),
-            ]}));
-            card_message(&card(body))
-        }
-        _ => text_message(&text),
+    if actions.is_empty() {
+        return text_message(&text);
     }
+    let data = json!({"request": request.id.to_string()});
+    let buttons: Vec<Value> = actions
+        .iter()
+        .map(|action| {
+            let verb = match action {
+                Action::Approve => VERB_APPROVE,
+                Action::Deny => VERB_DENY,
+                Action::Extend => VERB_EXTEND,
+                Action::EndNow => VERB_END_NOW,
+            };
+            execute(action.label(), verb, data.clone())
+        })
+        .collect();
+    card_message(&card(vec![
+        text_block(&text),
+        json!({"type": "ActionSet", "actions": buttons}),
+    ]))
 }
 
+/// A plain message activity (markdown, user text escaped by the caller).
 pub(crate) fn text_message(text: &str) -> Value {
     json!({"type": "message", "textFormat": "markdown", "text": text})
 }

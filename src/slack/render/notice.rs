@@ -2,123 +2,48 @@
 
 use serde_json::{Value, json};
 
-use super::{clip, escape, hhmm, mrkdwn, plain, who};
+use super::{buttons, mrkdwn, mrkdwn_line};
 use crate::domain::request::{Platform, Request};
 use crate::service::notice::{ApproverNotice, Notice};
+use crate::service::view::{self, clip};
 
 /// The DM text for `notice` about `request` (mrkdwn, user text escaped).
 pub(crate) fn notice_text(request: &Request, notice: &Notice) -> String {
-    let what = format!(
-        "*{}* ({})",
-        request.id,
-        clip(&escape(&request.target.label()), 500)
-    );
-    let names = |names: &[String]| {
-        let escaped: Vec<String> = names.iter().map(|n| escape(n)).collect();
-        escaped.join(", ")
-    };
-    let text = match notice {
-        Notice::Approved { by } if by.is_empty() => {
-            format!(":white_check_mark: {what} was approved. pimbot is activating it now.")
-        }
-        Notice::Approved { by } => format!(
-            ":white_check_mark: {what} was approved by {}. pimbot is activating it now.",
-            names(by)
-        ),
-        Notice::Active { until } => format!(
-            ":unlock: {what} is active until {}. The rights may take a few minutes to apply.",
-            hhmm(*until)
-        ),
-        Notice::Denied { by, reason } => format!(
-            ":no_entry: {what} was denied by {}: {}",
-            escape(by),
-            clip(&escape(reason), 2000)
-        ),
-        Notice::Failed { reason } => {
-            format!(":x: {what} failed: {}", clip(&escape(reason), 2000))
-        }
-        Notice::Expired => format!(":hourglass: {what} expired: nobody decided in time."),
-        Notice::EndingSoon { until } => format!(
-            ":alarm_clock: {what} ends at {}. Need longer? Extend asks your approvers again \
-             (`/pim extend {id}`). Done already? End it now (`/pim end {id}`).",
-            hhmm(*until),
-            id = request.id
-        ),
-        Notice::Ended {
-            early: true,
-            by: Some(by),
-        } => format!(
-            ":lock: {what} was ended early by {}; the rights are removed.",
-            escape(by)
-        ),
-        Notice::Ended { early: true, .. } => {
-            format!(":lock: {what} was ended early; the rights are removed.")
-        }
-        Notice::Ended { early: false, .. } => {
-            format!(":lock: {what} has ended; the rights are removed.")
-        }
-        Notice::Cancelled => format!(":wastebasket: {what} was cancelled."),
-    };
-    clip(&text, 3000)
+    let message = view::requester_message(request, notice);
+    clip(&mrkdwn_line(&message.line, Platform::Slack), 3000)
 }
 
-/// `action_id` of the End now button on the ending-soon DM; its `value` is the request id.
-pub(crate) const END_NOW_ACTION: &str = "end_now";
-/// `action_id` of the Extend button on the ending-soon DM; its `value` is the request id.
-pub(crate) const EXTEND_ACTION: &str = "extend";
-
-/// The requester's DM as a `chat.postMessage` body: the text, plus an **End now** button when the
-/// elevation is about to end.
+/// The requester's DM as a `chat.postMessage` body: the text, plus the buttons the notice offers
+/// (Extend and End now when the elevation is about to end).
 pub(crate) fn notice_message(request: &Request, notice: &Notice) -> Value {
+    let actions = view::requester_message(request, notice).actions;
     let text = notice_text(request, notice);
-    match notice {
-        Notice::EndingSoon { .. } => json!({
-            "text": text,
-            "blocks": [
-                {"type": "section", "text": mrkdwn(&text)},
-                {"type": "actions", "block_id": "ending", "elements": [
-                    {"type": "button", "action_id": EXTEND_ACTION, "style": "primary",
-                     "text": plain("Extend"), "value": request.id.to_string()},
-                    {"type": "button", "action_id": END_NOW_ACTION, "style": "danger",
-                     "text": plain("End now"), "value": request.id.to_string()},
-                ]},
-            ],
-        }),
-        _ => json!({"text": text}),
+    if actions.is_empty() {
+        return json!({"text": text});
     }
+    json!({
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": mrkdwn(&text)},
+            {"type": "actions", "block_id": "ending",
+             "elements": buttons(&actions, &request.id.to_string())},
+        ],
+    })
 }
 
 /// The thread message to approvers: a reminder, or that the request expired undecided.
 pub(crate) fn approver_notice_text(request: &Request, notice: ApproverNotice) -> String {
-    let approvers: Vec<String> = request
-        .approvers
-        .iter()
-        .map(|a| who(a, Platform::Slack))
-        .collect();
-    let what = format!(
-        "{} from {} ({})",
-        request.id,
-        who(&request.requester, Platform::Slack),
-        escape(&request.target.label())
-    );
-    match notice {
-        ApproverNotice::Reminder => format!(
-            ":alarm_clock: {}: {what} is still waiting for your decision; it expires at {}.",
-            approvers.join(" "),
-            hhmm(request.approval_deadline)
-        ),
-        ApproverNotice::Expired => format!(
-            ":hourglass: {}: {what} expired at {} without a decision; the requester was told.",
-            approvers.join(" "),
-            hhmm(request.approval_deadline)
-        ),
-    }
+    clip(
+        &mrkdwn_line(&view::approver_message(request, notice), Platform::Slack),
+        3000,
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::slack::render::fixtures::{at, request};
+    use crate::slack::render::{END_NOW_ACTION, EXTEND_ACTION};
 
     fn every_notice() -> Vec<Notice> {
         vec![
