@@ -97,6 +97,19 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
         .clone()
 }
 
+/// The id the edge gave this request (`x-request-id`), else a fresh one: the reference a person
+/// quotes to support, also logged with the error.
+pub fn error_reference(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64)
+        .map_or_else(
+            || uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
+            str::to_owned,
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use axum::body::Body;

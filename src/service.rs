@@ -39,7 +39,10 @@ pub use targets::TargetsError;
 pub enum ServiceError {
     /// The database is down: the caller should answer "try again shortly"; nothing was written.
     #[error("pimbot's database is unavailable; try again shortly")]
-    Unavailable(#[from] StoreError),
+    Unavailable(StoreError),
+    /// What the database holds cannot be read back: a bug or a hand edit, never fixed by retrying.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
     /// Something this job needs has not happened yet (e.g. the message to update is not posted).
@@ -47,12 +50,45 @@ pub enum ServiceError {
     NotReady(String),
 }
 
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Corrupt(what) => ServiceError::Corrupt(what),
+            unavailable @ StoreError::Unavailable(_) => ServiceError::Unavailable(unavailable),
+        }
+    }
+}
+
+/// What a person is told when the database is down: nothing was written, so trying again is safe.
+pub const DATABASE_DOWN: &str =
+    "pimbot's database is unavailable right now; nothing was recorded, try again shortly";
+
 impl ServiceError {
     /// Whether running the same job again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
             ServiceError::Unavailable(_) | ServiceError::NotReady(_) => true,
+            ServiceError::Corrupt(_) => false,
             ServiceError::Upstream(error) => error.is_retryable(),
+        }
+    }
+
+    /// What the person who asked is told, for either chat; the cause is logged here, once, under
+    /// `reference` (which the message quotes, for support).
+    pub fn user_message(&self, reference: &str) -> String {
+        match self {
+            ServiceError::Unavailable(error) => {
+                tracing::warn!(error = %error, "the database is unavailable");
+                DATABASE_DOWN.into()
+            }
+            ServiceError::Corrupt(what) => {
+                tracing::error!(error = %what, error.reference = %reference, "stored data cannot be read; this needs a fix, not a retry");
+                format!("Something went wrong (ref {reference}).")
+            }
+            other => {
+                tracing::error!(error = %other, error.reference = %reference, "a chat request failed");
+                format!("Something went wrong (ref {reference}).")
+            }
         }
     }
 

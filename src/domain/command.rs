@@ -278,5 +278,13 @@ fn truncate(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
+/// Whether `text` asks for the request form: `request` with no target, whatever else it has.
+pub fn opens_form(text: &str) -> bool {
+    matches!(
+        parse(text),
+        Ok(Command::Request(RequestArgs { target: None, .. }))
+    )
+}
+
 #[cfg(test)]
 mod tests;

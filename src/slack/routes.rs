@@ -20,7 +20,7 @@ use super::form::FormRef;
 use super::payload::{EventEnvelope, PayloadError, SlashCommand};
 use super::signature::{self, SignatureError};
 use super::{SlackClient, SlackSettings, render};
-use crate::domain::command::{Command, RequestArgs, parse};
+use crate::domain::command::opens_form;
 use crate::domain::request::Platform;
 use crate::service::jobs::InboundCommand;
 use crate::service::notice::Reply;
@@ -120,14 +120,6 @@ async fn handle_command(
     })
 }
 
-/// `request` with no target (whatever else it has) is answered with the form.
-fn opens_form(text: &str) -> bool {
-    matches!(
-        parse(text),
-        Ok(Command::Request(RequestArgs { target: None, .. }))
-    )
-}
-
 /// Opens the loading modal while the trigger id is fresh, then asks the service to fill it.
 async fn open_form(state: &SlackState, command: &SlashCommand, headers: &HeaderMap) -> Response {
     let view_id = match state
@@ -200,17 +192,6 @@ fn spawn(work: impl Future<Output = ()> + Send + 'static) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn request_without_a_target_opens_the_form() {
-        assert!(opens_form("request"));
-        assert!(opens_form("  request  "));
-        assert!(opens_form("request for 1h"));
-        assert!(!opens_form("request app1-secrets for 1h"));
-        assert!(!opens_form(""));
-        assert!(!opens_form("list"));
-        assert!(!opens_form("request \"unclosed"));
-    }
 
     #[test]
     fn a_bad_signature_is_401_and_a_malformed_body_400() {

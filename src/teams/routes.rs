@@ -18,7 +18,7 @@ use tracing::Instrument;
 use super::activity::Activity;
 use super::auth::{AuthError, Authenticator};
 use super::chat::{TeamsChat, person_key};
-use crate::domain::command::{Command, RequestArgs, parse};
+use crate::domain::command::opens_form;
 use crate::domain::request::Platform;
 use crate::service::jobs::InboundCommand;
 use crate::service::notice::Reply;
@@ -198,14 +198,6 @@ async fn on_message(state: &TeamsState, activity: Activity, headers: &HeaderMap)
     StatusCode::OK.into_response()
 }
 
-/// `request` with no target (whatever else it has) is answered with the form.
-fn opens_form(text: &str) -> bool {
-    matches!(
-        parse(text),
-        Ok(Command::Request(RequestArgs { target: None, .. }))
-    )
-}
-
 /// Sends a reply after the HTTP answer, in the request's span.
 fn send_reply(state: &TeamsState, conversation: String, reply: Reply) {
     if reply.text.trim().is_empty() {
@@ -220,40 +212,14 @@ fn send_reply(state: &TeamsState, conversation: String, reply: Reply) {
     tokio::spawn(work.instrument(tracing::Span::current()));
 }
 
-/// What the user is told when the service could not run; the cause is logged once, here.
+/// What the user is told when the service could not run; the cause is logged once, there.
 fn failure_text(error: &ServiceError, headers: &HeaderMap) -> String {
-    match error {
-        ServiceError::Unavailable(e) => {
-            tracing::warn!(error = %e, "the database is unavailable");
-            "pimbot's database is unavailable right now; nothing was recorded, try again shortly"
-                .into()
-        }
-        other => {
-            let reference = headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .filter(|v| !v.is_empty() && v.len() <= 64)
-                .map_or_else(
-                    || uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
-                    str::to_owned,
-                );
-            tracing::error!(error = %other, error.reference = %reference, "a Teams activity failed");
-            format!("Something went wrong (ref {reference}).")
-        }
-    }
+    error.user_message(&crate::http::error_reference(headers))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn request_without_a_target_opens_the_form() {
-        assert!(opens_form("request"));
-        assert!(opens_form("request for 1h"));
-        assert!(!opens_form("request app1-secrets"));
-        assert!(!opens_form("list"));
-    }
 
     #[test]
     fn bad_tokens_are_401_and_unreachable_keys_503() {

@@ -141,3 +141,14 @@ fn mutating_commands_are_marked() {
         .is_mutating()
     );
 }
+
+#[test]
+fn request_without_a_target_opens_the_form() {
+    assert!(opens_form("request"));
+    assert!(opens_form("  request  "));
+    assert!(opens_form("request for 1h"));
+    assert!(!opens_form("request app1-secrets for 1h"));
+    assert!(!opens_form(""));
+    assert!(!opens_form("list"));
+    assert!(!opens_form("request \"unclosed"));
+}

@@ -5,6 +5,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Json, Response};
 use serde_json::{Value, json};
 
+use crate::http::error_reference;
 use crate::service::ServiceError;
 use crate::slack::form::FieldErrors;
 use crate::slack::render::{clip, escape};
@@ -15,26 +16,10 @@ pub(super) struct Failure {
     pub(super) text: String,
 }
 
-/// What the user sees when the database is down: nothing was written, so trying again is safe.
-pub(super) const DATABASE_DOWN: &str =
-    "pimbot's database is unavailable right now; nothing was recorded, try again shortly";
-
 impl Failure {
     pub(super) fn new(error: &ServiceError, headers: &HeaderMap) -> Failure {
-        match error {
-            ServiceError::Unavailable(e) => {
-                tracing::warn!(error = %e, "the database is unavailable");
-                Failure {
-                    text: DATABASE_DOWN.into(),
-                }
-            }
-            other => {
-                let reference = reference(headers);
-                tracing::error!(error = %other, error.reference = %reference, "a Slack request failed");
-                Failure {
-                    text: format!("Something went wrong (ref {reference})."),
-                }
-            }
+        Failure {
+            text: error.user_message(&error_reference(headers)),
         }
     }
 
@@ -42,18 +27,6 @@ impl Failure {
     pub(super) fn ephemeral(&self) -> Value {
         json!({"response_type": "ephemeral", "text": self.text})
     }
-}
-
-/// The request id the edge assigned (`x-request-id`), else a fresh one, to quote in support.
-fn reference(headers: &HeaderMap) -> String {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64)
-        .map_or_else(
-            || uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
-            str::to_owned,
-        )
 }
 
 /// `{"response_action": "clear"}`: closes the whole modal stack.
@@ -93,8 +66,20 @@ mod tests {
     fn a_database_outage_says_nothing_was_recorded() {
         let error = ServiceError::Unavailable(StoreError::Unavailable("pool timed out".into()));
         let failure = Failure::new(&error, &HeaderMap::new());
-        assert_eq!(failure.text, DATABASE_DOWN);
+        assert_eq!(failure.text, crate::service::DATABASE_DOWN);
         assert_eq!(failure.ephemeral()["response_type"], "ephemeral");
+    }
+
+    #[test]
+    fn unreadable_stored_data_is_not_called_an_outage_and_is_not_retried() {
+        let error = ServiceError::from(StoreError::Corrupt("request 7: unknown state".into()));
+        assert!(!error.is_retryable());
+        let mut headers = HeaderMap::new();
+        headers.insert("x-request-id", "req-7".parse().expect("header"));
+        let failure = Failure::new(&error, &headers);
+        assert_eq!(failure.text, "Something went wrong (ref req-7).");
+        let outage = ServiceError::from(StoreError::Unavailable("pool timed out".into()));
+        assert!(outage.is_retryable());
     }
 
     #[test]
