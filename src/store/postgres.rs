@@ -47,10 +47,10 @@ impl PgStore {
         })
     }
 
-    /// Applies pending migrations from `migrations/postgres` (under an advisory lock, so replicas
+    /// Applies pending migrations (`migrations/postgres`, embedded; under an advisory lock, so replicas
     /// starting together do not race).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations/postgres")
+        super::migrations::postgres()
             .run(&self.pool)
             .await
             .map_err(migrate_error)

@@ -57,9 +57,9 @@ impl SqliteStore {
         Ok(Self { pool, writer })
     }
 
-    /// Applies pending migrations from `migrations/sqlite`.
+    /// Applies pending migrations (`migrations/sqlite`, embedded).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations/sqlite")
+        super::migrations::sqlite()
             .run(&self.writer)
             .await
             .map_err(migrate_error)
