@@ -65,8 +65,10 @@ pub mod app;
 mod arbitrary;
 pub mod audit;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod domain;
+#[cfg(feature = "demo")]
 pub mod emulator;
 pub mod http;
 pub mod pim;

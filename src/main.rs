@@ -51,6 +51,7 @@ enum Commands {
     /// Preflight checks of config, database, tokens, permissions and targets.
     Check(ConfigArg),
     /// The whole service on 127.0.0.1 with a built-in PIM emulator tenant and the /sandbox page.
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Verify or export the audit trail.
     Audit {
@@ -83,6 +84,7 @@ enum AuditCommand {
     },
 }
 
+#[cfg(feature = "demo")]
 #[derive(clap::Args)]
 struct DemoArgs {
     /// The SQLite file (created if missing), or a database URL.
@@ -137,6 +139,7 @@ async fn run(cli: Cli) -> ExitCode {
         Commands::Check(_) => Err("`pimbot check` is not available yet in this version; \
             run `pimbot migrate` to test the database and `pimbot serve` to validate the configuration"
             .to_owned()),
+        #[cfg(feature = "demo")]
         Commands::Demo(args) => {
             let mut options = pimbot::demo::DemoOptions::new(args.listen, &args.db);
             options.allow_remote = args.allow_remote;
