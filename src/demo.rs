@@ -128,9 +128,9 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<DemoHandle> {
 
     let upstream_listener = loopback().await?;
     let upstream_url = format!("http://{}", upstream_listener.local_addr()?);
-    let slack = fake_slack::FakeSlack::new(&upstream_url, BOT_TOKEN, &people);
+    let slack = fake_slack::workspace(&upstream_url, BOT_TOKEN, &people);
     let teams = fake_teams::FakeTeams::new(&upstream_url, &people)?;
-    let upstream = slack.router().merge(teams.router());
+    let upstream = fake_slack::router(&slack).merge(teams.router());
     upstreams.push(tokio::spawn(async move {
         axum::serve(upstream_listener, upstream).await
     }));

@@ -18,6 +18,7 @@ mod policy;
 mod providers;
 mod schedule;
 mod server;
+pub mod slack;
 mod state;
 mod tenant;
 #[cfg(test)]

@@ -56,7 +56,7 @@ pub(super) async fn handle_command(
     let user = person.slack_id.as_str();
     let text = input.text.trim().trim_start_matches("/pim").trim();
     slack.typed(user, TEAM_CHANNEL, &format!("/pim {text}"));
-    let response_url = slack.response_url(user, TEAM_CHANNEL, None);
+    let response_url = slack.response_url_from(user, TEAM_CHANNEL, None);
     let trigger_id = slack.trigger(user);
     let body = encode(&[
         ("token", "deprecated-verification-token"),
@@ -112,7 +112,7 @@ pub(super) async fn handle_click(
                        "is_ephemeral": false },
         "message": message.as_payload(),
         "trigger_id": slack.trigger(user),
-        "response_url": slack.response_url(user, &input.channel, Some(&input.ts)),
+        "response_url": slack.response_url_from(user, &input.channel, Some(&input.ts)),
         "actions": [{ "action_id": input.action_id, "block_id": input.block_id, "type": "button",
                       "value": input.value, "action_ts": format!("{now}.000100") }],
     });
