@@ -129,8 +129,8 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<DemoHandle> {
     let upstream_listener = loopback().await?;
     let upstream_url = format!("http://{}", upstream_listener.local_addr()?);
     let slack = fake_slack::workspace(&upstream_url, BOT_TOKEN, &people);
-    let teams = fake_teams::FakeTeams::new(&upstream_url, &people)?;
-    let upstream = fake_slack::router(&slack).merge(teams.router());
+    let teams = fake_teams::bot_framework(&upstream_url, &people)?;
+    let upstream = fake_slack::router(&slack).merge(fake_teams::router(&teams));
     upstreams.push(tokio::spawn(async move {
         axum::serve(upstream_listener, upstream).await
     }));

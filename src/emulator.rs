@@ -11,6 +11,7 @@
 //! `policies/roleManagementPolicyAssignments`. Lists page at 100 (or `$top`) with `@odata.nextLink`.
 
 pub(crate) mod arm;
+pub mod bot_framework;
 mod duration;
 pub(crate) mod filter;
 mod odata;

@@ -1,14 +1,8 @@
-//! A fake Bot Framework: the OpenID metadata and signing keys (JWKS with endorsements), a token
-//! minter using the fixed test RSA key, and a Connector that records every call.
+//! The project's fake Bot Framework ([`pimbot::emulator::bot_framework`]) with the tests' key ids,
+//! a token minter using the fixed test RSA key, and the tests' way of waiting for Connector calls.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
@@ -16,7 +10,7 @@ use crate::harness::TENANT_ID;
 
 pub(crate) const APP_ID: &str = "6f1c2d3e-4b5a-4c6d-8e7f-00000000b07a";
 pub(crate) const BOT_ID: &str = "28:6f1c2d3e-4b5a-4c6d-8e7f-00000000b07a";
-pub(crate) const ISSUER: &str = "https://api.botframework.com";
+pub(crate) use pimbot::emulator::bot_framework::ISSUER;
 /// Signs tokens; endorses `msteams`.
 pub(crate) const KID: &str = "test-key-msteams";
 /// The same key material, endorsing only `webchat`.
@@ -28,11 +22,9 @@ pub(crate) const CHANNEL: &str = "19:teamfoo@thread.tacv2";
 pub(crate) const THREAD: &str = "19:teamfoo@thread.tacv2;messageid=1700000000001";
 pub(crate) const AUDIT_CONVERSATION: &str = "19:audit@thread.tacv2";
 
-/// The fixed test key (tests/app/fixtures/teams_test_key.pem); its public half as a JWK.
+/// The fixed test key (tests/app/fixtures/teams_test_key.pem) and its public half.
 pub(crate) const PRIVATE_KEY: &str = include_str!("fixtures/teams_test_key.pem");
 pub(crate) const PUBLIC_KEY: &str = include_str!("fixtures/teams_test_key.pub.pem");
-const JWK_N: &str = "6LUJCeDXxVqMY_JAHbWrGL9U1o3sQgxuf2vqeV8Iyb7BxezI6f3wvv69GL8WJPsU2fmUfsZiB5bMKp3dG6m6jzIXyFTHHTzoJhhNDnYuRtphc1Y4SWlFfHeXnPjt0Gy2eRDGj2j-gWMesx9CrEcDPjQfsf5a1wqy_hHeqELkYDFWJLf7XkJqWRKoWnHUqxh5hi5FGRix6evmxQKA1IJEiS2ahs8DsdYojEljyNrn9q0yL_WDs8hB0rSqu7vN1gPza9g8rOyAYR4iHKSBw8R30LuwfswbRnEL-EMYSadS2SmG3abdwzZ6ehjZGNBqECaQqHdNkZ-me-A3ZgtcGX4Zlw";
-const JWK_E: &str = "AQAB";
 
 /// Teams users of the demo tenant: (name, `29:` id, Entra object id).
 pub(crate) const ALICE: (&str, &str, &str) = (
@@ -47,35 +39,13 @@ pub(crate) const BOB: (&str, &str, &str) = (
 );
 pub(crate) const CAROL_ID: &str = "8767515c-c303-466f-9b40-98e9a042f5b1";
 
-/// One Connector call.
-#[derive(Debug, Clone)]
-pub(crate) struct ConnectorCall {
-    pub(crate) method: String,
-    /// Path after the service URL, decoded: `v3/conversations/{id}/activities[/{id}]`.
-    pub(crate) path: String,
-    pub(crate) authorization: String,
-    pub(crate) body: Value,
-}
+pub(crate) use pimbot::emulator::bot_framework::{ConnectorCall, KeyEndpoint};
+use pimbot::emulator::bot_framework::{FakeBotFramework, Keys};
 
-/// How the Bot Framework's metadata and key endpoints behave.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) enum KeyEndpoint {
-    #[default]
-    Up,
-    /// 503 to every request.
-    Down,
-    /// Accepts the request and never answers.
-    Hanging,
-}
-
-#[derive(Clone, Default)]
+/// The project's fake Bot Framework (the demo's too) on its own port, with the tests' key ids.
+#[derive(Clone)]
 pub(crate) struct FakeTeams {
-    calls: Arc<Mutex<Vec<ConnectorCall>>>,
-    key_fetches: Arc<Mutex<u32>>,
-    /// Requests to the metadata endpoint, answered or not.
-    metadata_requests: Arc<Mutex<u32>>,
-    key_endpoint: Arc<Mutex<KeyEndpoint>>,
-    pub(crate) base_url: String,
+    fake: FakeBotFramework,
 }
 
 impl FakeTeams {
@@ -83,77 +53,54 @@ impl FakeTeams {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let fake = FakeTeams {
-            base_url: format!("http://{}", listener.local_addr().expect("addr")),
-            ..FakeTeams::default()
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let kid = |kid: &str, endorsements: &[&str]| {
+            let endorsements = endorsements.iter().map(|e| e.to_string()).collect();
+            (kid.to_owned(), endorsements)
         };
-        let app = Router::new()
-            .route("/v1/.well-known/openidconfiguration", get(metadata))
-            .route("/v1/.well-known/keys", get(keys))
-            .route(
-                "/entra/v2.0/.well-known/openid-configuration",
-                get(entra_metadata),
-            )
-            .route("/entra/discovery/v2.0/keys", get(entra_keys))
-            .route("/connector/v3/conversations", post(create_conversation))
-            .route(
-                "/connector/v3/conversations/{conversation}/activities",
-                post(send),
-            )
-            .route(
-                "/connector/v3/conversations/{conversation}/activities/{activity}",
-                put(update).post(update),
-            )
-            .with_state(fake.clone());
+        let keys = Keys {
+            private_key_pem: PRIVATE_KEY,
+            bot_framework: vec![
+                kid(KID, &["msteams", "skype"]),
+                kid(WEBCHAT_KID, &["webchat"]),
+            ],
+            entra: Some((TENANT_ID.to_owned(), ENTRA_KID.to_owned())),
+        };
+        let fake = FakeBotFramework::new(&base_url, keys, Vec::new()).expect("the test key");
+        let app = fake.router();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        fake
+        FakeTeams { fake }
     }
 
     pub(crate) fn metadata_url(&self) -> String {
-        format!("{}/v1/.well-known/openidconfiguration", self.base_url)
+        self.fake.metadata_url()
     }
 
     /// The bot's Entra tenant's OpenID metadata.
     pub(crate) fn entra_metadata_url(&self) -> String {
-        format!(
-            "{}/entra/v2.0/.well-known/openid-configuration",
-            self.base_url
-        )
+        self.fake.entra_metadata_url()
     }
 
     /// The activities' (and the configured) service URL.
     pub(crate) fn service_url(&self) -> String {
-        format!("{}/connector/", self.base_url)
+        self.fake.service_url()
     }
 
     pub(crate) fn calls(&self) -> Vec<ConnectorCall> {
-        self.calls.lock().expect("lock").clone()
+        self.fake.calls()
     }
 
     pub(crate) fn key_fetches(&self) -> u32 {
-        *self.key_fetches.lock().expect("lock")
+        self.fake.key_fetches()
     }
 
     pub(crate) fn metadata_requests(&self) -> u32 {
-        *self.metadata_requests.lock().expect("lock")
+        self.fake.metadata_requests()
     }
 
     /// Takes the Bot Framework's metadata and key endpoints down, hangs them, or brings them back.
     pub(crate) fn set_key_endpoint(&self, state: KeyEndpoint) {
-        *self.key_endpoint.lock().expect("lock") = state;
-    }
-
-    /// Answers as the key endpoints are set to: `Err` is the 503 of a down endpoint.
-    async fn key_endpoint_answers(&self) -> Result<(), axum::http::StatusCode> {
-        let state = *self.key_endpoint.lock().expect("lock");
-        match state {
-            KeyEndpoint::Up => Ok(()),
-            KeyEndpoint::Down => Err(axum::http::StatusCode::SERVICE_UNAVAILABLE),
-            KeyEndpoint::Hanging => {
-                std::future::pending::<()>().await;
-                Ok(())
-            }
-        }
+        self.fake.set_key_endpoint(state);
     }
 
     /// Waits until `predicate` holds for the recorded calls (or panics after 10 s).
@@ -181,23 +128,6 @@ impl FakeTeams {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-
-    /// Records a call; its 1-based position (the fake's activity and conversation numbering).
-    fn record(&self, method: &Method, path: String, headers: &HeaderMap, body: &Bytes) -> usize {
-        let authorization = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let mut calls = self.calls.lock().expect("lock");
-        calls.push(ConnectorCall {
-            method: method.to_string(),
-            path,
-            authorization,
-            body: serde_json::from_slice(body).unwrap_or(Value::Null),
-        });
-        calls.len()
-    }
 }
 
 /// Claims of a valid token for an activity posted to `service_url`.
@@ -215,89 +145,6 @@ pub(crate) fn sign(claims: &Value, kid: &str) -> String {
     header.kid = Some(kid.to_owned());
     let key = EncodingKey::from_rsa_pem(PRIVATE_KEY.as_bytes()).expect("test key");
     jsonwebtoken::encode(&header, claims, &key).expect("sign")
-}
-
-async fn metadata(State(fake): State<FakeTeams>) -> Result<Json<Value>, axum::http::StatusCode> {
-    *fake.metadata_requests.lock().expect("lock") += 1;
-    fake.key_endpoint_answers().await?;
-    Ok(Json(json!({
-        "issuer": ISSUER,
-        "authorization_endpoint": "https://invalid.botframework.com",
-        "jwks_uri": format!("{}/v1/.well-known/keys", fake.base_url),
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
-    })))
-}
-
-async fn keys(State(fake): State<FakeTeams>) -> Result<Json<Value>, axum::http::StatusCode> {
-    fake.key_endpoint_answers().await?;
-    *fake.key_fetches.lock().expect("lock") += 1;
-    let key = |kid: &str, endorsements: &[&str]| {
-        json!({"kty": "RSA", "use": "sig", "kid": kid, "x5t": kid, "n": JWK_N, "e": JWK_E,
-               "x5c": ["MIIDBTCCAe2gAwIBAgIQ"], "endorsements": endorsements})
-    };
-    Ok(Json(json!({"keys": [
-        key(KID, &["msteams", "skype"]),
-        key(WEBCHAT_KID, &["webchat"]),
-        {"kty": "EC", "kid": "an-ec-key-pimbot-cannot-read", "crv": "P-256", "x": "AA", "y": "AA"},
-    ]})))
-}
-
-async fn entra_metadata(State(fake): State<FakeTeams>) -> Json<Value> {
-    Json(json!({
-        "issuer": format!("https://login.microsoftonline.com/{TENANT_ID}/v2.0"),
-        "jwks_uri": format!("{}/entra/discovery/v2.0/keys", fake.base_url),
-        "id_token_signing_alg_values_supported": ["RS256"],
-    }))
-}
-
-/// Entra publishes plain JWKs: no `endorsements`.
-async fn entra_keys() -> Json<Value> {
-    Json(json!({"keys": [
-        {"kty": "RSA", "use": "sig", "kid": ENTRA_KID, "x5t": ENTRA_KID, "n": JWK_N, "e": JWK_E},
-    ]}))
-}
-
-async fn create_conversation(
-    State(fake): State<FakeTeams>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Json<Value> {
-    let n = fake.record(&method, "v3/conversations".into(), &headers, &body);
-    Json(json!({"id": format!("a:1on1-{n}"), "activityId": null, "serviceUrl": fake.service_url()}))
-}
-
-async fn send(
-    State(fake): State<FakeTeams>,
-    Path(conversation): Path<String>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Json<Value> {
-    let n = fake.record(
-        &method,
-        format!("v3/conversations/{conversation}/activities"),
-        &headers,
-        &body,
-    );
-    Json(json!({"id": format!("1700000000{n:03}")}))
-}
-
-async fn update(
-    State(fake): State<FakeTeams>,
-    Path((conversation, activity)): Path<(String, String)>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Json<Value> {
-    let _ = fake.record(
-        &method,
-        format!("v3/conversations/{conversation}/activities/{activity}"),
-        &headers,
-        &body,
-    );
-    Json(json!({"id": activity}))
 }
 
 /// Tokens from pimbot must be the ones the (emulated) Entra issued for the bot.

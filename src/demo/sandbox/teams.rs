@@ -35,7 +35,7 @@ impl Sandbox {
         let token = self
             .0
             .teams
-            .token()
+            .token(APP_ID)
             .map_err(|e| SandboxError::Internal(format!("{e:#}")))?;
         self.forward(
             "/api/messages",
@@ -63,10 +63,11 @@ pub(super) async fn handle_message(
 ) -> Result<Json<Value>, SandboxError> {
     let person = sandbox.persona(&input.persona)?;
     let text = input.text.trim().trim_start_matches("/pim").trim();
-    let (conversation, id) = sandbox
-        .0
-        .teams
-        .post_in_channel(&person.entra_id, &format!("@pimbot {text}"));
+    let (conversation, id) =
+        sandbox
+            .0
+            .teams
+            .post_in_channel(CHANNEL, &person.entra_id, &format!("@pimbot {text}"));
     let mut activity = sandbox.activity("message", person, &conversation, &id);
     activity["text"] = json!(format!("<at>pimbot</at> {text}"));
     activity["entities"] = json!([{
