@@ -180,9 +180,7 @@ pub(super) async fn send(
     body: Bytes,
 ) -> Json<Value> {
     let path = format!("v3/conversations/{conversation}/activities");
-    let activity = fake.record(&method, path, &headers, &body);
-    let id = fake.conversations().add(&conversation, BOT, &activity);
-    Json(json!({ "id": id }))
+    post(&fake, &conversation, path, &method, &headers, &body)
 }
 
 /// ReplyToActivity: a new message in the same conversation.
@@ -194,8 +192,20 @@ pub(super) async fn reply(
     body: Bytes,
 ) -> Json<Value> {
     let path = format!("v3/conversations/{conversation}/activities/{activity_id}");
-    let activity = fake.record(&method, path, &headers, &body);
-    let id = fake.conversations().add(&conversation, BOT, &activity);
+    post(&fake, &conversation, path, &method, &headers, &body)
+}
+
+/// Records the call and adds the bot's message to the conversation.
+fn post(
+    fake: &FakeBotFramework,
+    conversation: &str,
+    path: String,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Json<Value> {
+    let activity = fake.record(method, path, headers, body);
+    let id = fake.conversations().add(conversation, BOT, &activity);
     Json(json!({ "id": id }))
 }
 
