@@ -7,6 +7,8 @@
 )]
 
 // The crate root is tests/manifests.rs, so its modules are named by path.
+#[path = "manifests/background.rs"]
+mod background;
 #[path = "manifests/chat.rs"]
 mod chat;
 #[path = "manifests/container.rs"]

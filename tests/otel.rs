@@ -11,32 +11,22 @@ use serde_json::{Value, json};
 
 type Received = Arc<Mutex<Vec<Value>>>;
 
+#[path = "manifests/background.rs"]
+mod background;
+
 /// The fake collector on a free port, in a thread of its own (it must outlive the app's
 /// runtime, to receive the spans flushed at shutdown).
 fn collector() -> (u16, Received) {
     let received = Received::default();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    listener.set_nonblocking(true).expect("nonblocking");
     let store = received.clone();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let app = axum::Router::new().route(
-                "/v1/traces",
-                axum::routing::post(move |body: axum::Json<Value>| async move {
-                    store.lock().expect("lock").push(body.0);
-                    axum::Json(json!({}))
-                }),
-            );
-            let _ = axum::serve(listener, app).await;
-        });
-    });
-    (port, received)
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::Json<Value>| async move {
+            store.lock().expect("lock").push(body.0);
+            axum::Json(json!({}))
+        }),
+    );
+    (background::serve_in_thread(app), received)
 }
 
 /// Every exported span: (name, trace id, parent span id, attributes as a JSON object).

@@ -149,25 +149,12 @@ fn the_binary_needs_only_libraries_the_runtime_image_provides() {
     assert!(!listing.contains("not found"), "{listing}");
 }
 
-/// A one-route server answering `status` at `/healthz`, on a free port, in its own thread.
+/// A one-route server answering `status` at `/healthz`, on a free port.
 fn health_server(status: u16) -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    listener.set_nonblocking(true).expect("nonblocking");
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let code = axum::http::StatusCode::from_u16(status).expect("status");
-            let app = axum::Router::new()
-                .route("/healthz", axum::routing::get(move || async move { code }));
-            let _ = axum::serve(listener, app).await;
-        });
-    });
-    port
+    let code = axum::http::StatusCode::from_u16(status).expect("status");
+    crate::background::serve_in_thread(
+        axum::Router::new().route("/healthz", axum::routing::get(move || async move { code })),
+    )
 }
 
 fn healthcheck(url: &str) -> std::process::Output {

@@ -92,6 +92,18 @@ fn pod_environment(deployment: &Value, secret: &Value) -> Vec<(String, String)> 
     env
 }
 
+/// What pimbot loads in a rendered overlay's pod: its ConfigMap, with the Secret template's and
+/// the Deployment's variables.
+fn rendered_config(objects: &[Value]) -> pimbot::config::Config {
+    let secret = yaml("kubernetes/base/secret.example.yaml");
+    let env = pod_environment(find(objects, "Deployment"), &secret);
+    let toml = find(objects, "ConfigMap")["data"]["pimbot.toml"]
+        .as_str()
+        .expect("pimbot.toml");
+    pimbot::config::Config::parse(toml, &env)
+        .unwrap_or_else(|e| panic!("the overlay's config: {e}"))
+}
+
 #[test]
 fn the_base_runs_pimbot_on_its_port_with_its_probes_locked_down() {
     let deployment = yaml("kubernetes/base/deployment.yaml");
@@ -215,12 +227,7 @@ fn the_sqlite_overlay_is_one_replica_with_its_database_on_a_volume() {
         .as_str()
         .expect("path");
 
-    let secret = yaml("kubernetes/base/secret.example.yaml");
-    let env = pod_environment(deployment, &secret);
-    let map = find(&objects, "ConfigMap");
-    let config =
-        pimbot::config::Config::parse(map["data"]["pimbot.toml"].as_str().expect("toml"), &env)
-            .expect("loads");
+    let config = rendered_config(&objects);
     let url = &config.database.url;
     assert!(
         url.starts_with(&format!("sqlite://{mount}/")),
@@ -258,13 +265,12 @@ fn the_postgres_overlay_runs_several_replicas_that_may_reach_the_database() {
     assert!(ports.contains(&&Value::from(5432)), "{ports:?}");
     assert!(ports.contains(&&Value::from(443)), "{ports:?}");
     // The database URL comes from the Secret, as the postgres:// URL pimbot needs.
-    let secret = yaml("kubernetes/base/secret.example.yaml");
-    let env = pod_environment(deployment, &secret);
-    let map = find(&objects, "ConfigMap");
-    let config =
-        pimbot::config::Config::parse(map["data"]["pimbot.toml"].as_str().expect("toml"), &env)
-            .expect("loads");
-    assert!(config.database.url.starts_with("postgres://"));
+    assert!(
+        rendered_config(&objects)
+            .database
+            .url
+            .starts_with("postgres://")
+    );
     let image = container(deployment)["image"].as_str().expect("image");
     assert!(
         image.ends_with(&format!("/pimbot:{}", env!("CARGO_PKG_VERSION"))),
