@@ -233,3 +233,26 @@ fn pimbot_log_format_json_selects_json_logs_as_the_flag_does() {
         "{stderr}"
     );
 }
+
+/// An OTLP endpoint is a request for traces: a build without the `otel` feature says it cannot
+/// export rather than dropping them silently.
+#[cfg(not(feature = "otel"))]
+#[test]
+fn an_otlp_endpoint_without_the_otel_feature_stops_startup_saying_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(env!("CARGO_BIN_EXE_pimbot"))
+        .arg("migrate")
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("PIMBOT_DATABASE__URL", "sqlite://fresh.db")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+        .output()
+        .expect("pimbot runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("http://127.0.0.1:4318/v1/traces") && stderr.contains("--features otel"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("fresh.db").exists(), "nothing ran");
+}
