@@ -113,8 +113,8 @@ fn the_image_is_built_locked_and_runs_as_nonroot_on_distroless_cc_with_one_port(
     );
 }
 
-/// What distroless `cc-debian12` holds besides the kernel's vDSO: glibc (libc6) and libgcc
-/// (libgcc-s1).
+/// What distroless `cc-debian12` holds besides the kernel's vDSO: glibc 2.36 (libc6) and
+/// libgcc (libgcc-s1).
 const PROVIDED: &[&str] = &[
     "linux-vdso.so.1",
     "libc.so.6",
@@ -147,6 +147,31 @@ fn the_binary_needs_only_libraries_the_runtime_image_provides() {
         "not in distroless cc: {foreign:?}\n{listing}"
     );
     assert!(!listing.contains("not found"), "{listing}");
+
+    // And no glibc symbol newer than Debian 12's glibc (2.36), which the image has.
+    let symbols = Command::new("objdump")
+        .arg("-T")
+        .arg(env!("CARGO_BIN_EXE_pimbot"))
+        .output()
+        .expect("objdump runs");
+    let symbols = String::from_utf8_lossy(&symbols.stdout);
+    let newest = symbols
+        .split("GLIBC_")
+        .skip(1)
+        .filter_map(|rest| {
+            let version: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+            Some((parts.next()??, parts.next().flatten().unwrap_or(0)))
+        })
+        .max()
+        .expect("the binary links glibc symbols");
+    assert!(
+        newest <= (2, 36),
+        "needs glibc {newest:?}, the image has 2.36"
+    );
 }
 
 /// A one-route server answering `status` at `/healthz`, on a free port.
