@@ -271,6 +271,23 @@ fn the_postgres_overlay_runs_several_replicas_that_may_reach_the_database() {
             .url
             .starts_with("postgres://")
     );
+    // The Service, the budget and the policy select the Deployment's pods.
+    let labels = &deployment["spec"]["template"]["metadata"]["labels"];
+    for (kind, selector) in [
+        ("Deployment", "/spec/selector/matchLabels"),
+        ("Service", "/spec/selector"),
+        ("PodDisruptionBudget", "/spec/selector/matchLabels"),
+        ("NetworkPolicy", "/spec/podSelector/matchLabels"),
+    ] {
+        let wanted = find(&objects, kind)
+            .pointer(selector)
+            .and_then(Value::as_object);
+        let wanted = wanted.unwrap_or_else(|| panic!("{kind} has a selector"));
+        assert!(!wanted.is_empty(), "{kind}");
+        for (key, value) in wanted {
+            assert_eq!(&labels[key], value, "{kind} selects {key}");
+        }
+    }
     let image = container(deployment)["image"].as_str().expect("image");
     assert!(
         image.ends_with(&format!("/pimbot:{}", env!("CARGO_PKG_VERSION"))),
