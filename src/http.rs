@@ -46,7 +46,23 @@ pub fn with_operations(
         // A handler that panics answers 500 instead of dropping the connection. Handlers record
         // an inbound delivery only with its effects, so the platform's retry is carried out.
         .layer(CatchPanicLayer::custom(answer_panic))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// One span per inbound request, the root of its trace; the service records the short id in
+/// `request.id` once it knows which request the call is about. Probes and scrapes get a debug
+/// span, so that they do not fill the logs or the trace backend.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let (method, path) = (request.method(), request.uri().path());
+    if matches!(path, "/healthz" | "/readyz" | "/metrics") {
+        return tracing::debug_span!("request", http.method = %method, http.path = path);
+    }
+    tracing::info_span!(
+        "request",
+        http.method = %method,
+        http.path = path,
+        request.id = tracing::field::Empty,
+    )
 }
 
 fn answer_panic(_panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
@@ -73,7 +89,7 @@ async fn handle_metrics(State(state): State<OpsState>) -> impl IntoResponse {
     let body = state
         .metrics
         .as_ref()
-        .map(PrometheusHandle::render)
+        .map(crate::metrics::render)
         .unwrap_or_default();
     (
         [(
@@ -84,13 +100,13 @@ async fn handle_metrics(State(state): State<OpsState>) -> impl IntoResponse {
     )
 }
 
-/// The process-wide Prometheus recorder (installed once; later calls reuse it).
+/// The process-wide Prometheus recorder, every family described (installed once; later calls
+/// reuse it).
 pub fn metrics_handle() -> Option<PrometheusHandle> {
     static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            metrics_exporter_prometheus::PrometheusBuilder::new()
-                .install_recorder()
+            crate::metrics::install()
                 .map_err(|error| tracing::warn!(error = %error, "metrics recorder not installed"))
                 .ok()
         })

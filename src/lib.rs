@@ -44,6 +44,9 @@
 //!   endpoints pimbot uses, with PIM's semantics and error codes; the tests and `pimbot demo`
 //!   run against it.
 //! - [`http`]: health, readiness, metrics, body limits and tracing for every route.
+//! - [`metrics`]: every metric family, described once so each shows from the first scrape.
+//! - [`telemetry`]: the log subscriber (text or JSON) and, with the `otel` feature, OTLP trace
+//!   export.
 //! - [`audit`]: `pimbot audit verify` and `pimbot audit export`.
 //! - [`config`]: the TOML file and `PIMBOT_<SECTION>__<KEY>` overrides, validated at startup.
 //! - [`app`]: the composition root; `serve(app, listener, shutdown)` runs HTTP and the worker.
@@ -71,10 +74,12 @@ pub mod domain;
 #[cfg(feature = "demo")]
 pub mod emulator;
 pub mod http;
+pub mod metrics;
 pub mod pim;
 pub mod secret;
 pub mod service;
 pub mod slack;
 pub mod store;
 pub mod teams;
+pub mod telemetry;
 pub mod worker;

@@ -17,7 +17,13 @@ use pimbot::domain::audit::AuditAnchor;
 )]
 struct Cli {
     /// Log format: `text` for people, `json` for log collectors.
-    #[arg(long, global = true, value_enum, default_value = "text")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "PIMBOT_LOG_FORMAT",
+        default_value = "text"
+    )]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Commands,
@@ -29,17 +35,20 @@ enum LogFormat {
     Json,
 }
 
-/// Logs to stderr; `RUST_LOG` sets the filter (default: info).
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+/// Logs to stderr; `RUST_LOG` sets the filter (default: info). Spans go to an OTLP collector
+/// when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `…_TRACES_ENDPOINT`) is set.
+fn init_logging(format: LogFormat) -> Result<pimbot::telemetry::TelemetryGuard, String> {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "main is the one place that reads the environment"
+    )]
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let options = pimbot::telemetry::TelemetryOptions {
+        json: matches!(format, LogFormat::Json),
+        ..Default::default()
     }
+    .with_otlp_from(&env);
+    pimbot::telemetry::init(&options)
 }
 
 #[derive(Subcommand)]
@@ -53,6 +62,13 @@ enum Commands {
     /// The whole service on 127.0.0.1 with a built-in PIM emulator tenant and the /sandbox page.
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
+    /// Exit 0 when the service answers GET /healthz with 200 (the container image's health
+    /// check: it has no shell or curl).
+    Healthcheck {
+        /// The URL to probe.
+        #[arg(long, default_value = "http://127.0.0.1:3000/healthz")]
+        url: String,
+    },
     /// Verify or export the audit trail.
     Audit {
         #[command(subcommand)]
@@ -118,7 +134,10 @@ impl ConfigArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    let _telemetry = match init_logging(cli.log_format) {
+        Ok(guard) => guard,
+        Err(error) => return fail(&format!("cannot start logging: {error}")),
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => return fail(&format!("cannot start the async runtime: {error}")),
@@ -147,6 +166,7 @@ async fn run(cli: Cli) -> ExitCode {
                 .await
                 .map_err(|e| format!("{e:#}"))
         }
+        Commands::Healthcheck { url } => healthcheck(&url).await,
         Commands::Audit { command } => audit(command).await,
     };
     match outcome {
@@ -182,6 +202,22 @@ async fn audit(command: AuditCommand) -> Result<(), String> {
                 .map_err(|e| format!("{e:#}"))
                 .map(|_| ())
         }
+    }
+}
+
+async fn healthcheck(url: &str) -> Result<(), String> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    match response.status() {
+        reqwest::StatusCode::OK => Ok(()),
+        status => Err(format!("{url} answered {status}")),
     }
 }
 

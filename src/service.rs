@@ -266,8 +266,16 @@ impl Service {
         Ok(self.store.save_conversation_ref(reference).await?)
     }
 
-    /// Runs one job (the worker calls this).
+    /// Runs one job (the worker calls this), in a span of its own: one trace per job.
+    #[tracing::instrument(
+        name = "job",
+        skip_all,
+        fields(job.id = job.id, job.kind = job.job.kind(), request.id = tracing::field::Empty)
+    )]
     pub async fn run_job(&self, job: &ClaimedJob) -> Result<(), ServiceError> {
+        if let Some(id) = job.job.request() {
+            tracing::Span::current().record("request.id", tracing::field::display(id));
+        }
         match &job.job {
             Job::Command { command } => {
                 let origin = format!("job:{}", job.id);

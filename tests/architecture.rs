@@ -245,8 +245,22 @@ fn assert_none_reach(modules: &[Module], of: &[&str], forbidden: &[&str]) {
 }
 
 const OURS: &[&str] = &[
-    "app", "audit", "config", "demo", "domain", "emulator", "http", "pim", "secret", "service",
-    "slack", "store", "teams", "worker",
+    "app",
+    "audit",
+    "config",
+    "demo",
+    "domain",
+    "emulator",
+    "http",
+    "metrics",
+    "pim",
+    "secret",
+    "service",
+    "slack",
+    "store",
+    "teams",
+    "telemetry",
+    "worker",
 ];
 const ADAPTERS: &[&str] = &["slack", "teams", "pim", "store"];
 
@@ -323,4 +337,11 @@ fn only_the_app_the_binary_and_the_demo_use_the_demo_and_the_emulator() {
         .filter(|m| !["app", "demo", "emulator"].contains(m))
         .collect();
     assert_none_reach(&modules(), &users, &["demo", "emulator"]);
+}
+
+#[test]
+fn metrics_and_telemetry_use_no_adapter() {
+    let mut forbidden = ADAPTERS.to_vec();
+    forbidden.extend(["app", "demo", "emulator", "worker"]);
+    assert_none_reach(&modules(), &["metrics", "telemetry"], &forbidden);
 }

@@ -5,6 +5,9 @@ use super::{ConfigError, Origins};
 
 const PREFIX: &str = "PIMBOT_";
 
+/// `PIMBOT_` variables that are for the binary, not keys of the file (`--log-format`'s).
+const PROCESS_VARIABLES: [&str; 1] = ["PIMBOT_LOG_FORMAT"];
+
 /// The one alias: DESIGN.md's example spells the Slack secret in the singular.
 const SINGULAR_SIGNING_SECRET: (&str, &str) = ("slack", "signing_secret");
 
@@ -20,6 +23,12 @@ pub(super) fn apply(
         let Some(rest) = strip_prefix_ci(name, PREFIX) else {
             continue;
         };
+        if PROCESS_VARIABLES
+            .iter()
+            .any(|variable| variable.eq_ignore_ascii_case(name))
+        {
+            continue;
+        }
         let (section, key) = split_name(name, rest)?;
         overrides.push((name.as_str(), section, key, value.as_str()));
     }

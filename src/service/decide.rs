@@ -105,6 +105,11 @@ impl Service {
             }
             if let Some(updated) = self.apply(&request, step, |_| {}).await? {
                 let verb = if approve { "approved" } else { "denied" };
+                if event != Event::PartialApprove {
+                    let waited = (now - request.created_at).as_seconds_f64();
+                    metrics::histogram!("pimbot_approval_seconds", "decision" => verb)
+                        .record(waited);
+                }
                 let tally = if event == Event::PartialApprove {
                     format!(
                         " ({} of {} approvals)",

@@ -164,6 +164,7 @@ impl Service {
             .create_request(draft, Some(origin), effects)
             .await?;
         metrics::counter!("pimbot_requests_total").increment(1);
+        tracing::Span::current().record("request.id", tracing::field::display(request.id));
         self.jobs_ready.notify_one();
         Ok(request)
     }

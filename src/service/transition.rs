@@ -59,6 +59,8 @@ impl Service {
         step: Step,
         edit: impl FnOnce(&mut Request),
     ) -> Result<Option<Request>, ServiceError> {
+        // The chat request's or the job's span (and its trace) carries the short id.
+        tracing::Span::current().record("request.id", tracing::field::display(current.id));
         let Ok(to) = next_state(current.state, step.event) else {
             return Ok(None);
         };

@@ -84,6 +84,16 @@ impl SlackClient {
     }
 
     async fn send(&self, method: &str, request: RequestBuilder) -> Result<Value, UpstreamError> {
+        self.exchange(method, request)
+            .await
+            .inspect_err(|e| crate::metrics::chat_api_error(SERVICE, e))
+    }
+
+    async fn exchange(
+        &self,
+        method: &str,
+        request: RequestBuilder,
+    ) -> Result<Value, UpstreamError> {
         let response = request
             .send()
             .await
@@ -176,14 +186,17 @@ impl SlackClient {
             .json(body)
             .send()
             .await
-            .map_err(|e| transport_error(OPERATION, e))?;
+            .map_err(|e| transport_error(OPERATION, e))
+            .inspect_err(|e| crate::metrics::chat_api_error(SERVICE, e))?;
         let status = response.status();
         let headers = response.headers().clone();
         if status.is_success() {
             return Ok(());
         }
         let text = response.text().await.unwrap_or_default();
-        Err(http_error(OPERATION, status, &headers, &text))
+        let error = http_error(OPERATION, status, &headers, &text);
+        crate::metrics::chat_api_error(SERVICE, &error);
+        Err(error)
     }
 }
 

@@ -106,6 +106,18 @@ impl Connector {
         body: &Value,
         operation: &'static str,
     ) -> Result<Value, UpstreamError> {
+        self.exchange(method, url, body, operation)
+            .await
+            .inspect_err(|e| crate::metrics::chat_api_error(SERVICE, e))
+    }
+
+    async fn exchange(
+        &self,
+        method: Method,
+        url: Url,
+        body: &Value,
+        operation: &'static str,
+    ) -> Result<Value, UpstreamError> {
         let token = self.token.token().await?;
         let response = self
             .http

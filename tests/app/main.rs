@@ -25,6 +25,7 @@ mod harness;
 mod identity_mapping;
 mod inbound;
 mod limits;
+mod observability;
 mod outage;
 mod providers_faults;
 mod refusals;

@@ -120,3 +120,11 @@ fn database_url_falls_back_to_plain_database_url() {
     .expect("loads");
     assert_eq!(pimbot_var_wins.database.url, "postgresql://other/db");
 }
+
+#[test]
+fn the_log_format_variable_is_the_binarys_not_an_unknown_key() {
+    let config = parse_env("", &[("PIMBOT_LOG_FORMAT", "json")]).expect("loads");
+    assert_eq!(config.server.listen, "0.0.0.0:3000".parse().expect("addr"));
+    let message = error(parse_env("", &[("PIMBOT_LOG_FORMATS", "json")]));
+    assert!(message.contains("unknown environment variable `PIMBOT_LOG_FORMATS`"));
+}
