@@ -76,6 +76,10 @@ fn the_image_is_built_locked_and_runs_as_nonroot_on_distroless_cc_with_one_port(
     );
     let build = all("RUN").join(" ");
     assert!(build.contains("cargo build --release --locked"), "{build}");
+    assert!(
+        build.contains("--no-default-features"),
+        "the image leaves out the demo, the emulator and the demo's signing key: {build}"
+    );
 
     let copy = all("COPY");
     assert!(
