@@ -60,10 +60,12 @@
 //!   end-user activation policy itself, runs the approval in chat, then `adminAssign`s.
 //! - *short id*: `PIM-42`, the number people type.
 
+pub mod admin;
 pub mod app;
 #[cfg(test)]
 mod arbitrary;
 pub mod audit;
+pub mod check;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use super::duration;
 
+pub(crate) mod patch;
+
 /// Policy overrides for one role at scope `/`; rules not named keep PIM's defaults.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -239,6 +241,26 @@ impl RolePolicy {
         if enabled("MultiFactorAuthentication") {
             // App-only tokens never carry an MFA claim.
             failed.push("MfaRule");
+        }
+        failed
+    }
+
+    /// The names of the Admin-eligibility rules a new eligibility breaks.
+    pub(crate) fn failed_eligibility_rules(&self, ask: AssignmentAsk) -> Vec<&'static str> {
+        let mut failed = Vec::new();
+        let too_long = match ask.length {
+            None => self.admin_eligibility.required,
+            Some(length) => length > self.admin_eligibility.maximum(),
+        };
+        let enabled = |name: &str| self.admin_eligibility_enabled.iter().any(|r| r == name);
+        if too_long {
+            failed.push("ExpirationRule");
+        }
+        if enabled("Justification") && !ask.has_justification {
+            failed.push("JustificationRule");
+        }
+        if enabled("Ticketing") && !ask.has_ticket {
+            failed.push("TicketingRule");
         }
         failed
     }

@@ -95,7 +95,7 @@ impl Service {
 }
 
 /// A step of named users and groups; `None` when it names nobody.
-fn listed(refs: &[ApproverRef]) -> Option<ApproverSource> {
+pub(super) fn listed(refs: &[ApproverRef]) -> Option<ApproverSource> {
     let (mut users, mut groups) = (Vec::new(), Vec::new());
     for approver in refs {
         match approver {
@@ -107,7 +107,7 @@ fn listed(refs: &[ApproverRef]) -> Option<ApproverSource> {
 }
 
 /// The enabled users `source` names, without `requester`, sorted by name, each once.
-async fn approvers_from(
+pub(super) async fn approvers_from(
     directory: &dyn Directory,
     source: &ApproverSource,
     requester: &str,

@@ -1,0 +1,139 @@
+//! Every `[[targets]]` entry, resolved as `pimbot serve` resolves it at startup: what it grants,
+//! its PIM policy (and whether that policy asks for MFA or an authentication context, which an
+//! app's token cannot satisfy in `assign` mode), and that someone enabled would approve it.
+
+use super::Line;
+use crate::config::Config;
+use crate::domain::target::TargetKind;
+use crate::service::{Service, Settings, TargetReport};
+
+pub(super) async fn check(config: &Config, lines: &mut Vec<Line>) {
+    if config.targets.is_empty() {
+        lines.push(Line::not_applicable(
+            "targets",
+            "no [[targets]] configured (eligibilities are discovered)",
+        ));
+        return;
+    }
+    let service = match preflight_service(config).await {
+        Ok(service) => service,
+        Err(error) => {
+            lines.push(Line::failed(
+                "targets",
+                format!("{error:#}"),
+                "correct [azure] so Graph and ARM can be called",
+            ));
+            return;
+        }
+    };
+    let settings = config.service_settings();
+    for target in &settings.targets {
+        let report = service.preflight_target(target).await;
+        push_report(&target.name, target.kind, &report, lines);
+    }
+}
+
+/// The service without a database (the target checks never touch one: an in-memory SQLite
+/// stands in, so a stopped or unmigrated database does not hide a target's problems) and
+/// without targets (each is resolved and reported one by one instead of failing the start).
+async fn preflight_service(config: &Config) -> anyhow::Result<Service> {
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()?;
+    let tokens = crate::app::azure_tokens(config)?;
+    let (pim, directory) = crate::app::pim_adapters(config, tokens, &http)?;
+    let store = crate::store::connect("sqlite::memory:").await?;
+    let settings = Settings {
+        targets: Vec::new(),
+        ..config.service_settings()
+    };
+    Ok(Service::new(store, directory, pim, Vec::new(), settings).await?)
+}
+
+fn push_report(name: &str, kind: TargetKind, report: &TargetReport, lines: &mut Vec<Line>) {
+    let check = format!("target {name}");
+    let what = match &report.resolved {
+        Ok(what) => what,
+        Err(missing) => {
+            lines.push(Line::failed(
+                check,
+                format!("does not resolve: {missing}"),
+                format!(
+                    "correct [[targets]] `{name}`, or create what it names (`pimbot admin apply`)"
+                ),
+            ));
+            return;
+        }
+    };
+    lines.push(Line::passed(check, format!("grants {what}")));
+    let policy_check = format!("target {name} policy");
+    match &report.policy {
+        Some(Ok(policy)) if policy.require_mfa => lines.push(Line::failed(
+            policy_check,
+            "its PIM activation policy requires multi-factor authentication, which assign mode cannot satisfy",
+            "turn off \"On activation, require Azure MFA\" in the PIM settings of what it grants \
+             (`pimbot admin policy set … --require justification,ticket`), or remove the target",
+        )),
+        Some(Ok(policy)) if policy.authentication_context.is_some() => lines.push(Line::failed(
+            policy_check,
+            format!(
+                "its PIM activation policy requires the authentication context {}, which assign mode cannot satisfy",
+                policy.authentication_context.as_deref().unwrap_or_default()
+            ),
+            "turn off \"On activation, require Microsoft Entra Conditional Access authentication context\" \
+             in the PIM settings of what it grants, or remove the target",
+        )),
+        Some(Ok(policy)) => {
+            let maximum = policy
+                .max_duration
+                .map_or_else(|| "no maximum".to_owned(), |d| format!("at most {d}"));
+            let mut needs = Vec::new();
+            if policy.require_justification {
+                needs.push("justification");
+            }
+            if policy.require_ticket {
+                needs.push("ticket");
+            }
+            let needs = if needs.is_empty() { "nothing else".to_owned() } else { needs.join(" and ") };
+            lines.push(Line::passed(policy_check, format!("readable: {maximum}, needs {needs}")));
+        }
+        Some(Err(error)) => lines.push(Line::failed(
+            policy_check,
+            format!("cannot be read: {error}"),
+            policy_fix(kind),
+        )),
+        None => {}
+    }
+    let approvers_check = format!("target {name} approvers");
+    match &report.approvers {
+        Some(Ok(people)) if !people.is_empty() => lines.push(Line::passed(
+            approvers_check,
+            format!("{} enabled: {}", people.len(), people.join(", ")),
+        )),
+        Some(Ok(_)) => lines.push(Line::failed(
+            approvers_check,
+            "nobody enabled would approve it (target approvers, PIM policy approvers, group owners, defaults.approvers)",
+            format!("set `approvers` on [[targets]] `{name}` or defaults.approvers, or add approvers to its PIM policy"),
+        )),
+        Some(Err(error)) => lines.push(Line::failed(
+            approvers_check,
+            format!("cannot be read: {error}"),
+            "grant User.Read.All and GroupMember.Read.All",
+        )),
+        None => {}
+    }
+}
+
+fn policy_fix(kind: TargetKind) -> &'static str {
+    match kind {
+        TargetKind::Role => {
+            "grant the Graph application permission RoleManagementPolicy.Read.Directory"
+        }
+        TargetKind::Group => {
+            "grant the Graph application permission RoleManagementPolicy.Read.AzureADGroup"
+        }
+        TargetKind::Azure => {
+            "give pimbot's app Microsoft.Authorization/roleManagementPolicies/read at the scope (User Access Administrator has it)"
+        }
+    }
+}
