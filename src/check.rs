@@ -182,7 +182,7 @@ pub async fn run(config: Result<Config, String>, source: &str) -> Report {
         Ok(api) => {
             let graph_ok = azure::check(&config, &api, &mut report.lines).await;
             if graph_ok {
-                targets::check(&config, &mut report.lines).await;
+                targets::check(&config, &api, &mut report.lines).await;
             } else {
                 report.lines.push(Line::not_applicable(
                     "targets",

@@ -2,12 +2,86 @@
 //! its PIM policy (and whether that policy asks for MFA or an authentication context, which an
 //! app's token cannot satisfy in `assign` mode), and that someone enabled would approve it.
 
+use std::sync::Arc;
+
 use super::Line;
 use crate::config::Config;
-use crate::domain::target::TargetKind;
+use crate::domain::target::{ResolvedTarget, TargetKind};
+use crate::pim::TenantApi;
+use crate::pim::tenant::{Call, Service as Api, Verb};
+use crate::service::ports::Directory;
 use crate::service::{Service, Settings, TargetReport};
 
-pub(super) async fn check(config: &Config, lines: &mut Vec<Line>) {
+/// The last step of DESIGN's approver order, which needs a requester: the owners of a group
+/// through which someone is eligible. Without a requester, every group eligible for the target
+/// at its scope counts; their enabled user owners would approve requests made through them.
+async fn eligible_group_owners(
+    api: &TenantApi,
+    directory: &dyn Directory,
+    grants: &ResolvedTarget,
+) -> Result<Vec<String>, String> {
+    let literal = |v: &str| format!("'{}'", v.replace('\'', "''"));
+    let (call, scope_key) = match grants.kind {
+        TargetKind::Group => return Ok(Vec::new()),
+        TargetKind::Role => (
+            Call::new(
+                Api::Graph,
+                Verb::Get,
+                "roleManagement/directory/roleEligibilityScheduleInstances",
+            )
+            .query(
+                "$filter",
+                format!("roleDefinitionId eq {}", literal(&grants.id)),
+            ),
+            "directoryScopeId",
+        ),
+        TargetKind::Azure => (
+            Call::new(
+                Api::Arm,
+                Verb::Get,
+                format!(
+                    "{}/providers/Microsoft.Authorization/roleEligibilityScheduleInstances",
+                    grants.scope
+                ),
+            )
+            .query("api-version", "2020-10-01")
+            .query("$filter", "atScope()"),
+            "scope",
+        ),
+    };
+    let instances = api.list(&call).await.map_err(|e| e.to_string())?;
+    let mut owners = Vec::new();
+    for instance in &instances {
+        let fields = instance.get("properties").unwrap_or(instance);
+        let at_scope = fields[scope_key].as_str().is_some_and(|s| {
+            s.trim_end_matches('/')
+                .eq_ignore_ascii_case(grants.scope.trim_end_matches('/'))
+        });
+        let Some(principal) = fields["principalId"].as_str().filter(|_| at_scope) else {
+            continue;
+        };
+        if directory
+            .group(principal)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_none()
+        {
+            continue;
+        }
+        for owner in directory
+            .group_owners(principal)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            if owner.account_enabled && !owners.contains(&owner.display_name) {
+                owners.push(owner.display_name);
+            }
+        }
+    }
+    Ok(owners)
+}
+
+pub(super) async fn check(config: &Config, api: &TenantApi, lines: &mut Vec<Line>) {
     if config.targets.is_empty() {
         lines.push(Line::not_applicable(
             "targets",
@@ -15,8 +89,8 @@ pub(super) async fn check(config: &Config, lines: &mut Vec<Line>) {
         ));
         return;
     }
-    let service = match preflight_service(config).await {
-        Ok(service) => service,
+    let (service, directory) = match preflight_service(config).await {
+        Ok(built) => built,
         Err(error) => {
             lines.push(Line::failed(
                 "targets",
@@ -28,7 +102,12 @@ pub(super) async fn check(config: &Config, lines: &mut Vec<Line>) {
     };
     let settings = config.service_settings();
     for target in &settings.targets {
-        let report = service.preflight_target(target).await;
+        let mut report = service.preflight_target(target).await;
+        if let (Some(Ok(people)), Some(grants)) = (&report.approvers, &report.grants)
+            && people.is_empty()
+        {
+            report.approvers = Some(eligible_group_owners(api, directory.as_ref(), grants).await);
+        }
         push_report(&target.name, target.kind, &report, lines);
     }
 }
@@ -36,7 +115,7 @@ pub(super) async fn check(config: &Config, lines: &mut Vec<Line>) {
 /// The service without a database (the target checks never touch one: an in-memory SQLite
 /// stands in, so a stopped or unmigrated database does not hide a target's problems) and
 /// without targets (each is resolved and reported one by one instead of failing the start).
-async fn preflight_service(config: &Config) -> anyhow::Result<Service> {
+async fn preflight_service(config: &Config) -> anyhow::Result<(Service, Arc<dyn Directory>)> {
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()?;
@@ -47,7 +126,8 @@ async fn preflight_service(config: &Config) -> anyhow::Result<Service> {
         targets: Vec::new(),
         ..config.service_settings()
     };
-    Ok(Service::new(store, directory, pim, Vec::new(), settings).await?)
+    let service = Service::new(store, directory.clone(), pim, Vec::new(), settings).await?;
+    Ok((service, directory))
 }
 
 fn push_report(name: &str, kind: TargetKind, report: &TargetReport, lines: &mut Vec<Line>) {
@@ -86,7 +166,7 @@ fn push_report(name: &str, kind: TargetKind, report: &TargetReport, lines: &mut 
         Some(Ok(policy)) => {
             let maximum = policy
                 .max_duration
-                .map_or_else(|| "no maximum".to_owned(), |d| format!("at most {d}"));
+                .map_or_else(|| "no maximum".to_owned(), |d| format!("at most {}", d.to_iso8601()));
             let mut needs = Vec::new();
             if policy.require_justification {
                 needs.push("justification");

@@ -22,6 +22,8 @@ pub struct TargetReport {
     /// by the first step of DESIGN's order that names anyone (the requester's own group
     /// ownership is not known without a requester, so that step is left out).
     pub approvers: Option<Result<Vec<String>, String>>,
+    /// What it grants, in ids, when it resolved.
+    pub grants: Option<ResolvedTarget>,
 }
 
 impl Service {
@@ -34,6 +36,7 @@ impl Service {
                     resolved: Err(format!("cannot be read: {error}")),
                     policy: None,
                     approvers: None,
+                    grants: None,
                 };
             }
         };
@@ -44,6 +47,7 @@ impl Service {
                     resolved: Err(missing),
                     policy: None,
                     approvers: None,
+                    grants: None,
                 };
             }
         };
@@ -69,6 +73,7 @@ impl Service {
             resolved: Ok(what),
             policy: Some(policy.map_err(|e| e.to_string())),
             approvers,
+            grants: Some(resolved),
         }
     }
 
