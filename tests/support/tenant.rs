@@ -3,6 +3,11 @@
 //! `auth.test` with the scopes a test chose and `conversations.info` with the bot's membership,
 //! and a fake Bot Connector; plus the real binary, run as an operator runs it.
 
+#![allow(
+    dead_code,
+    reason = "tests/check.rs and tests/admin.rs each use part of it"
+)]
+
 use std::collections::HashMap;
 use std::process::Output;
 use std::sync::{Arc, Mutex};
