@@ -32,9 +32,15 @@ pub enum AdminError {
     /// What was asked cannot be done as written (a name that matches nothing, a bad file).
     #[error("{0}")]
     Invalid(String),
-    /// Graph or ARM refused or failed.
+    /// Graph or ARM refused or failed (boxed: it is large, and rare).
     #[error(transparent)]
-    Upstream(#[from] crate::service::ports::UpstreamError),
+    Upstream(Box<crate::service::ports::UpstreamError>),
+}
+
+impl From<crate::service::ports::UpstreamError> for AdminError {
+    fn from(error: crate::service::ports::UpstreamError) -> Self {
+        AdminError::Upstream(Box::new(error))
+    }
 }
 
 pub(crate) type Result<T> = std::result::Result<T, AdminError>;

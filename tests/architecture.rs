@@ -245,9 +245,11 @@ fn assert_none_reach(modules: &[Module], of: &[&str], forbidden: &[&str]) {
 }
 
 const OURS: &[&str] = &[
-    "app", "audit", "config", "demo", "domain", "emulator", "http", "pim", "secret", "service",
-    "slack", "store", "teams", "worker",
+    "admin", "app", "audit", "check", "config", "demo", "domain", "emulator", "http", "pim",
+    "secret", "service", "slack", "store", "teams", "worker",
 ];
+/// The operator commands: CLI use cases beside `app`, run by the binary alone.
+const OPERATOR: &[&str] = &["admin", "check"];
 const ADAPTERS: &[&str] = &["slack", "teams", "pim", "store"];
 
 #[test]
@@ -323,4 +325,27 @@ fn only_the_app_the_binary_and_the_demo_use_the_demo_and_the_emulator() {
         .filter(|m| !["app", "demo", "emulator"].contains(m))
         .collect();
     assert_none_reach(&modules(), &users, &["demo", "emulator"]);
+}
+
+#[test]
+fn only_the_binary_runs_the_operator_commands() {
+    let users: Vec<&str> = OURS
+        .iter()
+        .copied()
+        .filter(|m| !OPERATOR.contains(m))
+        .collect();
+    assert_none_reach(&modules(), &users, OPERATOR);
+    assert_none_reach(&modules(), &["check"], &["admin"]);
+    assert_none_reach(&modules(), &["admin"], &["check"]);
+}
+
+/// `admin` writes the tenant through the raw Graph/ARM client of `pim`; it has no business with
+/// the chat platforms, the database or the running service.
+#[test]
+fn admin_reaches_the_tenant_through_pim_alone() {
+    assert_none_reach(
+        &modules(),
+        &["admin"],
+        &["slack", "teams", "store", "worker", "http", "sqlx", "axum"],
+    );
 }
