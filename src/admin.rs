@@ -56,6 +56,13 @@ pub async fn run(
     say: fn(&str),
 ) -> std::result::Result<(), String> {
     let mut config = config?;
+    if config.azure.tenant_id.is_empty() {
+        return Err(
+            "azure.tenant_id is not set: give --config a file whose [azure] section names the tenant \
+             (and the identity to sign in as), or set PIMBOT_AZURE__TENANT_ID"
+                .to_owned(),
+        );
+    }
     if args.credential == Some(args::Credential::AzureCli) {
         config.azure.credential = AzureCredential::AzureCli;
     }
