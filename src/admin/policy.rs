@@ -1,18 +1,21 @@
-//! `pimbot admin policy set`: an Entra role's or a group's PIM activation rules (Graph
-//! `roleManagementPolicies/{id}/rules/{ruleId}`): the maximum activation, what activation
-//! requires (justification, ticket, MFA), and who approves. Only the rules whose value differs
-//! are patched, each keeping the rest of its current body.
+//! `pimbot admin policy set`: an Entra role's, a group's or an Azure role's PIM activation rules
+//! (the maximum activation, what activation requires, who approves). Graph: one
+//! `PATCH …/roleManagementPolicies/{id}/rules/{ruleId}` per rule that differs; ARM: one
+//! `PATCH {scope}/…/roleManagementPolicies/{name}` with the rules that differ.
+
+mod rules;
 
 use serde_json::{Value, json};
 
-use super::args::PolicyArgs;
+use super::args::{PolicyArgs, PolicyCommand};
 use super::names::{is_placeholder, literal};
 use super::{Change, Names, Result, Step, invalid};
 use crate::domain::duration::ElevationDuration;
 use crate::pim::tenant::{Call, Service, Verb};
+use rules::{Approver, Dialect, Wanted, changes};
 
-pub(crate) async fn plan(names: &Names, command: &super::args::PolicyCommand) -> Result<Vec<Step>> {
-    let super::args::PolicyCommand::Set(args) = command;
+pub(crate) async fn plan(names: &Names, command: &PolicyCommand) -> Result<Vec<Step>> {
+    let PolicyCommand::Set(args) = command;
     Ok(vec![step(names, args).await?])
 }
 
@@ -38,42 +41,41 @@ fn enabled_rules(require: &[String]) -> Result<Vec<String>> {
     Ok(rules)
 }
 
-/// Graph `subjectSet`s for `--approval` (`none`: nobody, and no approval).
-async fn approvers(names: &Names, approval: &[String]) -> Result<Vec<Value>> {
-    let mut sets = Vec::new();
-    for name in approval
+async fn approvers(names: &Names, approval: &[String]) -> Result<Vec<Approver>> {
+    let mut out = Vec::new();
+    let named = approval
         .iter()
         .map(|n| n.trim())
-        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("none"))
-    {
+        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("none"));
+    for name in named {
         let id = names.principal_id(name).await?;
         let is_group = is_placeholder(&id) || names.find_group(&id).await?.is_some();
-        sets.push(if is_group {
-            json!({"@odata.type": "#microsoft.graph.groupMembers", "groupId": id})
-        } else {
-            json!({"@odata.type": "#microsoft.graph.singleUser", "userId": id})
-        });
+        out.push(Approver { id, is_group });
     }
-    Ok(sets)
+    Ok(out)
 }
 
-fn approver_ids(rule: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = rule["setting"]["approvalStages"][0]["primaryApprovers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|a| a["userId"].as_str().or_else(|| a["groupId"].as_str()))
-        .map(str::to_ascii_lowercase)
-        .collect();
-    ids.sort();
-    ids
+async fn wanted(names: &Names, args: &PolicyArgs) -> Result<Wanted> {
+    let max_duration = match &args.max_duration {
+        Some(text) => Some(
+            ElevationDuration::parse(text).map_err(|e| invalid(format!("--max-duration: {e}")))?,
+        ),
+        None => None,
+    };
+    let approvers = match &args.approval {
+        Some(list) => Some(approvers(names, list).await?),
+        None => None,
+    };
+    Ok(Wanted {
+        max_duration,
+        enabled_rules: args.require.as_deref().map(enabled_rules).transpose()?,
+        approvers,
+    })
 }
 
 pub(crate) async fn step(names: &Names, args: &PolicyArgs) -> Result<Step> {
-    if args.azure_role.is_some() {
-        return Err(invalid(
-            "policy set for Azure roles is not available in this version; set it in the Azure portal (PIM > Azure resources > Settings)",
-        ));
+    if let Some(role) = &args.azure_role {
+        return azure_step(names, args, role).await;
     }
     let (scope_id, scope_type, role, object) = if let Some(role) = &args.role {
         if args.scope.as_deref().is_some_and(|s| s != "/") {
@@ -81,10 +83,11 @@ pub(crate) async fn step(names: &Names, args: &PolicyArgs) -> Result<Step> {
                 "Entra role settings are tenant-wide in PIM: --scope must be / (or left out)",
             ));
         }
+        let id = names.role_id(role).await?;
         (
             "/".to_owned(),
             "DirectoryRole",
-            names.role_id(role).await?,
+            id,
             format!("policy of role \"{role}\""),
         )
     } else {
@@ -92,27 +95,18 @@ pub(crate) async fn step(names: &Names, args: &PolicyArgs) -> Result<Step> {
         let access = args
             .access
             .ok_or_else(|| invalid("--group needs --access member|owner"))?;
+        let object = format!("policy of {} of group \"{group}\"", access.as_str());
         (
             names.group_id(group).await?,
             "Group",
             access.as_str().to_owned(),
-            format!("policy of {} of group \"{group}\"", access.as_str()),
+            object,
         )
     };
-    let max = match &args.max_duration {
-        Some(text) => Some(
-            ElevationDuration::parse(text).map_err(|e| invalid(format!("--max-duration: {e}")))?,
-        ),
-        None => None,
-    };
-    let require = args.require.as_deref().map(enabled_rules).transpose()?;
-    let approval = match &args.approval {
-        Some(list) => Some(approvers(names, list).await?),
-        None => None,
-    };
+    let wanted = wanted(names, args).await?;
     if is_placeholder(&scope_id) || is_placeholder(&role) {
-        // The role or group is created earlier in the same plan: PIM gives it the default
-        // policy, which the plan changes once it exists.
+        // Created earlier in the same plan: PIM gives it the default policy, which the plan
+        // changes once it exists.
         return Ok(Step::new(object, Change::Update, Vec::new()).because("after it is created"));
     }
     let filter = format!(
@@ -132,90 +126,61 @@ pub(crate) async fn step(names: &Names, args: &PolicyArgs) -> Result<Step> {
     let Some(assignment) = assignments.first() else {
         return Err(invalid(format!("PIM shows no policy for the {object}")));
     };
-    let policy_id = assignment["policyId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let rules = assignment["policy"]["rules"]
+    let policy_id = assignment["policyId"].as_str().unwrap_or_default();
+    let current = assignment["policy"]["rules"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let rule = |id: &str| {
-        rules
-            .iter()
-            .find(|r| r["id"] == id)
-            .cloned()
-            .unwrap_or_else(|| json!({"id": id}))
-    };
-    let mut calls = Vec::new();
-    let mut changed = Vec::new();
-    let mut patch = |id: &str, body: Value, what: &str| {
-        calls.push(
-            Call::new(
-                Service::Graph,
-                Verb::Patch,
-                format!("policies/roleManagementPolicies/{policy_id}/rules/{id}"),
-            )
-            .body(body),
-        );
-        changed.push(what.to_owned());
-    };
-    if let Some(max) = max {
-        let mut current = rule("Expiration_EndUser_Assignment");
-        let now = current["maximumDuration"]
-            .as_str()
-            .and_then(|d| ElevationDuration::parse(d).ok());
-        if now != Some(max) {
-            current["maximumDuration"] = json!(max.to_iso8601());
-            current["isExpirationRequired"] = json!(true);
-            patch(
-                "Expiration_EndUser_Assignment",
-                current,
-                &format!("maximum {}", max.to_iso8601()),
-            );
-        }
-    }
-    if let Some(require) = require {
-        let mut current = rule("Enablement_EndUser_Assignment");
-        let mut now: Vec<String> = current["enabledRules"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r.as_str().map(str::to_owned))
-            .collect();
-        now.sort();
-        if now != require {
-            current["enabledRules"] = json!(require);
-            patch(
-                "Enablement_EndUser_Assignment",
-                current,
-                &format!("requires {}", require.join(", ")),
-            );
-        }
-    }
-    if let Some(approval) = approval {
-        let mut current = rule("Approval_EndUser_Assignment");
-        let wanted_ids =
-            approver_ids(&json!({"setting": {"approvalStages": [{"primaryApprovers": approval}]}}));
-        let required = !approval.is_empty();
-        if approver_ids(&current) != wanted_ids
-            || current["setting"]["isApprovalRequired"] != required
-        {
-            current["setting"]["isApprovalRequired"] = json!(required);
-            if current["setting"]["approvalStages"][0].is_object() {
-                current["setting"]["approvalStages"][0]["primaryApprovers"] = json!(approval);
-            } else {
-                current["setting"]["approvalStages"] = json!([{"primaryApprovers": approval}]);
-            }
-            patch(
-                "Approval_EndUser_Assignment",
-                current,
-                if required { "approvers" } else { "no approval" },
-            );
-        }
-    }
-    if calls.is_empty() {
+    let changed = changes(&current, &wanted, Dialect::Graph);
+    if changed.is_empty() {
         return Ok(Step::unchanged(object));
     }
-    Ok(Step::new(object, Change::Update, calls).because(changed.join(", ")))
+    let what: Vec<String> = changed.iter().map(|(_, _, what)| what.clone()).collect();
+    let calls = changed
+        .into_iter()
+        .map(|(id, body, _)| {
+            let path = format!("policies/roleManagementPolicies/{policy_id}/rules/{id}");
+            Call::new(Service::Graph, Verb::Patch, path).body(body)
+        })
+        .collect();
+    Ok(Step::new(object, Change::Update, calls).because(what.join(", ")))
+}
+
+async fn azure_step(names: &Names, args: &PolicyArgs, role: &str) -> Result<Step> {
+    let scope = args
+        .scope
+        .as_deref()
+        .ok_or_else(|| invalid("--azure-role needs --scope ARM_SCOPE"))?
+        .trim_end_matches('/');
+    let (role_id, role_name) = names.azure_role(role, scope).await?;
+    let object = format!("policy of Azure role \"{role_name}\" at {scope}");
+    let wanted = wanted(names, args).await?;
+    let path = format!("{scope}/providers/Microsoft.Authorization/roleManagementPolicyAssignments");
+    let call = Call::new(Service::Arm, Verb::Get, path).query("api-version", "2020-10-01");
+    let guid = |id: &str| id.rsplit('/').next().unwrap_or(id).to_ascii_lowercase();
+    let assignments = names.api.list(&call).await?;
+    let Some(assignment) = assignments.iter().find(|a| {
+        a["properties"]["roleDefinitionId"]
+            .as_str()
+            .is_some_and(|r| guid(r) == guid(&role_id))
+    }) else {
+        return Err(invalid(format!("PIM shows no policy for the {object}")));
+    };
+    let policy_id = assignment["properties"]["policyId"]
+        .as_str()
+        .unwrap_or_default();
+    let current: Vec<Value> = assignment["properties"]["effectiveRules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let changed = changes(&current, &wanted, Dialect::Arm);
+    if changed.is_empty() {
+        return Ok(Step::unchanged(object));
+    }
+    let what: Vec<String> = changed.iter().map(|(_, _, what)| what.clone()).collect();
+    let rules: Vec<Value> = changed.into_iter().map(|(_, body, _)| body).collect();
+    let patch = Call::new(Service::Arm, Verb::Patch, policy_id)
+        .query("api-version", "2020-10-01")
+        .body(json!({ "properties": { "rules": rules } }));
+    Ok(Step::new(object, Change::Update, vec![patch]).because(what.join(", ")))
 }

@@ -7,6 +7,7 @@
 mod eligibility;
 pub(crate) mod filter;
 mod permissions;
+mod policies;
 mod resources;
 mod writes;
 
@@ -163,6 +164,9 @@ fn dispatch(emulator: &Emulator, call: &Call) -> Result<(StatusCode, Value), Arm
         (&Method::GET, "permissions", None) => ok(permissions::list(&state, call)),
         (&Method::GET, "roleAssignmentScheduleRequests", Some(name)) => {
             ok(writes::get_request(&state, name)?)
+        }
+        (&Method::PATCH, "roleManagementPolicies", Some(name)) => {
+            ok(policies::patch_policy(&mut state, call, name)?)
         }
         (&Method::PUT, "roleEligibilityScheduleRequests", Some(name)) => Ok((
             StatusCode::CREATED,
