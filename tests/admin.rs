@@ -635,4 +635,12 @@ async fn admin_refuses_bad_selectors_and_bad_setup_files_with_a_clear_answer() {
     assert!(!ok);
     assert!(err.contains("unknown field `colour`"), "{err}");
     assert_eq!(admin.writes(), 0);
+    let empty = tempfile::tempdir().expect("tempdir");
+    let output = pimbot(&["admin", "group", "apply", "--name", "X"], empty.path()).await;
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("azure.tenant_id is not set"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -114,6 +114,7 @@ scope = "App9"
 name = "security-reader"
 kind = "role"
 role = "Security Reader"
+approval_channel = { teams = "19:elsewhere@thread.tacv2" }
 "#;
     let config = upstreams.write("pimbot.toml", &upstreams.config(extra));
     migrated(&upstreams, &config).await;
@@ -137,6 +138,9 @@ role = "Security Reader"
         "✗ target no-such-app: does not resolve: there is no application `App9`",
         "✗ target security-reader policy: its PIM activation policy requires multi-factor authentication",
         "✓ target app1-secrets: grants",
+        "✓ Teams audit conversation 19:audit@thread.tacv2",
+        "✗ Teams approval conversation 19:elsewhere@thread.tacv2: the Connector answered 404 Not Found",
+        "add the pimbot app to the team of that channel",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
     }
@@ -190,4 +194,51 @@ async fn check_on_an_invalid_configuration_names_the_key_and_stops_there() {
     assert!(text.contains("slack.signing_secret"), "{text}");
     assert!(text.contains("– everything else"), "{text}");
     assert!(upstreams.emulator.calls().is_empty(), "nothing was called");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_runs_beside_a_running_service() {
+    let upstreams = Upstreams::start(tenant(&ALL_PERMISSIONS, true)).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let listen = format!("\n[server]\nlisten = \"127.0.0.1:{port}\"\n");
+    let config = upstreams.write("pimbot.toml", &upstreams.config(&listen));
+    let mut serve = tokio::process::Command::new(env!("CARGO_BIN_EXE_pimbot"))
+        .args(["serve", "--config", &config])
+        .current_dir(upstreams.dir.path())
+        .env_clear()
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start pimbot serve");
+    let ready = format!("http://127.0.0.1:{port}/readyz");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Ok(answer) = reqwest::get(&ready).await
+            && answer.status().is_success()
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pimbot serve did not become ready"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let output = pimbot(&["check", "--config", &config], upstreams.dir.path()).await;
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains("✓ database") && text.contains("fully migrated"),
+        "{text}"
+    );
+    assert!(
+        reqwest::get(&ready)
+            .await
+            .is_ok_and(|a| a.status().is_success()),
+        "the service still serves"
+    );
+    serve.start_kill().expect("stop serve");
+    let _ = serve.wait().await;
 }

@@ -176,42 +176,68 @@ pub(super) async fn check_teams(config: &Config, http: &reqwest::Client, lines: 
         "Teams Connector token",
         format!("issued to bot {}", teams.app_id),
     ));
-    let Some(conversation) = &teams.audit_conversation else {
+    let audit = teams
+        .audit_conversation
+        .iter()
+        .map(|c| ("audit", c.clone()));
+    let approval = config
+        .targets
+        .iter()
+        .filter_map(|t| t.approval_channel.teams.clone())
+        .map(|c| ("approval", c));
+    let mut seen: Vec<String> = Vec::new();
+    for (role, conversation) in audit.chain(approval) {
+        if !seen.contains(&conversation) {
+            lines.push(
+                teams_conversation(http, &teams.service_url, &token, role, &conversation).await,
+            );
+            seen.push(conversation);
+        }
+    }
+    if seen.is_empty() {
         lines.push(Line::not_applicable(
-            "Teams audit conversation",
-            "teams.audit_conversation is not set",
+            "Teams conversations",
+            "neither teams.audit_conversation nor a target's approval_channel.teams is set",
         ));
-        return;
-    };
-    let base = teams.service_url.trim_end_matches('/');
+    }
+}
+
+/// `GET {service_url}/v3/conversations/{id}/members` as the bot: it answers only for a
+/// conversation the bot is part of.
+async fn teams_conversation(
+    http: &reqwest::Client,
+    service_url: &str,
+    token: &str,
+    role: &str,
+    conversation: &str,
+) -> Line {
+    let check = format!("Teams {role} conversation {conversation}");
+    let base = service_url.trim_end_matches('/');
     let url = reqwest::Url::parse(&format!("{base}/v3/conversations"))
         .ok()
         .and_then(|mut url| {
             url.path_segments_mut()
                 .ok()?
-                .extend([conversation.as_str(), "members"]);
+                .extend([conversation, "members"]);
             Some(url)
         });
-    let check = format!("Teams audit conversation {conversation}");
     let Some(url) = url else {
-        lines.push(Line::failed(
+        return Line::failed(
             check,
             "teams.service_url is not a URL",
             "correct teams.service_url",
-        ));
-        return;
+        );
     };
-    let answer = http.get(url).bearer_auth(token).send().await;
-    lines.push(match answer {
+    match http.get(url).bearer_auth(token).send().await {
         Ok(response) if response.status().is_success() => {
             Line::passed(check, "the bot can reach the conversation")
         }
         Ok(response) => Line::failed(
             check,
             format!("the Connector answered {}", response.status()),
-            "add the pimbot app to the team of that channel, and check teams.audit_conversation \
-             and teams.service_url",
+            "add the pimbot app to the team of that channel, and check the conversation id \
+             (teams.audit_conversation or approval_channel.teams) and teams.service_url",
         ),
         Err(error) => Line::failed(check, error.to_string(), "check teams.service_url"),
-    });
+    }
 }
