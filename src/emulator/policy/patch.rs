@@ -70,69 +70,16 @@ pub(crate) fn apply(
         ));
     }
     match expected {
-        EXPIRATION => {
-            let maximum = body.get("maximumDuration").and_then(Value::as_str);
-            if let Some(text) = maximum
-                && duration::parse(text).is_none()
-            {
-                return Err(bad(format!(
-                    "'{text}' is not a valid ISO-8601 duration for maximumDuration."
-                )));
-            }
-            let over = ExpirationOverride {
-                maximum_duration: maximum.map(str::to_owned),
-                is_expiration_required: body.get("isExpirationRequired").and_then(Value::as_bool),
-            };
-            *expiration_slot(rules, rule_id) = Some(over);
-        }
+        EXPIRATION => *expiration_slot(rules, rule_id) = Some(expiration(body)?),
         ENABLEMENT => {
-            let enabled: Vec<String> = body
-                .get("enabledRules")
-                .and_then(Value::as_array)
-                .ok_or_else(|| bad("enabledRules is required."))?
-                .iter()
-                .map(|v| v.as_str().unwrap_or_default().to_owned())
-                .collect();
-            if let Some(unknown) = enabled
-                .iter()
-                .find(|r| !ENABLED_RULES.contains(&r.as_str()))
-            {
-                return Err(bad(format!(
-                    "'{unknown}' is not a valid enabled rule; use MultiFactorAuthentication, Justification or Ticketing."
-                )));
-            }
-            let over = Some(EnablementOverride {
-                enabled_rules: enabled,
-            });
+            let over = Some(enablement(body)?);
             match rule_id {
                 "Enablement_EndUser_Assignment" => rules.Enablement_EndUser_Assignment = over,
                 "Enablement_Admin_Assignment" => rules.Enablement_Admin_Assignment = over,
                 _ => rules.Enablement_Admin_Eligibility = over,
             }
         }
-        APPROVAL => {
-            let setting = body
-                .get("setting")
-                .ok_or_else(|| bad("setting is required."))?;
-            let approvers = setting["approvalStages"][0]["primaryApprovers"]
-                .as_array()
-                .cloned();
-            for approver in approvers.iter().flatten() {
-                let kind = approver["@odata.type"].as_str().unwrap_or_default();
-                let id = match kind {
-                    "#microsoft.graph.singleUser" => &approver["userId"],
-                    "#microsoft.graph.groupMembers" => &approver["groupId"],
-                    _ => return Err(bad(format!("The approver type '{kind}' is not supported."))),
-                };
-                if id.as_str().is_none_or(str::is_empty) {
-                    return Err(bad("Each primary approver needs a userId or groupId."));
-                }
-            }
-            rules.Approval_EndUser_Assignment = Some(ApprovalOverride {
-                is_approval_required: setting["isApprovalRequired"].as_bool(),
-                primary_approvers: approvers,
-            });
-        }
+        APPROVAL => rules.Approval_EndUser_Assignment = Some(approval(body)?),
         _ => {
             rules.AuthenticationContext_EndUser_Assignment = Some(AuthContextOverride {
                 is_enabled: body["isEnabled"].as_bool().unwrap_or(false),
@@ -141,6 +88,66 @@ pub(crate) fn apply(
         }
     }
     rules.check().map_err(bad)
+}
+
+fn expiration(body: &Value) -> Result<ExpirationOverride, RuleError> {
+    let maximum = body.get("maximumDuration").and_then(Value::as_str);
+    if let Some(text) = maximum
+        && duration::parse(text).is_none()
+    {
+        return Err(bad(format!(
+            "'{text}' is not a valid ISO-8601 duration for maximumDuration."
+        )));
+    }
+    Ok(ExpirationOverride {
+        maximum_duration: maximum.map(str::to_owned),
+        is_expiration_required: body.get("isExpirationRequired").and_then(Value::as_bool),
+    })
+}
+
+fn enablement(body: &Value) -> Result<EnablementOverride, RuleError> {
+    let enabled: Vec<String> = body
+        .get("enabledRules")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("enabledRules is required."))?
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect();
+    if let Some(unknown) = enabled
+        .iter()
+        .find(|r| !ENABLED_RULES.contains(&r.as_str()))
+    {
+        return Err(bad(format!(
+            "'{unknown}' is not a valid enabled rule; use MultiFactorAuthentication, Justification or Ticketing."
+        )));
+    }
+    Ok(EnablementOverride {
+        enabled_rules: enabled,
+    })
+}
+
+fn approval(body: &Value) -> Result<ApprovalOverride, RuleError> {
+    let setting = body
+        .get("setting")
+        .ok_or_else(|| bad("setting is required."))?;
+    let approvers = setting["approvalStages"][0]["primaryApprovers"]
+        .as_array()
+        .cloned();
+    for approver in approvers.iter().flatten() {
+        let kind = approver["@odata.type"].as_str().unwrap_or_default();
+        let id = match kind {
+            "#microsoft.graph.singleUser" => &approver["userId"],
+            "#microsoft.graph.groupMembers" => &approver["groupId"],
+            _ => return Err(bad(format!("The approver type '{kind}' is not supported."))),
+        };
+        if id.as_str().is_none_or(str::is_empty) {
+            return Err(bad("Each primary approver needs a userId or groupId."));
+        }
+    }
+    Ok(ApprovalOverride {
+        is_approval_required: setting["isApprovalRequired"].as_bool(),
+        primary_approvers: approvers,
+    })
 }
 
 fn expiration_slot<'a>(
