@@ -17,10 +17,7 @@ mod policy;
 mod role;
 mod setup;
 
-use std::sync::Arc;
-
 use crate::config::{AzureCredential, Config};
-use crate::pim::{ApiSettings, TenantApi};
 
 pub use args::{AdminArgs, AdminCommand};
 pub(crate) use names::Names;
@@ -66,7 +63,13 @@ pub async fn run(
     if args.credential == Some(args::Credential::AzureCli) {
         config.azure.credential = AzureCredential::AzureCli;
     }
-    let api = tenant_api(&config).map_err(|e| format!("{e:#}"))?;
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| format!("building the HTTP client: {e}"))?;
+    // Reads are retried as pimbot's own are (production's default); writes are not retried.
+    let attempts = crate::pim::ApiSettings::for_url("").max_attempts;
+    let api = crate::app::tenant_api(&config, http, attempts).map_err(|e| format!("{e:#}"))?;
     let names = Names::new(api.clone());
     let outcome = match &args.command {
         AdminCommand::Apply { file } => setup::apply(&names, file, args.dry_run, say).await,
@@ -87,21 +90,4 @@ pub async fn run(
         }
     };
     outcome.map_err(|e| e.to_string())
-}
-
-fn tenant_api(config: &Config) -> anyhow::Result<Arc<TenantApi>> {
-    let tokens = crate::app::azure_tokens(config)?;
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()?;
-    let settings = |url: &str| ApiSettings {
-        timeout: config.azure.timeout.as_std(),
-        ..ApiSettings::for_url(url)
-    };
-    Ok(Arc::new(TenantApi::new(
-        settings(&config.azure.graph_url),
-        settings(&config.azure.arm_url),
-        tokens,
-        http,
-    )?))
 }

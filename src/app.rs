@@ -214,6 +214,26 @@ pub fn pim_adapters(
     Ok((pim, Arc::new(CachedDirectory::new(graph, cache))))
 }
 
+/// Plain Graph and ARM calls as the `[azure]` identity, for the operator commands; reads are
+/// tried `max_attempts` times.
+pub fn tenant_api(
+    config: &Config,
+    http: reqwest::Client,
+    max_attempts: u32,
+) -> anyhow::Result<Arc<crate::pim::TenantApi>> {
+    let settings = |url: &str| ApiSettings {
+        timeout: config.azure.timeout.as_std(),
+        max_attempts,
+        ..ApiSettings::for_url(url)
+    };
+    Ok(Arc::new(crate::pim::TenantApi::new(
+        settings(&config.azure.graph_url),
+        settings(&config.azure.arm_url),
+        azure_tokens(config)?,
+        http,
+    )?))
+}
+
 /// The Connector token: the bot's own app registration, from its tenant (single-tenant) or
 /// `botframework.com`, for the Bot Framework scope; not pimbot's Graph identity.
 pub fn teams_tokens(

@@ -11,12 +11,9 @@ mod chat;
 mod database;
 mod targets;
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
 
 use crate::config::Config;
-use crate::pim::{ApiSettings, TenantApi};
 
 pub use azure::GRAPH_PERMISSIONS;
 pub use chat::SLACK_SCOPES;
@@ -178,7 +175,8 @@ pub async fn run(config: Result<Config, String>, source: &str) -> Report {
             return report;
         }
     };
-    match tenant_api(&config, http.clone()) {
+    // Two attempts: a check should answer promptly, and say what failed.
+    match crate::app::tenant_api(&config, http.clone(), 2) {
         Ok(api) => {
             let graph_ok = azure::check(&config, &api, &mut report.lines).await;
             if graph_ok {
@@ -199,21 +197,6 @@ pub async fn run(config: Result<Config, String>, source: &str) -> Report {
     chat::check_slack(&config, &http, &mut report.lines).await;
     chat::check_teams(&config, &http, &mut report.lines).await;
     report
-}
-
-fn tenant_api(config: &Config, http: reqwest::Client) -> anyhow::Result<Arc<TenantApi>> {
-    let tokens = crate::app::azure_tokens(config)?;
-    let settings = |url: &str| ApiSettings {
-        timeout: config.azure.timeout.as_std(),
-        max_attempts: 2,
-        ..ApiSettings::for_url(url)
-    };
-    Ok(Arc::new(TenantApi::new(
-        settings(&config.azure.graph_url),
-        settings(&config.azure.arm_url),
-        tokens,
-        http,
-    )?))
 }
 
 #[cfg(test)]

@@ -100,11 +100,11 @@ pub enum EligibilityCommand {
     Revoke(Selector),
 }
 
-/// Which eligibility: an Entra role at a directory scope, a group's membership or ownership,
-/// or an Azure role at an ARM scope; and for whom.
-#[derive(Debug, Clone, Args)]
+/// What a command is about: an Entra role at a directory scope, a group's membership or
+/// ownership, or an Azure role at an ARM scope.
+#[derive(Debug, Clone, Default, Args, serde::Deserialize)]
 #[command(group(clap::ArgGroup::new("kind").required(true).args(["role", "group", "azure_role"])))]
-pub struct Selector {
+pub struct Target {
     /// An Entra role (display name or id); with --scope (default `/`).
     #[arg(long)]
     pub role: Option<String>,
@@ -117,9 +117,17 @@ pub struct Selector {
     #[arg(long, requires = "scope")]
     pub azure_role: Option<String>,
     /// `/`, `/administrativeUnits/ID`, an application (name, appId or object id, with or
-    /// without `/`), or for --azure-role an ARM scope.
+    /// without `/`), or for --azure-role an ARM scope. Policies of Entra roles are
+    /// tenant-wide: `/` only.
     #[arg(long)]
     pub scope: Option<String>,
+}
+
+/// Which eligibility, and for whom.
+#[derive(Debug, Clone, Args)]
+pub struct Selector {
+    #[command(flatten)]
+    pub target: Target,
     /// The user or group (display name, UPN or id).
     #[arg(long)]
     pub principal: String,
@@ -173,19 +181,9 @@ pub enum PolicyCommand {
 }
 
 #[derive(Debug, Clone, Args)]
-#[command(group(clap::ArgGroup::new("kind").required(true).args(["role", "group", "azure_role"])))]
 pub struct PolicyArgs {
-    #[arg(long)]
-    pub role: Option<String>,
-    #[arg(long, requires = "access")]
-    pub group: Option<String>,
-    #[arg(long, value_enum)]
-    pub access: Option<Access>,
-    #[arg(long, requires = "scope")]
-    pub azure_role: Option<String>,
-    /// Entra roles: `/` only (PIM's role settings are tenant-wide); Azure roles: the ARM scope.
-    #[arg(long)]
-    pub scope: Option<String>,
+    #[command(flatten)]
+    pub target: Target,
     /// The longest activation, ISO 8601 (`PT2H`).
     #[arg(long)]
     pub max_duration: Option<String>,

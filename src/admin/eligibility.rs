@@ -49,9 +49,10 @@ enum Kind {
 async fn resolve(names: &Names, selector: &Selector) -> Result<Resolved> {
     let principal = names.principal_id(&selector.principal).await?;
     let who = &selector.principal;
-    if let Some(role) = &selector.role {
+    let target = &selector.target;
+    if let Some(role) = &target.role {
         let role_id = names.role_id(role).await?;
-        let (scope, shown) = names.directory_scope(selector.scope.as_deref()).await?;
+        let (scope, shown) = names.directory_scope(target.scope.as_deref()).await?;
         return Ok(Resolved {
             kind: Kind::Role,
             principal,
@@ -60,8 +61,8 @@ async fn resolve(names: &Names, selector: &Selector) -> Result<Resolved> {
             label: format!("eligibility of {who} for role \"{role}\" on {shown}"),
         });
     }
-    if let Some(group) = &selector.group {
-        let access = selector
+    if let Some(group) = &target.group {
+        let access = target
             .access
             .ok_or_else(|| invalid("--group needs --access member|owner"))?;
         return Ok(Resolved {
@@ -75,7 +76,7 @@ async fn resolve(names: &Names, selector: &Selector) -> Result<Resolved> {
             ),
         });
     }
-    let (Some(role), Some(scope)) = (&selector.azure_role, &selector.scope) else {
+    let (Some(role), Some(scope)) = (&target.azure_role, &target.scope) else {
         return Err(invalid(
             "give --role, --group with --access, or --azure-role with --scope",
         ));

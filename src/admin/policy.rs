@@ -74,11 +74,12 @@ async fn wanted(names: &Names, args: &PolicyArgs) -> Result<Wanted> {
 }
 
 pub(crate) async fn step(names: &Names, args: &PolicyArgs) -> Result<Step> {
-    if let Some(role) = &args.azure_role {
+    let target = &args.target;
+    if let Some(role) = &target.azure_role {
         return azure_step(names, args, role).await;
     }
-    let (scope_id, scope_type, role, object) = if let Some(role) = &args.role {
-        if args.scope.as_deref().is_some_and(|s| s != "/") {
+    let (scope_id, scope_type, role, object) = if let Some(role) = &target.role {
+        if target.scope.as_deref().is_some_and(|s| s != "/") {
             return Err(invalid(
                 "Entra role settings are tenant-wide in PIM: --scope must be / (or left out)",
             ));
@@ -91,8 +92,8 @@ pub(crate) async fn step(names: &Names, args: &PolicyArgs) -> Result<Step> {
             format!("policy of role \"{role}\""),
         )
     } else {
-        let group = args.group.as_deref().unwrap_or_default();
-        let access = args
+        let group = target.group.as_deref().unwrap_or_default();
+        let access = target
             .access
             .ok_or_else(|| invalid("--group needs --access member|owner"))?;
         let object = format!("policy of {} of group \"{group}\"", access.as_str());
@@ -148,6 +149,7 @@ pub(crate) async fn step(names: &Names, args: &PolicyArgs) -> Result<Step> {
 
 async fn azure_step(names: &Names, args: &PolicyArgs, role: &str) -> Result<Step> {
     let scope = args
+        .target
         .scope
         .as_deref()
         .ok_or_else(|| invalid("--azure-role needs --scope ARM_SCOPE"))?

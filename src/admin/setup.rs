@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::args::{Access, Expiry, GroupArgs, PolicyArgs, Selector};
+use super::args::{Expiry, GroupArgs, PolicyArgs, Selector, Target};
 use super::names::Kind;
 use super::plan::{Tally, print_plan, send, summary};
 use super::{Change, Names, Result, Step, eligibility, group, invalid, policy, role};
@@ -51,11 +51,8 @@ struct GroupEntry {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EligibilityEntry {
-    role: Option<String>,
-    group: Option<String>,
-    access: Option<Access>,
-    azure_role: Option<String>,
-    scope: Option<String>,
+    #[serde(flatten)]
+    target: Target,
     principal: String,
     justification: Option<String>,
     duration: Option<String>,
@@ -67,11 +64,8 @@ struct EligibilityEntry {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PolicyEntry {
-    role: Option<String>,
-    group: Option<String>,
-    access: Option<Access>,
-    azure_role: Option<String>,
-    scope: Option<String>,
+    #[serde(flatten)]
+    target: Target,
     max_duration: Option<String>,
     require: Option<Vec<String>>,
     approval: Option<Vec<String>>,
@@ -84,7 +78,8 @@ fn read(file: &Path) -> Result<(Setup, PathBuf)> {
         toml::from_str(&text).map_err(|e| invalid(format!("{}: {e}", file.display())))?;
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     for (at, e) in setup.eligibilities.iter().enumerate() {
-        let kinds = [e.role.is_some(), e.group.is_some(), e.azure_role.is_some()];
+        let t = &e.target;
+        let kinds = [t.role.is_some(), t.group.is_some(), t.azure_role.is_some()];
         if kinds.iter().filter(|k| **k).count() != 1 {
             return Err(invalid(format!(
                 "{}: eligibilities[{at}] needs exactly one of role, group (with access), azure_role (with scope)",
@@ -144,11 +139,7 @@ async fn plan_section(
         2 => {
             for e in &setup.eligibilities {
                 let selector = Selector {
-                    role: e.role.clone(),
-                    group: e.group.clone(),
-                    access: e.access,
-                    azure_role: e.azure_role.clone(),
-                    scope: e.scope.clone(),
+                    target: e.target.clone(),
                     principal: e.principal.clone(),
                     justification: e.justification.clone(),
                 };
@@ -163,11 +154,7 @@ async fn plan_section(
         _ => {
             for p in &setup.policies {
                 let args = PolicyArgs {
-                    role: p.role.clone(),
-                    group: p.group.clone(),
-                    access: p.access,
-                    azure_role: p.azure_role.clone(),
-                    scope: p.scope.clone(),
+                    target: p.target.clone(),
                     max_duration: p.max_duration.clone(),
                     require: p.require.clone(),
                     approval: p.approval.clone(),

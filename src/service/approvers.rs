@@ -37,19 +37,7 @@ impl Service {
             .as_ref()
             .map(|t| t.approvers.clone())
             .unwrap_or_default();
-        let from_policy: Vec<ApproverRef> = policy
-            .approver_users
-            .iter()
-            .cloned()
-            .map(ApproverRef::User)
-            .chain(
-                policy
-                    .approver_groups
-                    .iter()
-                    .cloned()
-                    .map(ApproverRef::Group),
-            )
-            .collect();
+        let from_policy = policy_approvers(policy);
         let target_group =
             (eligible.target.kind == TargetKind::Group).then(|| eligible.target.id.clone());
         let steps = [
@@ -92,6 +80,17 @@ impl Service {
         let users = approvers_from(self.directory.uncached(), source, requester).await?;
         Ok(users.into_iter().map(|user| user.id).collect())
     }
+}
+
+/// The PIM policy's primary approvers: users, and groups whose members approve.
+pub(super) fn policy_approvers(policy: &PimPolicy) -> Vec<ApproverRef> {
+    let users = policy.approver_users.iter().cloned().map(ApproverRef::User);
+    let groups = policy
+        .approver_groups
+        .iter()
+        .cloned()
+        .map(ApproverRef::Group);
+    users.chain(groups).collect()
 }
 
 /// A step of named users and groups; `None` when it names nobody.

@@ -6,8 +6,8 @@ use crate::domain::policy::PimPolicy;
 use crate::domain::request::ApproverSource;
 use crate::domain::target::{ResolvedTarget, TargetKind};
 
-use super::approvers::{approvers_from, listed};
-use super::settings::{ApproverRef, TargetSettings};
+use super::approvers::{approvers_from, listed, policy_approvers};
+use super::settings::TargetSettings;
 use super::{Service, ServiceError};
 
 /// What the tenant says about one `[[targets]]` entry.
@@ -83,19 +83,7 @@ impl Service {
         resolved: &ResolvedTarget,
         policy: &PimPolicy,
     ) -> Result<Vec<String>, ServiceError> {
-        let from_policy: Vec<ApproverRef> = policy
-            .approver_users
-            .iter()
-            .cloned()
-            .map(ApproverRef::User)
-            .chain(
-                policy
-                    .approver_groups
-                    .iter()
-                    .cloned()
-                    .map(ApproverRef::Group),
-            )
-            .collect();
+        let from_policy = policy_approvers(policy);
         let target_group =
             (resolved.kind == TargetKind::Group).then(|| ApproverSource::GroupOwners {
                 group: resolved.id.clone(),

@@ -142,6 +142,13 @@ async fn admin_refuses_bad_selectors_and_bad_setup_files_with_a_clear_answer() {
     let (ok, _, err) = admin.run(&["apply", "--file", &unknown]).await;
     assert!(!ok);
     assert!(err.contains("unknown field `colour`"), "{err}");
+    let typo = admin.upstreams.write(
+        "typo.toml",
+        "[[eligibilities]]\nrole = \"x\"\nprincipal = \"y\"\npermanent = true\nscopes = \"/\"\n",
+    );
+    let (ok, _, err) = admin.run(&["apply", "--file", &typo]).await;
+    assert!(!ok);
+    assert!(err.contains("scopes"), "{err}");
     assert_eq!(admin.writes(), 0);
     let empty = tempfile::tempdir().expect("tempdir");
     let output = pimbot(&["admin", "group", "apply", "--name", "X"], empty.path()).await;

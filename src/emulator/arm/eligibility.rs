@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::resources::role_definition_id;
+use super::writes::request_properties;
 use super::{ArmError, Call, PROVIDER};
 use crate::emulator::Provider;
 use crate::emulator::eligibility::{EligibilityAsk, execute};
@@ -18,24 +19,13 @@ pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<
         |message: String| ArmError::new(StatusCode::BAD_REQUEST, "InvalidRequestContent", message);
     let body: Value = serde_json::from_slice(&call.body)
         .map_err(|e| bad(format!("The request content was invalid: {e}")))?;
-    if uuid::Uuid::parse_str(name).is_err() {
-        return Err(bad(format!("The request name '{name}' must be a GUID.")));
-    }
-    let properties = body
-        .get("properties")
-        .filter(|p| p.is_object())
-        .ok_or_else(|| bad("The 'properties' object is required.".to_owned()))?;
+    let properties = request_properties(&body, name)?;
     let text = |key: &str| {
         properties
             .get(key)
             .and_then(Value::as_str)
             .unwrap_or_default()
     };
-    for key in ["principalId", "roleDefinitionId", "requestType"] {
-        if text(key).is_empty() {
-            return Err(bad(format!("The '{key}' property is required.")));
-        }
-    }
     let role = text("roleDefinitionId");
     let Some(definition) = state.tenant.azure.role(role) else {
         return Err(ArmError::new(
