@@ -74,6 +74,19 @@ impl Admin {
         self.upstreams.emulator.tenant()
     }
 
+    /// A refused command: it fails, says `why`, and the tenant is as it was.
+    async fn refused(&self, args: &[&str], why: &str) {
+        let before = format!("{:?}", self.tenant());
+        let (ok, out, err) = self.run(args).await;
+        assert!(!ok, "not refused: {out}");
+        assert!(err.contains(why), "`{why}` not in: {err}");
+        assert_eq!(
+            format!("{:?}", self.tenant()),
+            before,
+            "a refused command changed the tenant"
+        );
+    }
+
     /// Dry run, run, run again: each prints what it should, and only the first run writes.
     async fn once(&self, args: &[&str]) -> String {
         let before = self.writes();
@@ -168,24 +181,28 @@ async fn role_apply_refuses_a_built_in_role_and_a_body_without_permissions_chang
         "ga.json",
         r#"{"displayName": "Global Administrator", "rolePermissions": [{"allowedResourceActions": ["microsoft.directory/applications/credentials/update"]}]}"#,
     );
-    let (ok, _, err) = admin.run(&["role", "apply", "--file", &built_in]).await;
-    assert!(!ok);
-    assert!(
-        err.contains("is a built-in role, which cannot be changed"),
-        "{err}"
-    );
+    admin
+        .refused(
+            &["role", "apply", "--file", &built_in],
+            "is a built-in role, which cannot be changed",
+        )
+        .await;
     let empty = admin.upstreams.write(
         "empty.json",
         r#"{"displayName": "Nothing", "rolePermissions": []}"#,
     );
-    let (ok, _, err) = admin.run(&["role", "apply", "--file", &empty]).await;
-    assert!(!ok);
-    assert!(err.contains("must name at least one action"), "{err}");
-    let (ok, _, err) = admin
-        .run(&["role", "apply", "--file", "/no/such/file.json"])
+    admin
+        .refused(
+            &["role", "apply", "--file", &empty],
+            "must name at least one action",
+        )
         .await;
-    assert!(!ok);
-    assert!(err.contains("cannot read /no/such/file.json"), "{err}");
+    admin
+        .refused(
+            &["role", "apply", "--file", "/no/such/file.json"],
+            "cannot read /no/such/file.json",
+        )
+        .await;
     assert_eq!(admin.writes(), 0);
 }
 
@@ -239,19 +256,17 @@ async fn group_apply_creates_the_group_with_its_owners_and_members_once() {
         "{out}"
     );
     assert_eq!(admin.tenant().groups.len(), groups + 1);
-    let (ok, _, err) = admin
-        .run(&[
-            "group",
-            "apply",
-            "--name",
-            "X",
-            "--owner",
-            "nobody@contoso.example",
-        ])
+    admin
+        .refused(
+            &[
+                "group",
+                "apply",
+                "--name",
+                "X",
+                "--owner",
+                "nobody@contoso.example",
+            ],
+            "there is no user `nobody@contoso.example`",
+        )
         .await;
-    assert!(!ok);
-    assert!(
-        err.contains("there is no user `nobody@contoso.example`"),
-        "{err}"
-    );
 }

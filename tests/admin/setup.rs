@@ -87,68 +87,66 @@ async fn apply_sets_up_the_seed_scenario_from_the_shipped_files_and_check_then_p
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_refuses_bad_selectors_and_bad_setup_files_with_a_clear_answer() {
     let admin = Admin::start(tenant(&ALL_PERMISSIONS, true)).await;
-    let (ok, _, err) = admin
-        .run(&[
-            "eligibility",
-            "grant",
-            "--role",
-            ASM,
-            "--group",
-            "KeyVault Readers",
-            "--access",
-            "member",
-            "--principal",
-            BOB,
-            "--permanent",
-        ])
+    admin
+        .refused(
+            &[
+                "eligibility",
+                "grant",
+                "--role",
+                ASM,
+                "--group",
+                "KeyVault Readers",
+                "--access",
+                "member",
+                "--principal",
+                BOB,
+                "--permanent",
+            ],
+            "cannot be used with",
+        )
         .await;
-    assert!(!ok);
-    assert!(err.contains("cannot be used with"), "{err}");
-    let (ok, _, err) = admin
-        .run(&["eligibility", "grant", "--role", ASM, "--principal", BOB])
+    admin
+        .refused(
+            &["eligibility", "grant", "--role", ASM, "--principal", BOB],
+            "--duration <DURATION>|--until <UNTIL>|--permanent",
+        )
         .await;
-    assert!(!ok);
-    assert!(
-        err.contains("--duration") && err.contains("--permanent"),
-        "{err}"
-    );
-    let (ok, _, err) = admin
-        .run(&[
-            "eligibility",
-            "grant",
-            "--role",
-            "Nope",
-            "--principal",
-            BOB,
-            "--permanent",
-        ])
+    admin
+        .refused(
+            &[
+                "eligibility",
+                "grant",
+                "--role",
+                "Nope",
+                "--principal",
+                BOB,
+                "--permanent",
+            ],
+            "there is no directory role `Nope`",
+        )
         .await;
-    assert!(!ok);
-    assert!(err.contains("there is no directory role `Nope`"), "{err}");
     let bad = admin.upstreams.write(
         "bad.toml",
         "[[eligibilities]]\nrole = \"x\"\nprincipal = \"y\"\n",
     );
-    let (ok, _, err) = admin.run(&["apply", "--file", &bad]).await;
-    assert!(!ok);
-    assert!(
-        err.contains("needs exactly one of duration, until, permanent"),
-        "{err}"
-    );
+    admin
+        .refused(
+            &["apply", "--file", &bad],
+            "needs exactly one of duration, until, permanent",
+        )
+        .await;
     let unknown = admin.upstreams.write(
         "unknown.toml",
         "[[groups]]\nname = \"x\"\ncolour = \"red\"\n",
     );
-    let (ok, _, err) = admin.run(&["apply", "--file", &unknown]).await;
-    assert!(!ok);
-    assert!(err.contains("unknown field `colour`"), "{err}");
+    admin
+        .refused(&["apply", "--file", &unknown], "unknown field `colour`")
+        .await;
     let typo = admin.upstreams.write(
         "typo.toml",
         "[[eligibilities]]\nrole = \"x\"\nprincipal = \"y\"\npermanent = true\nscopes = \"/\"\n",
     );
-    let (ok, _, err) = admin.run(&["apply", "--file", &typo]).await;
-    assert!(!ok);
-    assert!(err.contains("scopes"), "{err}");
+    admin.refused(&["apply", "--file", &typo], "scopes").await;
     assert_eq!(admin.writes(), 0);
     let empty = tempfile::tempdir().expect("tempdir");
     let output = pimbot(&["admin", "group", "apply", "--name", "X"], empty.path()).await;
