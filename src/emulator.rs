@@ -13,6 +13,7 @@
 pub(crate) mod arm;
 pub mod bot_framework;
 mod duration;
+mod eligibility;
 pub(crate) mod filter;
 mod odata;
 mod policy;
@@ -37,8 +38,8 @@ pub use policy::{
     RuleOverrides,
 };
 pub use providers::{
-    AzureEligibility, AzureFixture, AzurePolicyFixture, AzureRoleDefinition, AzureScope,
-    GroupEligibility, GroupPolicyFixture,
+    AzureEligibility, AzureFixture, AzurePermission, AzurePolicyFixture, AzureRoleDefinition,
+    AzureScope, GroupEligibility, GroupPolicyFixture,
 };
 pub use tenant::{
     AdministrativeUnit, Application, Eligibility, Group, RoleDefinition, ServicePrincipal, Tenant,
@@ -233,6 +234,11 @@ impl Emulator {
     /// How many calls reached the token endpoint (successful or not).
     pub fn token_requests(&self) -> usize {
         self.lock().token_requests
+    }
+
+    /// A copy of the tenant as it is now, writes included (what `pimbot admin` created).
+    pub fn tenant(&self) -> Tenant {
+        self.lock().tenant.clone()
     }
 
     /// Changes the directory as an administrator would between two calls (an owner removed from

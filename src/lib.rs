@@ -14,7 +14,9 @@
 //! `tests/architecture.rs` checks the rule on the parsed code (every `use` tree, path and macro
 //! path of every production file): the domain names nothing of ours and no I/O crate, the service
 //! only the domain (and `secret`) and no wire crate, no adapter another adapter, and only `app`
-//! and `demo` the `emulator` and `demo`. Test-only code may reach anything.
+//! and `demo` the `emulator` and `demo`. The operator commands [`check`] and [`admin`] sit beside
+//! `app` as CLI use cases: only the binary runs them, and `admin` reaches the tenant through
+//! `pim` alone (no chat adapter, no database). Test-only code may reach anything.
 //!
 //! - [`domain`]: the request and its state machine ([`domain::request::next_state`]), targets,
 //!   durations, the activation policy, the command grammar shared by every chat platform, who may
@@ -48,6 +50,12 @@
 //! - [`telemetry`]: the log subscriber (text or JSON) and, with the `otel` feature, OTLP trace
 //!   export.
 //! - [`audit`]: `pimbot audit verify` and `pimbot audit export`.
+//! - [`check`]: `pimbot check`, the preflight checklist (configuration, database, Graph and ARM
+//!   tokens and permissions, Slack scopes and channels, Teams, every target as startup resolves
+//!   it, through [`service::Service::preflight_target`]); reads only.
+//! - [`admin`]: `pimbot admin`, the tenant side as code (custom roles, groups, PIM
+//!   eligibilities and policies, a whole setup file) over [`pim::TenantApi`], idempotent, with a
+//!   printed plan and `--dry-run`.
 //! - [`config`]: the TOML file and `PIMBOT_<SECTION>__<KEY>` overrides, validated at startup.
 //! - [`app`]: the composition root; `serve(app, listener, shutdown)` runs HTTP and the worker.
 //! - [`demo`]: `pimbot demo`, a second composition root: the real app against the emulator and
@@ -63,10 +71,12 @@
 //!   end-user activation policy itself, runs the approval in chat, then `adminAssign`s.
 //! - *short id*: `PIM-42`, the number people type.
 
+pub mod admin;
 pub mod app;
 #[cfg(test)]
 mod arbitrary;
 pub mod audit;
+pub mod check;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;

@@ -57,8 +57,10 @@ enum Commands {
     Serve(ConfigArg),
     /// Apply database migrations and exit.
     Migrate(ConfigArg),
-    /// Preflight checks of config, database, tokens, permissions and targets.
-    Check(ConfigArg),
+    /// Preflight checks of config, database, tokens, permissions, chat and targets; changes nothing.
+    Check(CheckArgs),
+    /// The tenant side as code (roles, groups, eligibilities, policies), idempotent, with --dry-run.
+    Admin(pimbot::admin::AdminArgs),
     /// The whole service on 127.0.0.1 with a built-in PIM emulator tenant and the /sandbox page.
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
@@ -115,6 +117,39 @@ struct DemoArgs {
 }
 
 #[derive(clap::Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// `text`: one line per check for people; `json`: for automation.
+    #[arg(long, value_enum, default_value = "text")]
+    format: CheckFormat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
+}
+
+/// `pimbot check`: the checklist on standard output; fails when any check failed.
+async fn check(args: CheckArgs) -> Result<(), String> {
+    let source = args.config.config.as_ref().map_or_else(
+        || pimbot::config::DEFAULT_PATH.to_owned(),
+        |p| p.display().to_string(),
+    );
+    let report = pimbot::check::run(args.config.load(), &source).await;
+    match args.format {
+        CheckFormat::Text => say(report.text().trim_end()),
+        CheckFormat::Json => say(&report.json().to_string()),
+    }
+    if report.passed() {
+        Ok(())
+    } else {
+        Err("some checks failed; each ✗ above says what to do".to_owned())
+    }
+}
+
+#[derive(clap::Args)]
 struct ConfigArg {
     /// Configuration file (default: ./pimbot.toml when present).
     #[arg(long)]
@@ -148,16 +183,25 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
         Commands::Serve(arg) => match arg.load() {
-            Ok(config) => pimbot::app::serve_command(config).await.map_err(|e| format!("{e:#}")),
+            Ok(config) => pimbot::app::serve_command(config)
+                .await
+                .map_err(|e| format!("{e:#}")),
             Err(error) => Err(error),
         },
         Commands::Migrate(arg) => match arg.load() {
-            Ok(config) => pimbot::app::migrate_command(&config).await.map_err(|e| format!("{e:#}")),
+            Ok(config) => pimbot::app::migrate_command(&config)
+                .await
+                .map_err(|e| format!("{e:#}")),
             Err(error) => Err(error),
         },
-        Commands::Check(_) => Err("`pimbot check` is not available yet in this version; \
-            run `pimbot migrate` to test the database and `pimbot serve` to validate the configuration"
-            .to_owned()),
+        Commands::Check(args) => check(args).await,
+        Commands::Admin(args) => {
+            let loaded = ConfigArg {
+                config: args.config.clone(),
+            }
+            .load();
+            pimbot::admin::run(args, loaded, say).await
+        }
         #[cfg(feature = "demo")]
         Commands::Demo(args) => {
             let mut options = pimbot::demo::DemoOptions::new(args.listen, &args.db);

@@ -14,6 +14,7 @@ mod providers;
 mod receipt;
 mod rest;
 mod rules;
+pub mod tenant;
 pub mod token;
 
 pub use arm::{ArmClient, ArmSettings};
@@ -21,6 +22,7 @@ pub use cache::CachedDirectory;
 pub use graph::{GraphClient, GraphSettings};
 pub use providers::PimProviders;
 pub use rest::ApiSettings;
+pub use tenant::TenantApi;
 pub use token::{
     AzureIdentityTokens, ClientCredentialsTokens, CredentialKind, TokenProvider, TokenSettings,
     credential_tokens, token_provider,

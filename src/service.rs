@@ -13,6 +13,7 @@ mod lifecycle;
 pub mod limits;
 pub mod notice;
 pub mod ports;
+mod preflight;
 mod reconcile;
 mod resolve;
 mod settings;
@@ -31,6 +32,7 @@ use limits::{Limit, Limiter};
 pub use limits::{LimitSettings, Sender, SlowDown};
 use notice::Reply;
 use ports::{Chat, Directory, Pim, Store, StoreError, UpstreamError};
+pub use preflight::TargetReport;
 pub use settings::{ApproverRef, Defaults, IdentityMapping, Settings, TargetSettings};
 pub use targets::TargetsError;
 

@@ -15,7 +15,7 @@
 //! `sqlite:pimbot.db`; a missing SQLite file is created. `postgres://…` or `postgresql://…`.
 
 pub(crate) mod backend;
-mod migrations;
+pub(crate) mod migrations;
 mod postgres;
 mod rows;
 mod sqlite;

@@ -245,8 +245,10 @@ fn assert_none_reach(modules: &[Module], of: &[&str], forbidden: &[&str]) {
 }
 
 const OURS: &[&str] = &[
+    "admin",
     "app",
     "audit",
+    "check",
     "config",
     "demo",
     "domain",
@@ -262,6 +264,8 @@ const OURS: &[&str] = &[
     "telemetry",
     "worker",
 ];
+/// The operator commands: CLI use cases beside `app`, run by the binary alone.
+const OPERATOR: &[&str] = &["admin", "check"];
 const ADAPTERS: &[&str] = &["slack", "teams", "pim", "store"];
 
 #[test]
@@ -344,4 +348,27 @@ fn metrics_and_telemetry_use_no_adapter() {
     let mut forbidden = ADAPTERS.to_vec();
     forbidden.extend(["app", "demo", "emulator", "worker"]);
     assert_none_reach(&modules(), &["metrics", "telemetry"], &forbidden);
+}
+
+#[test]
+fn only_the_binary_runs_the_operator_commands() {
+    let users: Vec<&str> = OURS
+        .iter()
+        .copied()
+        .filter(|m| !OPERATOR.contains(m))
+        .collect();
+    assert_none_reach(&modules(), &users, OPERATOR);
+    assert_none_reach(&modules(), &["check"], &["admin"]);
+    assert_none_reach(&modules(), &["admin"], &["check"]);
+}
+
+/// `admin` writes the tenant through the raw Graph/ARM client of `pim`; it has no business with
+/// the chat platforms, the database or the running service.
+#[test]
+fn admin_reaches_the_tenant_through_pim_alone() {
+    assert_none_reach(
+        &modules(),
+        &["admin"],
+        &["slack", "teams", "store", "worker", "http", "sqlx", "axum"],
+    );
 }

@@ -108,16 +108,8 @@ fn stop(child: std::process::Child) -> (std::process::ExitStatus, String) {
     )
 }
 
-/// (`pimbot demo` runs now: tests/demo.rs starts it and stops it with Ctrl-C.)
-#[test]
-fn check_says_clearly_that_it_is_not_available_yet() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let output = pimbot(&["check"], &[], dir.path());
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("not available yet"), "{stderr}");
-}
-
+/// (`pimbot demo` runs now: tests/demo.rs starts it and stops it with Ctrl-C; `pimbot check`
+/// and `pimbot admin` are in tests/check.rs and tests/admin.rs.)
 #[test]
 fn an_unknown_config_key_stops_startup_naming_it() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -4,7 +4,10 @@
 //! client-chosen name (PUT, GET), and policy assignments with `effectiveRules`. Errors use
 //! ARM's `{"error":{"code","message"}}`; lists page with `nextLink`.
 
+mod eligibility;
 pub(crate) mod filter;
+mod permissions;
+mod policies;
 mod resources;
 mod writes;
 
@@ -108,7 +111,9 @@ fn dispatch(emulator: &Emulator, call: &Call) -> Result<(StatusCode, Value), Arm
         Some((kind, name)) => (kind, Some(name)),
         None => (call.resource.as_str(), None),
     };
-    let versions: &[&str] = if kind.eq_ignore_ascii_case("roleDefinitions") {
+    let versions: &[&str] = if kind.eq_ignore_ascii_case("roleDefinitions")
+        || kind.eq_ignore_ascii_case("permissions")
+    {
         &ROLE_DEFINITION_API_VERSIONS
     } else {
         &[PIM_API_VERSION]
@@ -156,9 +161,17 @@ fn dispatch(emulator: &Emulator, call: &Call) -> Result<(StatusCode, Value), Arm
         (&Method::GET, "roleManagementPolicyAssignments", None) => {
             ok(resources::policy_assignments(&state, call)?)
         }
+        (&Method::GET, "permissions", None) => ok(permissions::list(&state, call)),
         (&Method::GET, "roleAssignmentScheduleRequests", Some(name)) => {
             ok(writes::get_request(&state, name)?)
         }
+        (&Method::PATCH, "roleManagementPolicies", Some(name)) => {
+            ok(policies::patch_policy(&mut state, call, name)?)
+        }
+        (&Method::PUT, "roleEligibilityScheduleRequests", Some(name)) => Ok((
+            StatusCode::CREATED,
+            eligibility::put_request(&mut state, call, name)?,
+        )),
         (&Method::PUT, "roleAssignmentScheduleRequests", Some(name)) => Ok((
             StatusCode::CREATED,
             writes::put_request(&mut state, call, name)?,

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use super::duration;
 
+pub(crate) mod patch;
+
 /// Policy overrides for one role at scope `/`; rules not named keep PIM's defaults.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -221,26 +223,25 @@ impl RolePolicy {
 
     /// The names of the Admin-assignment rules a request breaks, in PIM's rule-name vocabulary.
     pub(crate) fn failed_admin_rules(&self, ask: AssignmentAsk) -> Vec<&'static str> {
-        let mut failed = Vec::new();
-        let too_long = match ask.length {
-            None => self.admin_assignment.required,
-            Some(length) => length > self.admin_assignment.maximum(),
-        };
-        let enabled = |name: &str| self.admin_assignment_enabled.iter().any(|r| r == name);
-        if too_long {
-            failed.push("ExpirationRule");
-        }
-        if enabled("Justification") && !ask.has_justification {
-            failed.push("JustificationRule");
-        }
-        if enabled("Ticketing") && !ask.has_ticket {
-            failed.push("TicketingRule");
-        }
-        if enabled("MultiFactorAuthentication") {
+        let mut failed = failed_rules(&self.admin_assignment, &self.admin_assignment_enabled, ask);
+        if self
+            .admin_assignment_enabled
+            .iter()
+            .any(|r| r == "MultiFactorAuthentication")
+        {
             // App-only tokens never carry an MFA claim.
             failed.push("MfaRule");
         }
         failed
+    }
+
+    /// The names of the Admin-eligibility rules a new eligibility breaks.
+    pub(crate) fn failed_eligibility_rules(&self, ask: AssignmentAsk) -> Vec<&'static str> {
+        failed_rules(
+            &self.admin_eligibility,
+            &self.admin_eligibility_enabled,
+            ask,
+        )
     }
 
     /// The `rules` array exactly as Graph returns it under `policy($expand=rules)`.
@@ -319,6 +320,30 @@ impl RolePolicy {
             },
         })
     }
+}
+
+/// The expiration, justification and ticket rules an admin request breaks.
+fn failed_rules(
+    expiration: &Expiration,
+    enabled: &[String],
+    ask: AssignmentAsk,
+) -> Vec<&'static str> {
+    let mut failed = Vec::new();
+    let too_long = match ask.length {
+        None => expiration.required,
+        Some(length) => length > expiration.maximum(),
+    };
+    let enabled = |name: &str| enabled.iter().any(|r| r == name);
+    if too_long {
+        failed.push("ExpirationRule");
+    }
+    if enabled("Justification") && !ask.has_justification {
+        failed.push("JustificationRule");
+    }
+    if enabled("Ticketing") && !ask.has_ticket {
+        failed.push("TicketingRule");
+    }
+    failed
 }
 
 fn subject_set(approver: &Value) -> Value {

@@ -55,6 +55,26 @@ pub struct AzureFixture {
     /// Policy overrides per scope and role.
     #[serde(default)]
     pub policies: Vec<AzurePolicyFixture>,
+    /// What each app may do at a scope and below (its Azure role assignments, flattened):
+    /// served by `{scope}/providers/Microsoft.Authorization/permissions`.
+    #[serde(default)]
+    pub permissions: Vec<AzurePermission>,
+}
+
+/// The actions an app holds at a scope (and the scopes below it).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AzurePermission {
+    /// The app (client) id the permission is for.
+    pub client_id: String,
+    /// Where the role assignment behind it is.
+    pub scope: String,
+    /// `Microsoft.Authorization/*`, `*/read`, ...
+    #[serde(default)]
+    pub actions: Vec<String>,
+    /// Actions taken out of `actions`.
+    #[serde(default)]
+    pub not_actions: Vec<String>,
 }
 
 /// An ARM scope, e.g. `/subscriptions/{id}/resourceGroups/pim-rg`.
@@ -149,6 +169,16 @@ impl AzureFixture {
                 ));
             }
             p.rules.check()?;
+        }
+        if let Some(p) = self
+            .permissions
+            .iter()
+            .find(|p| self.scope(&p.scope).is_none())
+        {
+            return Err(format!(
+                "azure permission at {} names an unknown scope",
+                p.scope
+            ));
         }
         Ok(())
     }

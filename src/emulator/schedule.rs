@@ -14,7 +14,7 @@ use super::state::{Assignment, State};
 
 mod info;
 
-use info::read_schedule;
+pub(crate) use info::read_schedule;
 pub(crate) use info::{Schedule, ticket_json};
 
 const ACTIONS: [&str; 10] = [

@@ -3,10 +3,13 @@
 
 mod applications;
 mod directory;
+mod eligibility;
 mod groups;
+mod policy_rules;
 mod requests;
 mod roles;
 mod token;
+mod writes;
 
 pub(crate) use requests::record;
 pub(crate) use roles::iso;
@@ -46,17 +49,33 @@ pub(super) fn router(emulator: Emulator) -> Router {
             "/v1.0/applications/{id}",
             get(applications::get_application),
         )
-        .route("/v1.0/groups", get(directory::list_groups))
-        .route("/v1.0/groups/{id}", get(directory::get_group))
+        .route(
+            "/v1.0/groups",
+            get(directory::list_groups).post(writes::create_group),
+        )
+        .route(
+            "/v1.0/groups/{id}",
+            get(directory::get_group).patch(writes::update_group),
+        )
         .route("/v1.0/groups/{id}/owners", get(directory::group_owners))
+        .route("/v1.0/groups/{id}/owners/$ref", post(writes::add_owner))
         .route("/v1.0/groups/{id}/members", get(directory::group_members))
+        .route("/v1.0/groups/{id}/members/$ref", post(writes::add_member))
         .route(
             &format!("{ROLES}/roleDefinitions"),
-            get(roles::list_definitions),
+            get(roles::list_definitions).post(writes::create_definition),
         )
         .route(
             &format!("{ROLES}/roleDefinitions/{{id}}"),
-            get(roles::get_definition),
+            get(roles::get_definition).patch(writes::update_definition),
+        )
+        .route(
+            &format!("{ROLES}/roleEligibilityScheduleRequests"),
+            post(eligibility::create_role_request),
+        )
+        .route(
+            &format!("{}/eligibilityScheduleRequests", groups::BASE),
+            post(eligibility::create_group_request),
         )
         .route(
             &format!("{ROLES}/roleEligibilityScheduleInstances"),
@@ -97,6 +116,10 @@ pub(super) fn router(emulator: Emulator) -> Router {
         .route(
             "/v1.0/policies/roleManagementPolicyAssignments",
             get(roles::policy_assignments),
+        )
+        .route(
+            "/v1.0/policies/roleManagementPolicies/{policy}/rules/{rule}",
+            axum::routing::patch(policy_rules::update_rule),
         )
         .route_layer(middleware::from_fn_with_state(
             emulator.clone(),

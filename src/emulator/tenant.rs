@@ -101,6 +101,10 @@ pub struct ServicePrincipal {
     pub app_id: String,
     /// Display name.
     pub display_name: String,
+    /// Graph application permissions granted to the app (`User.Read.All`, ...): the `roles`
+    /// claim of the tokens the emulator issues to its `app_id`.
+    #[serde(default)]
+    pub app_roles: Vec<String>,
 }
 
 /// An application registration.

@@ -4,6 +4,7 @@ mod directory;
 mod pim;
 mod protocol;
 mod providers;
+mod writes;
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;

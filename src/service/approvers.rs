@@ -37,19 +37,7 @@ impl Service {
             .as_ref()
             .map(|t| t.approvers.clone())
             .unwrap_or_default();
-        let from_policy: Vec<ApproverRef> = policy
-            .approver_users
-            .iter()
-            .cloned()
-            .map(ApproverRef::User)
-            .chain(
-                policy
-                    .approver_groups
-                    .iter()
-                    .cloned()
-                    .map(ApproverRef::Group),
-            )
-            .collect();
+        let from_policy = policy_approvers(policy);
         let target_group =
             (eligible.target.kind == TargetKind::Group).then(|| eligible.target.id.clone());
         let steps = [
@@ -94,8 +82,19 @@ impl Service {
     }
 }
 
+/// The PIM policy's primary approvers: users, and groups whose members approve.
+pub(super) fn policy_approvers(policy: &PimPolicy) -> Vec<ApproverRef> {
+    let users = policy.approver_users.iter().cloned().map(ApproverRef::User);
+    let groups = policy
+        .approver_groups
+        .iter()
+        .cloned()
+        .map(ApproverRef::Group);
+    users.chain(groups).collect()
+}
+
 /// A step of named users and groups; `None` when it names nobody.
-fn listed(refs: &[ApproverRef]) -> Option<ApproverSource> {
+pub(super) fn listed(refs: &[ApproverRef]) -> Option<ApproverSource> {
     let (mut users, mut groups) = (Vec::new(), Vec::new());
     for approver in refs {
         match approver {
@@ -107,7 +106,7 @@ fn listed(refs: &[ApproverRef]) -> Option<ApproverSource> {
 }
 
 /// The enabled users `source` names, without `requester`, sorted by name, each once.
-async fn approvers_from(
+pub(super) async fn approvers_from(
     directory: &dyn Directory,
     source: &ApproverSource,
     requester: &str,

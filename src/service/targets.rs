@@ -99,7 +99,7 @@ impl Service {
 
     /// One target in ids, and how people call what it grants; `Err(what is missing)` when the
     /// tenant has no such role, group or application.
-    async fn resolve_configured_one(
+    pub(super) async fn resolve_configured_one(
         &self,
         target: &TargetSettings,
     ) -> Result<Result<(ConfiguredTarget, String), String>, ServiceError> {

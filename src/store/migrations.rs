@@ -55,12 +55,12 @@ const POSTGRES: &[Embedded] = &[
 ];
 
 /// SQLite's migrations, in order.
-pub(super) fn sqlite() -> Migrator {
+pub(crate) fn sqlite() -> Migrator {
     migrator(SQLITE)
 }
 
 /// PostgreSQL's migrations, in order.
-pub(super) fn postgres() -> Migrator {
+pub(crate) fn postgres() -> Migrator {
     migrator(POSTGRES)
 }
 

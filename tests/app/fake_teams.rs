@@ -148,8 +148,13 @@ pub(crate) fn sign(claims: &Value, kid: &str) -> String {
 }
 
 /// Tokens from pimbot must be the ones the (emulated) Entra issued for the bot.
+/// A token the emulator's token endpoint issued for the Bot Framework (its `aud`), as the
+/// Connector token must be.
 pub(crate) fn is_bot_token(call: &ConnectorCall) -> bool {
-    call.authorization.starts_with("Bearer emu.")
+    call.authorization
+        .strip_prefix("Bearer ")
+        .and_then(|token| jsonwebtoken::dangerous::insecure_decode_claims::<Value>(token).ok())
+        .is_some_and(|claims| claims["aud"] == "https://api.botframework.com")
 }
 
 /// The tenant every activity in these tests comes from.

@@ -38,11 +38,11 @@ pub(super) fn get_request(state: &State, name: &str) -> Result<Value, ArmError> 
         })
 }
 
-pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<Value, ArmError> {
-    let parsed = record(state, Provider::Azure, &call.body);
+/// The `properties` of a schedule request named `name` (a GUID), with the keys every request
+/// needs (`principalId`, `roleDefinitionId`, `requestType`).
+pub(super) fn request_properties<'a>(body: &'a Value, name: &str) -> Result<&'a Value, ArmError> {
     let bad =
         |message: String| ArmError::new(StatusCode::BAD_REQUEST, "InvalidRequestContent", message);
-    let body = parsed.map_err(|e| bad(format!("The request content was invalid: {e}")))?;
     if uuid::Uuid::parse_str(name).is_err() {
         return Err(bad(format!("The request name '{name}' must be a GUID.")));
     }
@@ -50,17 +50,30 @@ pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<
         .get("properties")
         .filter(|p| p.is_object())
         .ok_or_else(|| bad("The 'properties' object is required.".to_owned()))?;
+    for key in ["principalId", "roleDefinitionId", "requestType"] {
+        if properties
+            .get(key)
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return Err(bad(format!("The '{key}' property is required.")));
+        }
+    }
+    Ok(properties)
+}
+
+pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<Value, ArmError> {
+    let parsed = record(state, Provider::Azure, &call.body);
+    let bad =
+        |message: String| ArmError::new(StatusCode::BAD_REQUEST, "InvalidRequestContent", message);
+    let body = parsed.map_err(|e| bad(format!("The request content was invalid: {e}")))?;
+    let properties = request_properties(&body, name)?;
     let text = |key: &str| {
         properties
             .get(key)
             .and_then(Value::as_str)
             .unwrap_or_default()
     };
-    for key in ["principalId", "roleDefinitionId", "requestType"] {
-        if text(key).is_empty() {
-            return Err(bad(format!("The '{key}' property is required.")));
-        }
-    }
     let request_type = REQUEST_TYPES
         .into_iter()
         .find(|t| t.eq_ignore_ascii_case(text("requestType")))

@@ -221,6 +221,15 @@ struct PolicyAt<'a> {
     key: &'a str,
 }
 
+/// The GUID of the policy for `role_id` (a role id, or a group's `member` / `owner`) of `key`
+/// (the role, or the group): stable, and different for a group's member and owner policies.
+pub(super) fn policy_guid(key: &str, role_id: &str) -> Uuid {
+    let owner = u128::from(role_id.eq_ignore_ascii_case("owner"));
+    Uuid::parse_str(key)
+        .map(|u| Uuid::from_u128(u.as_u128() ^ 0x5049_4d45_4d55_4c41_544f_5250_4f4c_4943 ^ owner))
+        .unwrap_or_default()
+}
+
 fn policy_assignment_json(
     state: &EmuState,
     at: &PolicyAt<'_>,
@@ -229,9 +238,7 @@ fn policy_assignment_json(
     with_policy: bool,
 ) -> Value {
     // Stable per role or group, shaped like Graph's `{scopeType}_{tenantId}_{guid}` policy ids.
-    let guid = Uuid::parse_str(at.key)
-        .map(|u| Uuid::from_u128(u.as_u128() ^ 0x5049_4d45_4d55_4c41_544f_5250_4f4c_4943))
-        .unwrap_or_default();
+    let guid = policy_guid(at.key, at.role_id);
     let policy_id = format!("{}_{}_{guid}", at.scope_type, state.tenant.tenant_id);
     let mut item = json!({
         "id": format!("{policy_id}_{}", at.role_id),

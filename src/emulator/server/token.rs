@@ -70,13 +70,14 @@ pub(super) async fn issue(
             "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).",
         );
     }
-    let token = format!(
-        "emu.{}.{}",
-        Uuid::new_v4().simple(),
-        Uuid::new_v4().simple()
-    );
     let expires_at = state.now() + TimeDelta::seconds(LIFETIME_SECS);
     let client_id = field("client_id").unwrap_or_default().to_owned();
+    let token = access_token(
+        &state,
+        &client_id,
+        field("scope").unwrap_or_default(),
+        expires_at,
+    );
     state.tokens.push(IssuedToken {
         token: token.clone(),
         client_id,
@@ -89,6 +90,38 @@ pub(super) async fn issue(
         "access_token": token,
     }))
     .into_response()
+}
+
+/// A JWT shaped like Entra's (`aud`, `tid`, `appid`, `roles`, `exp`), so a client can read the
+/// application permissions it holds from `roles` as it would from a real token. The signature
+/// is an emulator secret: tokens are looked up by value, never verified by their signature.
+fn access_token(
+    state: &crate::emulator::state::State,
+    client_id: &str,
+    scope: &str,
+    expires_at: chrono::DateTime<Utc>,
+) -> String {
+    let roles: Vec<String> = state
+        .tenant
+        .service_principals
+        .iter()
+        .filter(|sp| sp.app_id.eq_ignore_ascii_case(client_id))
+        .flat_map(|sp| sp.app_roles.iter().cloned())
+        .collect();
+    let claims = json!({
+        "aud": scope.trim_end_matches("/.default"),
+        "iss": format!("https://sts.windows.net/{}/", state.tenant.tenant_id),
+        "tid": state.tenant.tenant_id,
+        "appid": client_id,
+        "roles": roles,
+        "iat": state.now().timestamp(),
+        "exp": expires_at.timestamp(),
+        "jti": Uuid::new_v4().to_string(),
+    });
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    let key = jsonwebtoken::EncodingKey::from_secret(b"pimbot-emulator");
+    jsonwebtoken::encode(&header, &claims, &key)
+        .unwrap_or_else(|_| format!("emu.{}", Uuid::new_v4().simple()))
 }
 
 fn missing(name: &str) -> Response {

@@ -12,7 +12,7 @@ const CONTRIBUTOR: &str = "b24988ac-6180-42a0-ab88-20f7382dd24c";
 const PIM_VERSION: (&str, &str) = ("api-version", "2020-10-01");
 
 impl Harness {
-    async fn send(
+    pub(super) async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
