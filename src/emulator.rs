@@ -1,7 +1,8 @@
 //! A faithful, in-memory emulator of the Microsoft Graph subset pimbot uses for Entra PIM:
 //! token endpoint, directory reads, role eligibility/assignment, policies, schedule requests.
 //! It serves real HTTP (axum) for the black-box tests and `pimbot demo`; nothing else may depend on it
-//! at runtime, and it must not use any other pimbot module.
+//! at runtime, and it must not use any other pimbot module. Beside it, the chat platforms' fakes:
+//! [`slack`] (the Web API and `response_url`s) and [`bot_framework`] (keys, tokens, Connector).
 //!
 //! Routes: `POST /{tenant}/oauth2/v2.0/token` (client credentials); under `/v1.0` (bearer token required):
 //! `users`, `users/{id|upn}`, `users/{id}/transitiveMemberOf/microsoft.graph.group`, `groups`, `groups/{id}`,

@@ -27,7 +27,9 @@
 //!   [`service::ports::Pim`] and [`service::ports::Chat`]. Every transition is one store
 //!   transaction: a compare-and-set on the request's version, the audit event and the jobs for its
 //!   side effects ([`service::jobs`], the outbox). Each authenticated chat user's commands are
-//!   counted first ([`service::limits`]).
+//!   counted first ([`service::limits`]). What pimbot says is written once, platform-neutral, in
+//!   [`service::view`] (lines of typed spans and the buttons to offer); failures are worded once
+//!   by [`service::ServiceError::user_message`]. The chat adapters only render.
 //! - [`worker`]: runs those jobs with a lease, retries with backoff and jitter, and gives up
 //!   honestly (the request fails, the requester is told).
 //! - [`store`]: the store port for SQLite (default) and PostgreSQL (several replicas), one SQL
@@ -43,8 +45,9 @@
 //!   Actions) and the Connector client implementing the chat port; conversation references are
 //!   kept through the store port.
 //! - [`emulator`]: a PIM tenant emulator serving the Graph (Entra roles, PIM for Groups) and ARM
-//!   endpoints pimbot uses, with PIM's semantics and error codes; the tests and `pimbot demo`
-//!   run against it.
+//!   endpoints pimbot uses, with PIM's semantics and error codes, plus the project's one fake
+//!   Slack ([`emulator::slack`]) and one fake Bot Framework ([`emulator::bot_framework`]); the
+//!   tests and `pimbot demo` run against them. Behind the default feature `demo`, with `demo`.
 //! - [`http`]: health, readiness, metrics, body limits and tracing for every route.
 //! - [`metrics`]: every metric family, described once so each shows from the first scrape.
 //! - [`telemetry`]: the log subscriber (text or JSON) and, with the `otel` feature, OTLP trace
