@@ -14,6 +14,16 @@ pub(crate) mod jobs;
 
 use std::ops::{Deref, DerefMut};
 
+/// What an inbound request writes before it is acknowledged: with `delivery`, only if the key
+/// is new. Each store's `grouped` may take it (SQLite commits such writes together) or hand it
+/// back to be written on its own.
+#[derive(Debug)]
+pub(crate) struct InboundWrite {
+    pub(crate) delivery: Option<String>,
+    pub(crate) audit: Option<crate::domain::audit::AuditEvent>,
+    pub(crate) jobs: Vec<crate::service::jobs::NewJob>,
+}
+
 /// A write transaction, holding the store's write turn (see `write_turn` in each store) until
 /// it commits or is dropped.
 pub(crate) struct WriteTx<DB: sqlx::Database> {
@@ -287,6 +297,15 @@ macro_rules! sql_store {
                 event: AuditEvent,
                 jobs: Vec<NewJob>,
             ) -> Result<(), StoreError> {
+                let write = $crate::store::backend::InboundWrite { delivery: None, audit: Some(event), jobs };
+                let $crate::store::backend::InboundWrite { audit: Some(event), jobs, .. } =
+                    (match self.grouped(write).await {
+                        Ok(done) => return done.map(|_| ()),
+                        Err(write) => write,
+                    })
+                else {
+                    return Ok(());
+                };
                 let mut tx = self.begin_write().await?;
                 Self::append_audit_in(&mut tx, &event).await?;
                 Self::insert_jobs_in(&mut tx, &jobs).await?;
@@ -328,7 +347,14 @@ macro_rules! sql_store {
             }
 
             async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<(), StoreError> {
-                self.enqueue_jobs(jobs).await
+                if jobs.is_empty() {
+                    return Ok(());
+                }
+                let write = $crate::store::backend::InboundWrite { delivery: None, audit: None, jobs };
+                match self.grouped(write).await {
+                    Ok(done) => done.map(|_| ()),
+                    Err(write) => self.enqueue_jobs(write.jobs).await,
+                }
             }
 
             async fn claim_jobs(
@@ -540,6 +566,16 @@ macro_rules! sql_store {
                 audit: Option<AuditEvent>,
                 jobs: Vec<NewJob>,
             ) -> Result<bool, StoreError> {
+                let write = $crate::store::backend::InboundWrite {
+                    delivery: Some(key.to_owned()),
+                    audit,
+                    jobs,
+                };
+                let $crate::store::backend::InboundWrite { audit, jobs, .. } =
+                    match self.grouped(write).await {
+                        Ok(done) => return done,
+                        Err(write) => write,
+                    };
                 let mut tx = self.begin_write().await?;
                 let inserted = sqlx::query(
                     "INSERT INTO deliveries (key, seen_at) VALUES ($1, $2) \

@@ -61,6 +61,14 @@ impl PgStore {
         &self.pool
     }
 
+    /// PostgreSQL takes concurrent writers: each is written on its own.
+    async fn grouped(
+        &self,
+        write: super::backend::InboundWrite,
+    ) -> Result<Result<bool, StoreError>, super::backend::InboundWrite> {
+        Err(write)
+    }
+
     /// PostgreSQL takes concurrent writers: no one waits for a turn.
     async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         None

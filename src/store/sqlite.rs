@@ -16,6 +16,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+mod group;
+
 use super::backend::sql_store;
 use super::{db_error, migrate_error, redact, rows};
 use crate::domain::audit::{AuditAnchor, AuditEvent, StoredAuditEvent, chain_hash};
@@ -37,6 +39,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// The worker's writes queue here before they queue for `writer`.
     background: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Inbound requests' writes, committed together.
+    inbound: group::GroupCommit,
 }
 
 impl SqliteStore {
@@ -62,6 +66,7 @@ impl SqliteStore {
             .map_err(db_error)?;
         Ok(Self {
             pool,
+            inbound: group::GroupCommit::start(writer.clone()),
             writer,
             background: std::sync::Arc::default(),
         })
@@ -73,6 +78,18 @@ impl SqliteStore {
         match WritePriority::current() {
             WritePriority::Inbound => None,
             WritePriority::Background => Some(self.background.clone().lock_owned().await),
+        }
+    }
+
+    /// An inbound request's write goes to the group commit; the worker's is handed back, to be
+    /// written on its own.
+    async fn grouped(
+        &self,
+        write: super::backend::InboundWrite,
+    ) -> Result<Result<bool, StoreError>, super::backend::InboundWrite> {
+        match WritePriority::current() {
+            WritePriority::Inbound => Ok(self.inbound.write(write).await),
+            WritePriority::Background => Err(write),
         }
     }
 
