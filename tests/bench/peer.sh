@@ -5,7 +5,7 @@
 # connections, 15 s, the same signed `/pim request …` every time), alternating, ROUNDS times.
 # Prints each run and the ratios pimbot / Bolt. Installs what it lacks (wrk from Debian, the
 # peer's npm packages in a copy under target/).
-#   tests/bench/peer.sh            # ROUNDS=2 DURATION=15s CONNECTIONS=50 BOLT_DIR=../shared/bench/bolt-js
+#   tests/bench/peer.sh            # ROUNDS=2 DURATION=15s CONNECTIONS=50 BOLT_DIR=../shared/bench/bolt-js BENCH_BIN=
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS="${ROUNDS:-2}"
@@ -28,8 +28,9 @@ if [ ! -d "$work/bolt-js/node_modules" ]; then
   npm ci --prefix "$work/bolt-js" --no-audit --no-fund >/dev/null
 fi
 
-bin=$(cargo bench --locked --bench elevation --no-run --message-format=json 2>/dev/null \
-  | grep -o '"executable":"[^"]*"' | grep elevation | tail -n 1 | cut -d'"' -f4)
+# BENCH_BIN: a benchmark binary built before (e.g. of another commit, to compare).
+bin="${BENCH_BIN:-$(cargo bench --locked --bench elevation --no-run --message-format=json 2>/dev/null \
+  | grep -o '"executable":"[^"]*"' | grep elevation | tail -n 1 | cut -d'"' -f4)}"
 [ -x "$bin" ] || { echo "could not build the benchmark"; exit 1; }
 
 pids=()
