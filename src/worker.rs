@@ -87,7 +87,11 @@ pub async fn run(service: Arc<Service>, settings: WorkerSettings, shutdown: watc
         .await;
 }
 
-async fn dispatch(service: Arc<Service>, settings: WorkerSettings, mut shutdown: watch::Receiver<bool>) {
+async fn dispatch(
+    service: Arc<Service>,
+    settings: WorkerSettings,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let wake = service.jobs_ready();
     let listener = service.store().watch_jobs(wake.clone());
     let mut pool = Pool::new(settings.concurrency);
@@ -190,9 +194,9 @@ fn record_gauges(state: &QueueState, now: chrono::DateTime<Utc>) {
         #[expect(clippy::cast_precision_loss, reason = "a gauge of a queue length")]
         metrics::gauge!("pimbot_jobs_queued", "lane" => lane.as_str()).set(queued as f64);
     }
-    let oldest = state
-        .oldest_due
-        .map_or(0.0, |at| (now - at).to_std().unwrap_or_default().as_secs_f64());
+    let oldest = state.oldest_due.map_or(0.0, |at| {
+        (now - at).to_std().unwrap_or_default().as_secs_f64()
+    });
     metrics::gauge!("pimbot_job_oldest_due_seconds").set(oldest);
 }
 

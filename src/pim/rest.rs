@@ -26,7 +26,11 @@ use crate::service::ports::{UpstreamError, UpstreamErrorKind};
 
 /// The `outcome` label of a call that got no HTTP answer.
 fn transport_outcome(error: &reqwest::Error) -> &'static str {
-    if error.is_timeout() { "timeout" } else { "error" }
+    if error.is_timeout() {
+        "timeout"
+    } else {
+        "error"
+    }
 }
 
 /// An authenticated client for one API.
@@ -192,7 +196,8 @@ impl Rest {
         };
         if !status.is_success() {
             if let Some(secs) = errors::retry_after_secs(&headers) {
-                self.gate.close(operation, std::time::Duration::from_secs(secs));
+                self.gate
+                    .close(operation, std::time::Duration::from_secs(secs));
             }
             let error = errors::from_response(
                 self.api.service(),
@@ -202,7 +207,11 @@ impl Rest {
                 request_id,
                 &text,
             );
-            self.record(started, status.as_str(), Some(error.code.as_deref().unwrap_or(status.as_str())));
+            self.record(
+                started,
+                status.as_str(),
+                Some(error.code.as_deref().unwrap_or(status.as_str())),
+            );
             let logged_id = error.upstream_request_id.as_deref().unwrap_or("-");
             warn!(
                 api.request_id = logged_id,
@@ -249,9 +258,10 @@ impl Rest {
         })
     }
 
-    /// The timeout a call of `operation` may have now, or why it may not be sent: its
-    /// `Retry-After` is not over (throttled, for the time left), or the operation's deadline
-    /// has passed.
+    /// The timeout a call of `operation` may have now (no later than the operation's deadline),
+    /// or why it may not be sent: its `Retry-After` is not over (throttled, for the time left).
+    /// A run that starts after its deadline (the worker was down, say) still gets one full try
+    /// of each call: the deadline stops retries, never the first look at PIM.
     fn admit(&self, operation: &str) -> Result<std::time::Duration, UpstreamError> {
         if let Some(left) = self.gate.closed_for(operation) {
             return Err(UpstreamError::new(
@@ -264,16 +274,10 @@ impl Rest {
             ));
         }
         let left = RetryBudget::current().and_then(|budget| budget.time_left());
-        match left {
-            Some(left) if left.is_zero() => Err(UpstreamError::new(
-                self.api.service(),
-                operation,
-                UpstreamErrorKind::Unavailable,
-                "no time left to try before the requester must be told",
-            )),
-            Some(left) => Ok(self.settings.timeout.min(left)),
-            None => Ok(self.settings.timeout),
-        }
+        Ok(match left {
+            Some(left) if !left.is_zero() => self.settings.timeout.min(left),
+            _ => self.settings.timeout,
+        })
     }
 
     /// `pimbot_pim_call_seconds` and, for a refusal, `pimbot_pim_errors_total`.
@@ -281,9 +285,9 @@ impl Rest {
         let api = self.api.service();
         metrics::histogram!("pimbot_pim_call_seconds", "api" => api, "outcome" => outcome.to_owned())
             .record(started.elapsed().as_secs_f64());
-        let code = refused.map(str::to_owned).or_else(|| {
-            matches!(outcome, "timeout" | "error").then(|| outcome.to_owned())
-        });
+        let code = refused
+            .map(str::to_owned)
+            .or_else(|| matches!(outcome, "timeout" | "error").then(|| outcome.to_owned()));
         if let Some(code) = code {
             metrics::counter!("pimbot_pim_errors_total", "api" => api, "code" => code).increment(1);
         }

@@ -69,6 +69,16 @@ impl PgStore {
         Err(write)
     }
 
+    /// This transaction's commit does not wait for the WAL to reach the disk (see
+    /// [`super::backend::jobs`]).
+    async fn relax_commit(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(conn)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
     /// PostgreSQL takes concurrent writers: no one waits for a turn.
     async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         None
@@ -77,7 +87,10 @@ impl PgStore {
     /// Listens on [`JOBS_CHANNEL`] (the `jobs_notify` trigger of migration 0005 notifies it when
     /// a job is inserted or rescheduled) and wakes `wake` for each notification, and also after
     /// a lost connection, when notifications may have been missed.
-    fn job_listener(&self, wake: std::sync::Arc<tokio::sync::Notify>) -> Option<tokio::task::AbortHandle> {
+    fn job_listener(
+        &self,
+        wake: std::sync::Arc<tokio::sync::Notify>,
+    ) -> Option<tokio::task::AbortHandle> {
         let pool = self.pool.clone();
         let task = tokio::spawn(async move {
             loop {

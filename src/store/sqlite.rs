@@ -81,6 +81,11 @@ impl SqliteStore {
         }
     }
 
+    /// SQLite commits in WAL mode with `synchronous = NORMAL` already: nothing to relax.
+    async fn relax_commit(_conn: &mut sqlx::SqliteConnection) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// An inbound request's write goes to the group commit; the worker's is handed back, to be
     /// written on its own.
     async fn grouped(

@@ -116,6 +116,10 @@ mod tests {
         assert!(pool.idle_of_due_work());
         pool.wake_all();
         assert!(Lane::ALL.into_iter().all(|lane| pool.may_have_work(lane)));
-        assert_eq!(Pool::new(1).free(Lane::Pim), 1, "at least one slot per lane");
+        assert_eq!(
+            Pool::new(1).free(Lane::Pim),
+            1,
+            "at least one slot per lane"
+        );
     }
 }

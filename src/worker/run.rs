@@ -20,12 +20,14 @@ pub(super) async fn run_one(service: &Service, settings: &WorkerSettings, job: C
     // transaction holds its locks: with every pooled connection queued behind those locks, the
     // renewal never gets one and the replica crawls (seen with 200 requests on two replicas).
     let (done, finished) = watch::channel(false);
-    let renewal = tokio::spawn(crate::service::jobs::WritePriority::Background.scope(keep_lease(
-        service.store().clone(),
-        job.id,
-        settings.clone(),
-        finished,
-    )));
+    let renewal = tokio::spawn(
+        crate::service::jobs::WritePriority::Background.scope(keep_lease(
+            service.store().clone(),
+            job.id,
+            settings.clone(),
+            finished,
+        )),
+    );
     let spent_before = job.attempts.saturating_sub(1);
     let budget = RetryBudget::new(
         settings.max_attempts.saturating_sub(spent_before),
@@ -172,7 +174,10 @@ mod tests {
         let error = ServiceError::NotReady("the message is not posted yet".to_owned());
         let open = RetryBudget::new(6, None);
         assert!(retry_at(&settings, &open, &error, 2).is_some());
-        assert!(retry_at(&settings, &open, &error, 6).is_none(), "six in all");
+        assert!(
+            retry_at(&settings, &open, &error, 6).is_none(),
+            "six in all"
+        );
         let closing = RetryBudget::new(6, Some(std::time::Instant::now() + Duration::from_secs(1)));
         assert!(
             retry_at(&settings, &closing, &error, 2).is_none(),

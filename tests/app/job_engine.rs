@@ -40,7 +40,10 @@ async fn ask(app: &TestApp, requester: &str, known: &[String]) -> String {
 async fn a_pim_call_held_20_s_holds_up_no_other_requester() {
     // Alice, and an engineer in her team eligible the same way.
     let (tenant, users) = crate::replicas::crowded_tenant(1);
-    let users: Vec<(&str, &str)> = users.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let users: Vec<(&str, &str)> = users
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let slack = crate::fake_slack::FakeSlack::start(&users).await;
     let app = TestApp::start_with_slack(tenant, TARGETS_TOML, slack).await;
     let alice = ask(&app, "UALICE", &[]).await;
@@ -49,7 +52,10 @@ async fn a_pim_call_held_20_s_holds_up_no_other_requester() {
     assert_eq!(app.click("UBOB", "approve", &alice).await, 200);
     let held = Instant::now();
     while writes(&app) == 0 {
-        assert!(held.elapsed() < Duration::from_secs(5), "Alice's write was never sent");
+        assert!(
+            held.elapsed() < Duration::from_secs(5),
+            "Alice's write was never sent"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 
@@ -64,8 +70,15 @@ async fn a_pim_call_held_20_s_holds_up_no_other_requester() {
         "active and told {took:?} after the approval"
     );
     let active = app.emulator.active_of(Provider::Role);
-    assert_eq!(active.len(), 1, "only the engineer's yet; Alice's write is still held: {active:?}");
-    assert!(held.elapsed() < Duration::from_secs(20), "all of it while the call was held");
+    assert_eq!(
+        active.len(),
+        1,
+        "only the engineer's yet; Alice's write is still held: {active:?}"
+    );
+    assert!(
+        held.elapsed() < Duration::from_secs(20),
+        "all of it while the call was held"
+    );
     // Not stopped: stopping would wait out the held call. The process ends with the test.
 }
 
@@ -95,7 +108,10 @@ async fn a_persistent_500_is_sent_at_most_six_times_in_all_and_the_requester_is_
         "the write was retried, and sent at most 6 times in all: {sent}"
     );
     assert!(took < Duration::from_secs(120), "told after {took:?}");
-    assert!(app.emulator.active_of(Provider::Role).is_empty(), "nothing assigned");
+    assert!(
+        app.emulator.active_of(Provider::Role).is_empty(),
+        "nothing assigned"
+    );
     assert_eq!(app.stored_request(&id).await.state, State::Failed);
     app.stop().await;
 }
@@ -115,8 +131,15 @@ async fn a_retry_after_past_the_deadline_is_waited_out_by_telling_the_requester(
     assert_eq!(app.click("UBOB", "approve", &id).await, 200);
     wait_for_dm_about(&app, "UALICE", &id, "failed").await;
     let took = approved.elapsed();
-    assert!(took <= Duration::from_secs(4), "told by the deadline: {took:?}");
-    assert_eq!(writes(&app), 1, "nothing sent before the Retry-After is over");
+    assert!(
+        took <= Duration::from_secs(4),
+        "told by the deadline: {took:?}"
+    );
+    assert_eq!(
+        writes(&app),
+        1,
+        "nothing sent before the Retry-After is over"
+    );
     assert_eq!(app.stored_request(&id).await.state, State::Failed);
     app.stop().await;
 }
@@ -183,7 +206,10 @@ async fn a_job_made_runnable_by_another_replica_starts_within_100_ms_on_postgres
             line: line.clone(),
         };
         let written = Instant::now();
-        app.store.enqueue(vec![NewJob::now(job)]).await.expect("enqueue");
+        app.store
+            .enqueue(vec![NewJob::now(job)])
+            .await
+            .expect("enqueue");
         app.slack
             .wait_for("the audit line", |calls| {
                 calls.iter().any(|c| {

@@ -53,7 +53,11 @@ async fn main() -> anyhow::Result<()> {
     };
     if let Some(addr) = value_of("--serve") {
         let world = fleet::Fleet::start_on(&addr, 0).await?;
-        println!("serving {} (signing secret {})", world.base, fleet::SIGNING_SECRET);
+        println!(
+            "serving {} (signing secret {})",
+            world.base,
+            fleet::SIGNING_SECRET
+        );
         tokio::signal::ctrl_c().await?;
         return world.stop().await;
     }

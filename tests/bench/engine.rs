@@ -65,7 +65,10 @@ pub(crate) async fn acks(connections: usize, duration: Duration) -> anyhow::Resu
     let left = fleet.count("SELECT COUNT(*) FROM jobs").await?;
     let made = fleet.count("SELECT COUNT(*) FROM requests").await?;
     let acks = times.len();
-    report(&format!("`/pim request` acks, {connections} connections, {duration:?}"), &mut times);
+    report(
+        &format!("`/pim request` acks, {connections} connections, {duration:?}"),
+        &mut times,
+    );
     println!(
         "    {:.0} acks/s; CPU {:.3} ms per ack (the whole bench process, load generator included); \
          RSS idle {} / after {} MiB (peak {} MiB); {made} requests made by the worker meanwhile, {left} jobs still queued",
@@ -88,24 +91,54 @@ pub(crate) async fn burst(n: usize) -> anyhow::Result<()> {
         .engineers
         .iter()
         .enumerate()
-        .map(|(i, user)| (user.clone(), format!("request app1-secrets for 1h ticket INC-{i} burst")))
+        .map(|(i, user)| {
+            (
+                user.clone(),
+                format!("request app1-secrets for 1h ticket INC-{i} burst"),
+            )
+        })
         .collect();
     let mut bodies = Vec::new();
     for (user, text) in &texts {
-        bodies.push(("/slack/commands", slash_body(user, text, &fleet.slack.response_url(user))?));
+        bodies.push((
+            "/slack/commands",
+            slash_body(user, text, &fleet.slack.response_url(user))?,
+        ));
     }
     send_all(&http, &fleet.base, bodies).await?;
     let sent = started.elapsed();
     let n_i64 = i64::try_from(n)?;
-    wait_for(&fleet, "SELECT COUNT(*) FROM chat_messages", n_i64, Duration::from_secs(600)).await?;
+    wait_for(
+        &fleet,
+        "SELECT COUNT(*) FROM chat_messages",
+        n_i64,
+        Duration::from_secs(600),
+    )
+    .await?;
     let posted = started.elapsed();
-    println!("burst of {n} requests: all acked after {sent:?}, every approval message posted after {posted:?}");
-    let ids: Vec<String> = fleet.states().await?.into_iter().map(|(id, _)| format!("PIM-{id}")).collect();
+    println!(
+        "burst of {n} requests: all acked after {sent:?}, every approval message posted after {posted:?}"
+    );
+    let ids: Vec<String> = fleet
+        .states()
+        .await?
+        .into_iter()
+        .map(|(id, _)| format!("PIM-{id}"))
+        .collect();
     let approving = Instant::now();
-    let clicks = ids.iter().map(|id| approve_body("UBOB", id).map(|b| ("/slack/interactions", b))).collect::<anyhow::Result<Vec<_>>>()?;
+    let clicks = ids
+        .iter()
+        .map(|id| approve_body("UBOB", id).map(|b| ("/slack/interactions", b)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     send_all(&http, &fleet.base, clicks).await?;
     let clicked = approving.elapsed();
-    wait_for(&fleet, "SELECT COUNT(*) FROM requests WHERE state = 'active'", n_i64, Duration::from_secs(600)).await?;
+    wait_for(
+        &fleet,
+        "SELECT COUNT(*) FROM requests WHERE state = 'active'",
+        n_i64,
+        Duration::from_secs(600),
+    )
+    .await?;
     println!(
         "    {n} approvals: all acked after {clicked:?}, every assignment active after {:?} (emulator: {} active)",
         approving.elapsed(),
@@ -121,37 +154,81 @@ pub(crate) async fn slow_upstream(others: usize) -> anyhow::Result<()> {
     let mut bodies = Vec::new();
     for (i, user) in fleet.engineers.iter().enumerate() {
         let text = format!("request app1-secrets for 1h ticket INC-{i} slow");
-        bodies.push(("/slack/commands", slash_body(user, &text, &fleet.slack.response_url(user))?));
+        bodies.push((
+            "/slack/commands",
+            slash_body(user, &text, &fleet.slack.response_url(user))?,
+        ));
     }
     send_all(&http, &fleet.base, bodies).await?;
     let all = i64::try_from(others + 1)?;
-    wait_for(&fleet, "SELECT COUNT(*) FROM chat_messages", all, Duration::from_secs(120)).await?;
-    let mut ids: Vec<i64> = fleet.states().await?.into_iter().map(|(id, _)| id).collect();
+    wait_for(
+        &fleet,
+        "SELECT COUNT(*) FROM chat_messages",
+        all,
+        Duration::from_secs(120),
+    )
+    .await?;
+    let mut ids: Vec<i64> = fleet
+        .states()
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     ids.sort_unstable();
-    fleet.emulator.inject_faults(ROLE_WRITE, vec![Fault::Delay(Duration::from_secs(20))]);
+    fleet
+        .emulator
+        .inject_faults(ROLE_WRITE, vec![Fault::Delay(Duration::from_secs(20))]);
     let held = ids[0];
-    anyhow::ensure!(post_signed(&http, &fleet.base, "/slack/interactions", approve_body("UBOB", &format!("PIM-{held}"))?).await? == 200);
+    anyhow::ensure!(
+        post_signed(
+            &http,
+            &fleet.base,
+            "/slack/interactions",
+            approve_body("UBOB", &format!("PIM-{held}"))?
+        )
+        .await?
+            == 200
+    );
     let since = Instant::now();
-    while !fleet.emulator.calls().iter().any(|c| c.starts_with(ROLE_WRITE)) {
-        anyhow::ensure!(since.elapsed() < Duration::from_secs(10), "the held write was never sent");
+    while !fleet
+        .emulator
+        .calls()
+        .iter()
+        .any(|c| c.starts_with(ROLE_WRITE))
+    {
+        anyhow::ensure!(
+            since.elapsed() < Duration::from_secs(10),
+            "the held write was never sent"
+        );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let approved_at = Instant::now();
-    let clicks = ids[1..].iter().map(|id| approve_body("UBOB", &format!("PIM-{id}")).map(|b| ("/slack/interactions", b))).collect::<anyhow::Result<Vec<_>>>()?;
+    let clicks = ids[1..]
+        .iter()
+        .map(|id| approve_body("UBOB", &format!("PIM-{id}")).map(|b| ("/slack/interactions", b)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     send_all(&http, &fleet.base, clicks).await?;
     let mut active_after: HashMap<i64, Duration> = HashMap::new();
     while active_after.len() < others && approved_at.elapsed() < Duration::from_secs(30) {
         for (id, state) in fleet.states().await? {
             if id != held && state == "active" {
-                active_after.entry(id).or_insert_with(|| approved_at.elapsed());
+                active_after
+                    .entry(id)
+                    .or_insert_with(|| approved_at.elapsed());
             }
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let mut times: Vec<Duration> = active_after.into_values().collect();
-    println!("one PIM call held 20 s: {} of {others} other approved requests active within 30 s", times.len());
+    println!(
+        "one PIM call held 20 s: {} of {others} other approved requests active within 30 s",
+        times.len()
+    );
     if !times.is_empty() {
-        report("    approval (of the 50, sent at once) → active", &mut times);
+        report(
+            "    approval (of the 50, sent at once) → active",
+            &mut times,
+        );
     }
     fleet.abandon();
     Ok(())
@@ -187,16 +264,32 @@ pub(crate) async fn audit(n: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let verified = pimbot::audit::verify(store.as_ref()).await?;
     let took = started.elapsed();
-    println!("    audit verify: {verified} events in {took:?} ({:.0} events/s)", verified as f64 / took.as_secs_f64());
+    println!(
+        "    audit verify: {verified} events in {took:?} ({:.0} events/s)",
+        verified as f64 / took.as_secs_f64()
+    );
     let started = Instant::now();
-    let exported = pimbot::audit::export(store.as_ref(), pimbot::audit::ExportFormat::Jsonl, None, &mut std::io::sink()).await?;
+    let exported = pimbot::audit::export(
+        store.as_ref(),
+        pimbot::audit::ExportFormat::Jsonl,
+        None,
+        &mut std::io::sink(),
+    )
+    .await?;
     let took = started.elapsed();
-    println!("    audit export (JSON lines): {exported} events in {took:?} ({:.0} events/s)", exported as f64 / took.as_secs_f64());
+    println!(
+        "    audit export (JSON lines): {exported} events in {took:?} ({:.0} events/s)",
+        exported as f64 / took.as_secs_f64()
+    );
     Ok(())
 }
 
 /// POSTs every signed body, `IN_FLIGHT` at a time; all must answer 200.
-async fn send_all(http: &reqwest::Client, base: &str, bodies: Vec<(&'static str, String)>) -> anyhow::Result<()> {
+async fn send_all(
+    http: &reqwest::Client,
+    base: &str,
+    bodies: Vec<(&'static str, String)>,
+) -> anyhow::Result<()> {
     let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     let mut tasks = tokio::task::JoinSet::new();
     for (path, body) in bodies {
@@ -216,14 +309,22 @@ async fn send_all(http: &reqwest::Client, base: &str, bodies: Vec<(&'static str,
 }
 
 /// Polls `sql` every 10 ms until it reaches `target`.
-async fn wait_for(fleet: &Fleet, sql: &'static str, target: i64, limit: Duration) -> anyhow::Result<()> {
+async fn wait_for(
+    fleet: &Fleet,
+    sql: &'static str,
+    target: i64,
+    limit: Duration,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
         let n = fleet.count(sql).await?;
         if n >= target {
             return Ok(());
         }
-        anyhow::ensure!(started.elapsed() < limit, "{sql}: {n} of {target} after {limit:?}");
+        anyhow::ensure!(
+            started.elapsed() < limit,
+            "{sql}: {n} of {target} after {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -247,7 +348,12 @@ fn cpu_seconds() -> f64 {
     // Counted after the command name (which may hold spaces and parentheses).
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of the line (11 and 12 after the name); 100 ticks/s.
     (ticks(11) + ticks(12)) / 100.0
 }

@@ -45,7 +45,10 @@ impl Fleet {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
         emulator.spawn(listener);
-        let users: Vec<(&str, &str)> = people.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let users: Vec<(&str, &str)> = people
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
         let slack = FakeSlack::start(&users).await;
         let dir = tempfile::tempdir()?;
         let database_url = format!("sqlite://{}", dir.path().join("bench.db").display());
@@ -118,7 +121,9 @@ scope = "App1"
 
     /// Rows of (id, state) of every request.
     pub(crate) async fn states(&self) -> anyhow::Result<Vec<(i64, String)>> {
-        Ok(sqlx::query_as("SELECT id, state FROM requests").fetch_all(&self.db).await?)
+        Ok(sqlx::query_as("SELECT id, state FROM requests")
+            .fetch_all(&self.db)
+            .await?)
     }
 
     /// Stops without waiting for running jobs (a scenario that holds a call open).
@@ -152,7 +157,10 @@ fn crowded(n: usize) -> anyhow::Result<(Tenant, Vec<(String, String)>)> {
             group.members.push(user.id.clone());
         }
         tenant.users.push(user);
-        slack.push((format!("UENG{i:04}"), format!("engineer{i}@contoso.example")));
+        slack.push((
+            format!("UENG{i:04}"),
+            format!("engineer{i}@contoso.example"),
+        ));
     }
     Ok((tenant, slack))
 }
@@ -191,7 +199,10 @@ pub(crate) fn approve_body(user: &str, request: &str) -> anyhow::Result<String> 
         "response_url": "http://127.0.0.1:9/unused",
         "actions": [{ "action_id": "approve", "block_id": "decision", "type": "button", "value": request, "action_ts": "1700000001.000000" }]
     });
-    Ok(serde_urlencoded::to_string([("payload", payload.to_string())])?)
+    Ok(serde_urlencoded::to_string([(
+        "payload",
+        payload.to_string(),
+    )])?)
 }
 
 /// POSTs a signed form to `path`; the status.

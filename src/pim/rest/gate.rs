@@ -69,7 +69,10 @@ mod tests {
         gate.close("create", Duration::from_secs(30));
         gate.close("create", Duration::from_secs(1));
         let left = gate.closed_for("create").expect("closed");
-        assert!(left > Duration::from_secs(29), "the longer wait stands: {left:?}");
+        assert!(
+            left > Duration::from_secs(29),
+            "the longer wait stands: {left:?}"
+        );
         assert_eq!(gate.closed_for("list"), None, "other operations stay open");
         gate.close("list", Duration::ZERO);
         assert_eq!(gate.closed_for("list"), None);

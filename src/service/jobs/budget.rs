@@ -128,7 +128,11 @@ mod tests {
         let budget = RetryBudget::new(6, Some(Instant::now() + Duration::from_secs(10)));
         assert!(budget.fits(Duration::from_secs(1)));
         assert!(!budget.fits(Duration::from_secs(11)));
-        assert!(budget.time_left().is_some_and(|left| left <= Duration::from_secs(10)));
+        assert!(
+            budget
+                .time_left()
+                .is_some_and(|left| left <= Duration::from_secs(10))
+        );
         assert!(RetryBudget::new(6, None).fits(Duration::MAX / 2));
     }
 }

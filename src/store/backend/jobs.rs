@@ -4,6 +4,10 @@
 //! Claiming is one `UPDATE … WHERE id IN (SELECT … LIMIT n $skip_locked) RETURNING …`: on
 //! PostgreSQL `FOR UPDATE SKIP LOCKED` lets workers on several replicas take different jobs; on
 //! SQLite the statement runs in a `BEGIN IMMEDIATE` transaction, one writer at a time.
+//!
+//! A claim and a completion do not wait for the disk (`relax_commit`: PostgreSQL's
+//! `synchronous_commit = off` for that transaction; other sessions see it at once all the same).
+//! Losing one in a database crash only runs the job again, which the outbox allows anyway.
 
 macro_rules! sql_jobs {
     (
@@ -66,6 +70,7 @@ macro_rules! sql_jobs {
                     $skip
                 );
                 let mut tx = self.begin_write().await?;
+                Self::relax_commit(&mut tx).await?;
                 let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(worker)
                     .bind(rows::lease_end(now, lease))
@@ -137,13 +142,14 @@ macro_rules! sql_jobs {
             }
 
             async fn delete_job(&self, id: i64) -> Result<(), StoreError> {
-                let _turn = self.write_turn().await;
+                let mut tx = self.begin_write().await?;
+                Self::relax_commit(&mut tx).await?;
                 sqlx::query("DELETE FROM jobs WHERE id = $1")
                     .bind(id)
-                    .execute(&self.writer)
+                    .execute(&mut **tx)
                     .await
                     .map_err(db_error)?;
-                Ok(())
+                tx.commit().await.map_err(db_error)
             }
 
             /// Releases a job to run at `run_at`; with `attempts`, records the attempts spent.

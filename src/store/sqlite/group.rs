@@ -76,7 +76,10 @@ async fn write_batch(
     writer: &SqlitePool,
     batch: &[Queued],
 ) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
+    let mut tx = writer
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(db_error)?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for (write, _) in batch {
         exec(&mut tx, "SAVEPOINT inbound").await?;
