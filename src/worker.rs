@@ -110,9 +110,15 @@ async fn dispatch(
             if free == 0 || !pool.may_have_work(lane) {
                 continue;
             }
-            let claimed = service
-                .store()
-                .claim_lane(&settings.name, now, settings.lease, free, lane.kinds())
+            // The claim goes ahead of the running jobs' own writes: every slot waits on it.
+            let claimed = WritePriority::Inbound
+                .scope(service.store().claim_lane(
+                    &settings.name,
+                    now,
+                    settings.lease,
+                    free,
+                    lane.kinds(),
+                ))
                 .await;
             let jobs = claimed.unwrap_or_else(|error| {
                 tracing::warn!(error = %error, lane = lane.as_str(), "could not claim jobs");
@@ -136,13 +142,19 @@ async fn dispatch(
         }
         tokio::select! {
             () = wake.notified() => pool.wake_all(),
-            Some(done) = running.join_next(), if !running.is_empty() => match done {
-                Ok(lane) => pool.give_back(lane),
-                Err(error) => {
-                    // `run_one` does not panic; if it did, its slot is lost only until restart.
-                    tracing::error!(error = %error, "a job task failed");
+            Some(done) = running.join_next(), if !running.is_empty() => {
+                // Every job that finished meanwhile frees its slot before the next claim, so
+                // one claim fills them all.
+                let mut done = Some(done);
+                while let Some(finished) = done {
+                    match finished {
+                        Ok(lane) => pool.give_back(lane),
+                        // `run_one` does not panic; if it did, its slot is lost until restart.
+                        Err(error) => tracing::error!(error = %error, "a job task failed"),
+                    }
+                    done = running.try_join_next();
                 }
-            },
+            }
             () = tokio::time::sleep_until(next_look.min(chores.next_at())) => {
                 pool.wake_all();
                 next_look = Instant::now() + settings.poll_interval;
