@@ -95,7 +95,8 @@ async fn dispatch(
     let wake = service.jobs_ready();
     let listener = service.store().watch_jobs(wake.clone());
     let mut pool = Pool::new(settings.concurrency);
-    let mut running: JoinSet<Lane> = JoinSet::new();
+    let mut running: Running = JoinSet::new();
+    let mut order = pool::RequestOrder::default();
     let mut chores = Chores::new(&settings);
     let mut next_look = Instant::now();
     let mut gauges_at = Instant::now();
@@ -129,11 +130,9 @@ async fn dispatch(
             }
             for job in jobs {
                 pool.take(lane);
-                let (service, settings) = (service.clone(), settings.clone());
-                running.spawn(WritePriority::Background.scope(async move {
-                    run::run_one(&service, &settings, job).await;
-                    lane
-                }));
+                if let Some(job) = order.admit(lane, job) {
+                    spawn(&mut running, &service, &settings, lane, job);
+                }
             }
         }
         if pool.idle_of_due_work() || Instant::now() >= gauges_at {
@@ -148,7 +147,12 @@ async fn dispatch(
                 let mut done = Some(done);
                 while let Some(finished) = done {
                     match finished {
-                        Ok(lane) => pool.give_back(lane),
+                        Ok((lane, request)) => {
+                            pool.give_back(lane);
+                            if let Some((lane, next)) = order.finished(request) {
+                                spawn(&mut running, &service, &settings, lane, next);
+                            }
+                        }
                         // `run_one` does not panic; if it did, its slot is lost until restart.
                         Err(error) => tracing::error!(error = %error, "a job task failed"),
                     }
@@ -163,6 +167,16 @@ async fn dispatch(
         }
     }
     while running.join_next().await.is_some() {}
+    for job in order.abandon() {
+        // Claimed but not started: free for whoever looks next, instead of after the lease.
+        let released = service
+            .store()
+            .retry_job(job, Utc::now(), "the worker stopped")
+            .await;
+        if let Err(error) = released {
+            tracing::debug!(error = %error, "a claimed job waits for its lease to run out");
+        }
+    }
     chores.finish().await;
     if let Some(listener) = listener {
         listener.abort();
@@ -170,6 +184,24 @@ async fn dispatch(
     if let Err(error) = service.anchor_audit_head_now().await {
         tracing::warn!(error = %error, "could not post the audit head at shutdown");
     }
+}
+
+/// The running jobs; each ends with its lane and request.
+type Running = JoinSet<(Lane, Option<crate::domain::request::ShortId>)>;
+
+fn spawn(
+    running: &mut Running,
+    service: &Arc<Service>,
+    settings: &WorkerSettings,
+    lane: Lane,
+    job: crate::service::jobs::ClaimedJob,
+) {
+    let (service, settings) = (service.clone(), settings.clone());
+    let request = job.job.request();
+    running.spawn(WritePriority::Background.scope(async move {
+        run::run_one(&service, &settings, job).await;
+        (lane, request)
+    }));
 }
 
 /// Reads the queue: sets the gauges, and returns when to look again (when the next job comes

@@ -2,7 +2,58 @@
 //! three eighths, so at least a quarter always stays for chat side effects, and a stalled
 //! upstream fills at most its own lane.
 
-use crate::service::jobs::Lane;
+use std::collections::{HashMap, VecDeque};
+
+use crate::domain::request::ShortId;
+use crate::service::jobs::{ClaimedJob, Lane};
+
+/// One job at a time per request, in the order claimed: a request's DMs, card updates and PIM
+/// calls never overtake each other (the "approved" DM before the "active" one, one 1:1
+/// conversation opened, not two). A job claimed while another of its request runs waits here,
+/// holding its slot, and starts when that one ends.
+#[derive(Debug, Default)]
+pub(super) struct RequestOrder {
+    waiting: HashMap<ShortId, VecDeque<(Lane, ClaimedJob)>>,
+}
+
+impl RequestOrder {
+    /// `job` if it may start now; otherwise it waits for its request's running job.
+    pub(super) fn admit(&mut self, lane: Lane, job: ClaimedJob) -> Option<ClaimedJob> {
+        let Some(request) = job.job.request() else {
+            return Some(job);
+        };
+        match self.waiting.get_mut(&request) {
+            Some(queue) => {
+                queue.push_back((lane, job));
+                None
+            }
+            None => {
+                self.waiting.insert(request, VecDeque::new());
+                Some(job)
+            }
+        }
+    }
+
+    /// A job of `request` ended: the next of that request to start, if one waits.
+    pub(super) fn finished(&mut self, request: Option<ShortId>) -> Option<(Lane, ClaimedJob)> {
+        let request = request?;
+        let queue = self.waiting.get_mut(&request)?;
+        let next = queue.pop_front();
+        if next.is_none() {
+            self.waiting.remove(&request);
+        }
+        next
+    }
+
+    /// The ids of the jobs still waiting (the worker is stopping).
+    pub(super) fn abandon(self) -> Vec<i64> {
+        self.waiting
+            .into_values()
+            .flatten()
+            .map(|(_, job)| job.id)
+            .collect()
+    }
+}
 
 /// Slots in use per lane, and which lanes may have due jobs waiting.
 #[derive(Debug)]
@@ -82,6 +133,36 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::jobs::Job;
+
+    fn claimed(id: i64, request: i64) -> ClaimedJob {
+        ClaimedJob {
+            id,
+            attempts: 1,
+            job: Job::UpdateApproval {
+                request: ShortId(request),
+            },
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_request_runs_one_job_at_a_time_in_claim_order() {
+        let mut order = RequestOrder::default();
+        assert!(order.admit(Lane::Chat, claimed(1, 7)).is_some());
+        assert!(
+            order.admit(Lane::Chat, claimed(2, 7)).is_none(),
+            "waits for job 1"
+        );
+        assert!(
+            order.admit(Lane::Chat, claimed(3, 8)).is_some(),
+            "another request runs"
+        );
+        assert!(order.admit(Lane::Pim, claimed(4, 7)).is_none());
+        let next = order.finished(Some(ShortId(7))).map(|(_, job)| job.id);
+        assert_eq!(next, Some(2));
+        assert_eq!(order.abandon(), vec![4]);
+    }
 
     #[test]
     fn pim_and_commands_leave_a_quarter_of_the_slots_to_chat() {
