@@ -147,6 +147,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             sweep_interval: config.worker.sweep_interval.as_std(),
             anchor_interval: config.audit.anchor_interval.as_std(),
             max_attempts: config.worker.max_attempts,
+            concurrency: usize::try_from(config.worker.concurrency).unwrap_or(32),
+            retry_deadline: config.worker.retry_deadline.as_std(),
             ..WorkerSettings::default()
         },
         teams_key_clock,

@@ -131,8 +131,18 @@ pub struct WorkerConfig {
     pub poll_interval: Timeout,
     /// `sweep_interval`: how often the reconciliation sweep runs (once across replicas). Default `60s`.
     pub sweep_interval: Timeout,
-    /// `max_attempts`: attempts before a job is given up and the people affected are told. Default 6.
+    /// `max_attempts`: attempts of an operation before it is given up and the people affected
+    /// are told: the runs of its job and, within them, every PIM write sent, counted together
+    /// (one budget for the HTTP layer and the job runner). Default 6.
     pub max_attempts: u32,
+    /// `concurrency`: jobs running at once on this replica. Chat commands and PIM writes may
+    /// each take three eighths of them, so chat side effects always keep a quarter. Default 32,
+    /// at least 4.
+    pub concurrency: u32,
+    /// `retry_deadline`: an activation's requester hears that it failed within this long of the
+    /// approval; no retry is scheduled past it (a `Retry-After` that asks for longer ends the
+    /// attempts). Default `2m`.
+    pub retry_deadline: Timeout,
 }
 
 /// `[audit]`.

@@ -52,6 +52,8 @@ const fn family(
 pub const CHAT_API_ERRORS: &str = "pimbot_chat_api_errors_total";
 /// Seconds from a request's creation to its approval or denial.
 pub const APPROVAL_SECONDS: &str = "pimbot_approval_seconds";
+/// The SQLite group commit's batch size: a count, with buckets of its own.
+const GROUP_COMMIT_SIZE: &str = "pimbot_store_group_commit_size";
 /// Always 1; the labels say which build runs.
 pub const BUILD_INFO: &str = "pimbot_build_info";
 
@@ -133,6 +135,12 @@ pub const FAMILIES: &[Family] = &[
         "How long the oldest due outbox job has been waiting, in seconds.",
     ),
     family(
+        GROUP_COMMIT_SIZE,
+        Histogram,
+        &[],
+        "Inbound writes (commands, deliveries) committed together in one SQLite transaction.",
+    ),
+    family(
         "pimbot_pim_call_seconds",
         Histogram,
         &["api", "outcome"],
@@ -169,6 +177,8 @@ const CALL_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
 
+/// Writes per SQLite group commit.
+const GROUP_COMMIT_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
 /// People decide in minutes, within the approval timeout (1 h by default).
 const APPROVAL_BUCKETS: &[f64] = &[
     10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 14400.0, 86400.0,
@@ -182,6 +192,10 @@ pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildE
     let handle = PrometheusBuilder::new()
         .set_buckets(CALL_BUCKETS)?
         .set_buckets_for_metric(Matcher::Full(APPROVAL_SECONDS.to_owned()), APPROVAL_BUCKETS)?
+        .set_buckets_for_metric(
+            Matcher::Full(GROUP_COMMIT_SIZE.to_owned()),
+            GROUP_COMMIT_BUCKETS,
+        )?
         .install_recorder()?;
     describe();
     Ok(handle)

@@ -1,5 +1,17 @@
-//! The job runner: claims due jobs with a lease, runs them, retries with backoff and jitter, and
-//! gives up (telling the people affected) after the last attempt. Uses `service` only.
+//! The job runner: a continuous pool that claims due jobs with a lease as soon as a slot frees,
+//! runs them side by side in [`Lane`]s (chat side effects never wait behind PIM calls), retries
+//! with backoff and jitter within one [`RetryBudget`] per operation, and gives up (telling the
+//! people affected) when the budget is spent. Uses `service` only.
+//!
+//! It wakes at once when this replica enqueues a job ([`Service::jobs_ready`]), when the
+//! database says another replica did ([`Store::watch_jobs`]: LISTEN/NOTIFY on PostgreSQL), when
+//! the next job comes due, and, as the fallback, every `poll_interval`.
+//!
+//! [`RetryBudget`]: crate::service::jobs::RetryBudget
+//! [`Store::watch_jobs`]: crate::service::ports::Store::watch_jobs
+
+mod pool;
+mod run;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,10 +19,12 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use crate::service::Service;
-use crate::service::jobs::ClaimedJob;
-use crate::service::ports::Store;
+use crate::service::jobs::{Lane, QueueState, WritePriority};
+
+use pool::Pool;
 
 /// How the worker paces itself.
 #[derive(Debug, Clone)]
@@ -27,9 +41,14 @@ pub struct WorkerSettings {
     /// How often the audit head is posted to the audit channels (when it moved; once across
     /// replicas). It is also posted when the worker stops.
     pub anchor_interval: Duration,
-    pub batch_size: u32,
-    /// Attempts before a job is given up.
+    /// Jobs running at once on this replica, over all lanes.
+    pub concurrency: usize,
+    /// Attempts of an operation before it is given up: runs of its job, and within them every
+    /// PIM write sent, all counted together.
     pub max_attempts: u32,
+    /// Someone waiting for a job's outcome (an activation's requester) hears of its failure
+    /// within this long of the job's creation: no retry is scheduled past it.
+    pub retry_deadline: Duration,
     /// The first retry delay; doubled per attempt, capped by `max_backoff`.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
@@ -47,178 +66,234 @@ impl Default for WorkerSettings {
             lease: Duration::from_secs(30),
             sweep_interval: Duration::from_secs(60),
             anchor_interval: Duration::from_secs(60 * 60),
-            batch_size: 16,
+            concurrency: 32,
             max_attempts: 6,
+            retry_deadline: Duration::from_secs(120),
             base_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(300),
         }
     }
 }
 
+/// Gauges are refreshed at most this often while jobs keep the worker busy.
+const GAUGE_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Runs jobs until `shutdown` turns true; jobs already started are finished first, then the
 /// audit head is posted.
-pub async fn run(
+pub async fn run(service: Arc<Service>, settings: WorkerSettings, shutdown: watch::Receiver<bool>) {
+    // Every write the worker makes, its own and its jobs', yields to inbound requests' writes.
+    WritePriority::Background
+        .scope(dispatch(service, settings, shutdown))
+        .await;
+}
+
+async fn dispatch(
     service: Arc<Service>,
     settings: WorkerSettings,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let wake = service.jobs_ready();
-    let mut next_sweep = tokio::time::Instant::now();
-    // The first anchor waits an interval: the one posted at the last shutdown still stands.
-    let mut next_anchor = tokio::time::Instant::now() + settings.anchor_interval;
+    let listener = service.store().watch_jobs(wake.clone());
+    let mut pool = Pool::new(settings.concurrency);
+    let mut running: Running = JoinSet::new();
+    let mut order = pool::RequestOrder::default();
+    let mut chores = Chores::new(&settings);
+    let mut next_look = Instant::now();
+    let mut gauges_at = Instant::now();
     loop {
         if *shutdown.borrow() {
             break;
         }
-        if tokio::time::Instant::now() >= next_anchor {
-            next_anchor = tokio::time::Instant::now() + settings.anchor_interval;
-            if let Err(error) = service.anchor_audit_head().await {
-                tracing::warn!(error = %error, "could not post the audit head; it is tried again next interval");
+        chores.run_due(&service, &settings);
+        let now = Utc::now();
+        for lane in Lane::ALL {
+            let free = pool.free(lane);
+            if free == 0 || !pool.may_have_work(lane) {
+                continue;
             }
-        }
-        if tokio::time::Instant::now() >= next_sweep {
-            next_sweep = tokio::time::Instant::now() + settings.sweep_interval;
-            if let Err(error) = service.sweep(settings.sweep_interval).await {
-                tracing::warn!(error = %error, "the reconciliation sweep failed; it runs again next interval");
-            }
-        }
-        let claimed = service
-            .store()
-            .claim_jobs(
-                &settings.name,
-                Utc::now(),
-                settings.lease,
-                settings.batch_size,
-            )
-            .await;
-        let jobs = match claimed {
-            Ok(jobs) => jobs,
-            Err(error) => {
-                tracing::warn!(error = %error, "could not claim jobs");
+            // The claim goes ahead of the running jobs' own writes: every slot waits on it.
+            let claimed = WritePriority::Inbound
+                .scope(service.store().claim_lane(
+                    &settings.name,
+                    now,
+                    settings.lease,
+                    free,
+                    lane.kinds(),
+                ))
+                .await;
+            let jobs = claimed.unwrap_or_else(|error| {
+                tracing::warn!(error = %error, lane = lane.as_str(), "could not claim jobs");
                 Vec::new()
+            });
+            if (jobs.len() as u64) < u64::from(free) {
+                pool.drained(lane);
             }
-        };
-        let full_batch = jobs.len() as u32 == settings.batch_size;
-        let mut running = JoinSet::new();
-        for job in jobs {
-            let service = service.clone();
-            let settings = settings.clone();
-            running.spawn(async move { run_one(&service, &settings, job).await });
+            for job in jobs {
+                pool.take(lane);
+                if let Some(job) = order.admit(lane, job) {
+                    spawn(&mut running, &service, &settings, lane, job);
+                }
+            }
         }
-        while running.join_next().await.is_some() {}
-        if full_batch {
-            continue;
+        if pool.idle_of_due_work() || Instant::now() >= gauges_at {
+            gauges_at = Instant::now() + GAUGE_INTERVAL;
+            next_look = next_look_at(&service, &settings).await;
         }
         tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(settings.poll_interval) => {}
+            () = wake.notified() => pool.wake_all(),
+            Some(done) = running.join_next(), if !running.is_empty() => {
+                // Every job that finished meanwhile frees its slot before the next claim, so
+                // one claim fills them all.
+                let mut done = Some(done);
+                while let Some(finished) = done {
+                    match finished {
+                        Ok((lane, request)) => {
+                            pool.give_back(lane);
+                            if let Some((lane, next)) = order.finished(request) {
+                                spawn(&mut running, &service, &settings, lane, next);
+                            }
+                        }
+                        // `run_one` does not panic; if it did, its slot is lost until restart.
+                        Err(error) => tracing::error!(error = %error, "a job task failed"),
+                    }
+                    done = running.try_join_next();
+                }
+            }
+            () = tokio::time::sleep_until(next_look.min(chores.next_at())) => {
+                pool.wake_all();
+                next_look = Instant::now() + settings.poll_interval;
+            }
             _ = shutdown.changed() => {}
         }
+    }
+    while running.join_next().await.is_some() {}
+    for job in order.abandon() {
+        // Claimed but not started: free for whoever looks next, instead of after the lease.
+        let released = service
+            .store()
+            .retry_job(job, Utc::now(), "the worker stopped")
+            .await;
+        if let Err(error) = released {
+            tracing::debug!(error = %error, "a claimed job waits for its lease to run out");
+        }
+    }
+    chores.finish().await;
+    if let Some(listener) = listener {
+        listener.abort();
     }
     if let Err(error) = service.anchor_audit_head_now().await {
         tracing::warn!(error = %error, "could not post the audit head at shutdown");
     }
 }
 
-async fn run_one(service: &Service, settings: &WorkerSettings, job: ClaimedJob) {
-    let started = std::time::Instant::now();
-    let kind = job.job.kind();
-    // The lease is renewed from its own task. Renewing from a `select!` beside the job would
-    // stop polling the job while a renewal waits for a connection, and a job paused inside a
-    // transaction holds its locks: with every pooled connection queued behind those locks, the
-    // renewal never gets one and the replica crawls (seen with 200 requests on two replicas).
-    let (done, finished) = watch::channel(false);
-    let renewal = tokio::spawn(keep_lease(
-        service.store().clone(),
-        job.id,
-        settings.clone(),
-        finished,
-    ));
-    let outcome = service.run_job(&job).await;
-    let _ = done.send(true);
-    // The renewal stops between statements, never inside one.
-    let _ = renewal.await;
-    metrics::histogram!("pimbot_job_seconds", "kind" => kind)
-        .record(started.elapsed().as_secs_f64());
-    let store = service.store();
-    let result = match outcome {
-        Ok(()) => store.complete_job(job.id).await,
-        Err(error) if error.is_retryable() && job.attempts < settings.max_attempts => {
-            let delay = error
-                .retry_after()
-                .unwrap_or_else(|| backoff(settings, job.attempts));
-            tracing::info!(job.id = job.id, job.kind = kind, attempts = job.attempts, error = %error, delay_ms = delay.as_millis() as u64, "job will be retried");
-            let run_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-            store.retry_job(job.id, run_at, &error.to_string()).await
-        }
-        Err(error) => match service.give_up(&job, &error).await {
-            Ok(()) => store.complete_job(job.id).await,
-            Err(give_up_error) => {
-                // Leave the lease to run out: the job is tried again, nothing is lost.
-                tracing::error!(job.id = job.id, error = %give_up_error, "could not record an abandoned job");
-                Ok(())
-            }
-        },
-    };
-    if let Err(error) = result {
-        tracing::warn!(job.id = job.id, error = %error, "could not record a job's outcome; its lease will run out and it will run again");
-    }
-}
+/// The running jobs; each ends with its lane and request.
+type Running = JoinSet<(Lane, Option<crate::domain::request::ShortId>)>;
 
-/// Renews `job`'s lease every third of it until `finished` says the job is done.
-async fn keep_lease(
-    store: Arc<dyn Store>,
-    job: i64,
-    settings: WorkerSettings,
-    mut finished: watch::Receiver<bool>,
+fn spawn(
+    running: &mut Running,
+    service: &Arc<Service>,
+    settings: &WorkerSettings,
+    lane: Lane,
+    job: crate::service::jobs::ClaimedJob,
 ) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(settings.lease / 3) => {}
-            _ = finished.wait_for(|done| *done) => return,
+    let (service, settings) = (service.clone(), settings.clone());
+    let request = job.job.request();
+    running.spawn(WritePriority::Background.scope(async move {
+        run::run_one(&service, &settings, job).await;
+        (lane, request)
+    }));
+}
+
+/// Reads the queue: sets the gauges, and returns when to look again (when the next job comes
+/// due, or after `poll_interval`, whichever is sooner).
+async fn next_look_at(service: &Service, settings: &WorkerSettings) -> Instant {
+    let poll = Instant::now() + settings.poll_interval;
+    let now = Utc::now();
+    let state = match service.store().queue_state(now).await {
+        Ok(state) => state,
+        Err(error) => {
+            tracing::debug!(error = %error, "could not read the job queue");
+            return poll;
         }
-        let until = Utc::now() + chrono::Duration::from_std(settings.lease).unwrap_or_default();
-        match store.renew_lease(job, &settings.name, until).await {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(
-                job.id = job,
-                "lost the lease on a running job; another worker may run it too"
-            ),
-            Err(error) => {
-                tracing::warn!(job.id = job, error = %error, "could not renew a job lease")
-            }
+    };
+    record_gauges(&state, now);
+    match state.next_run_at {
+        // Due already but not claimed (its lane is full): a finishing job or the poll looks.
+        Some(at) if at > now => {
+            let wait = (at - now).to_std().unwrap_or_default();
+            poll.min(Instant::now() + wait)
         }
+        _ => poll,
     }
 }
 
-/// Exponential backoff with ±25 % jitter, so replicas retrying together spread out.
-fn backoff(settings: &WorkerSettings, attempts: u32) -> Duration {
-    let exponent = attempts.saturating_sub(1).min(16);
-    let base = settings
-        .base_backoff
-        .saturating_mul(1 << exponent)
-        .min(settings.max_backoff);
-    base.mul_f64(rand::random_range(0.75..1.25))
+fn record_gauges(state: &QueueState, now: chrono::DateTime<Utc>) {
+    for lane in Lane::ALL {
+        let queued: u64 = state
+            .due_by_kind
+            .iter()
+            .filter(|(kind, _)| Lane::of_kind(kind) == lane)
+            .map(|(_, count)| *count)
+            .sum();
+        #[expect(clippy::cast_precision_loss, reason = "a gauge of a queue length")]
+        metrics::gauge!("pimbot_jobs_queued", "lane" => lane.as_str()).set(queued as f64);
+    }
+    let oldest = state.oldest_due.map_or(0.0, |at| {
+        (now - at).to_std().unwrap_or_default().as_secs_f64()
+    });
+    metrics::gauge!("pimbot_job_oldest_due_seconds").set(oldest);
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The sweep and the anchor, each in its own task so they never hold up the jobs.
+struct Chores {
+    next_sweep: Instant,
+    next_anchor: Instant,
+    sweep: Option<tokio::task::JoinHandle<()>>,
+    anchor: Option<tokio::task::JoinHandle<()>>,
+}
 
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let settings = WorkerSettings::default();
-        let first = backoff(&settings, 1);
-        assert!(
-            first >= Duration::from_millis(1500) && first <= Duration::from_millis(2500),
-            "{first:?}"
-        );
-        let fifth = backoff(&settings, 5);
-        assert!(
-            fifth >= Duration::from_secs(24) && fifth <= Duration::from_secs(40),
-            "{fifth:?}"
-        );
-        let late = backoff(&settings, 30);
-        assert!(late <= Duration::from_secs(375), "{late:?}");
+impl Chores {
+    fn new(settings: &WorkerSettings) -> Self {
+        Self {
+            next_sweep: Instant::now(),
+            // The first anchor waits an interval: the one posted at the last shutdown still stands.
+            next_anchor: Instant::now() + settings.anchor_interval,
+            sweep: None,
+            anchor: None,
+        }
+    }
+
+    fn run_due(&mut self, service: &Arc<Service>, settings: &WorkerSettings) {
+        let now = Instant::now();
+        if now >= self.next_anchor && self.anchor.as_ref().is_none_or(|t| t.is_finished()) {
+            self.next_anchor = now + settings.anchor_interval;
+            let service = service.clone();
+            self.anchor = Some(tokio::spawn(WritePriority::Background.scope(async move {
+                if let Err(error) = service.anchor_audit_head().await {
+                    tracing::warn!(error = %error, "could not post the audit head; it is tried again next interval");
+                }
+            })));
+        }
+        if now >= self.next_sweep && self.sweep.as_ref().is_none_or(|t| t.is_finished()) {
+            self.next_sweep = now + settings.sweep_interval;
+            let (service, interval) = (service.clone(), settings.sweep_interval);
+            self.sweep = Some(tokio::spawn(WritePriority::Background.scope(async move {
+                if let Err(error) = service.sweep(interval).await {
+                    tracing::warn!(error = %error, "the reconciliation sweep failed; it runs again next interval");
+                }
+            })));
+        }
+    }
+
+    /// When the next chore is due.
+    fn next_at(&self) -> Instant {
+        self.next_sweep.min(self.next_anchor)
+    }
+
+    /// Waits for a running sweep or anchor to end.
+    async fn finish(self) {
+        for task in [self.sweep, self.anchor].into_iter().flatten() {
+            let _ = task.await;
+        }
     }
 }

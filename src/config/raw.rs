@@ -155,6 +155,10 @@ pub(super) struct RawWorker {
     pub(super) sweep_interval: Option<Timeout>,
     /// See [`super::WorkerConfig::max_attempts`].
     pub(super) max_attempts: Option<u32>,
+    /// See [`super::WorkerConfig::concurrency`].
+    pub(super) concurrency: Option<u32>,
+    /// See [`super::WorkerConfig::retry_deadline`].
+    pub(super) retry_deadline: Option<Timeout>,
 }
 
 /// `[audit]`; see [`super::AuditConfig`].

@@ -336,11 +336,20 @@ impl Check<'_> {
         if max_attempts == 0 {
             return Err(self.error("worker.max_attempts", "must be at least 1"));
         }
+        let concurrency = raw.concurrency.unwrap_or(32);
+        if concurrency < 4 {
+            return Err(self.error(
+                "worker.concurrency",
+                "must be at least 4 (a quarter of the slots is kept for chat side effects)",
+            ));
+        }
         Ok(WorkerConfig {
             lease: raw.lease.unwrap_or(Timeout::from_secs(30)),
             poll_interval: raw.poll_interval.unwrap_or(Timeout::from_secs(1)),
             sweep_interval: raw.sweep_interval.unwrap_or(Timeout::from_secs(60)),
             max_attempts,
+            concurrency,
+            retry_deadline: raw.retry_deadline.unwrap_or(Timeout::from_secs(120)),
         })
     }
 

@@ -1,22 +1,37 @@
 //! The HTTP plumbing Graph and ARM share: one call (token, client request id, timeout, logging of
-//! the upstream request id), retries for reads with backoff, jitter and `Retry-After`, and
-//! paging over `@odata.nextLink` (Graph) or `nextLink` (ARM).
+//! the upstream request id, the call's metrics), retries with backoff, jitter and `Retry-After`
+//! within the operation's [`RetryBudget`], per-API limits ([`gate`]), and paging over
+//! `@odata.nextLink` (Graph) or `nextLink` (ARM).
+//!
+//! [`RetryBudget`]: crate::service::jobs::RetryBudget
 
 mod api;
 pub(crate) mod errors;
+mod gate;
+mod retry;
 
 pub(crate) use api::Api;
 pub use api::ApiSettings;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 
 use super::token::TokenProvider;
+use crate::service::jobs::RetryBudget;
 use crate::service::ports::{UpstreamError, UpstreamErrorKind};
+
+/// The `outcome` label of a call that got no HTTP answer.
+fn transport_outcome(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else {
+        "error"
+    }
+}
 
 /// An authenticated client for one API.
 #[derive(Clone)]
@@ -28,6 +43,7 @@ pub(crate) struct Rest {
     scope: String,
     tokens: Arc<dyn TokenProvider>,
     http: reqwest::Client,
+    gate: gate::Gate,
 }
 
 impl Rest {
@@ -68,6 +84,7 @@ impl Rest {
             settings,
             tokens,
             http,
+            gate: gate::Gate::default(),
         })
     }
 
@@ -119,7 +136,8 @@ struct Page<T> {
 }
 
 impl Rest {
-    /// One attempt, no retry.
+    /// One attempt, no retry. A write is counted against the operation's retry budget; no call
+    /// is sent while its operation waits out a `Retry-After`, or past the budget's deadline.
     pub(crate) async fn attempt(
         &self,
         operation: &str,
@@ -128,6 +146,15 @@ impl Rest {
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, UpstreamError> {
+        let timeout = self.admit(operation)?;
+        let _permit = self.gate.enter().await;
+        // Checked again: the wait for a slot may have outlasted a Retry-After given meanwhile.
+        let timeout = timeout.min(self.admit(operation)?);
+        if method != Method::GET
+            && let Some(budget) = RetryBudget::current()
+        {
+            budget.spend_write();
+        }
         let token = self.tokens.token(&self.scope).await?;
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let mut request = self
@@ -135,7 +162,7 @@ impl Rest {
             .request(method.clone(), url)
             .bearer_auth(token)
             .header(self.api.client_request_header(), &client_request_id)
-            .timeout(self.settings.timeout);
+            .timeout(timeout);
         if !query.is_empty() {
             request = request.query(query);
         }
@@ -149,6 +176,7 @@ impl Rest {
             Ok(response) => response,
             Err(e) => {
                 let error = errors::from_transport(self.api.service(), operation, &e);
+                self.record(started, transport_outcome(&e), None);
                 warn!(api.service = self.api.service(), api.operation = operation, api.client_request_id = %client_request_id, duration_ms, error = %error, "upstream call failed");
                 return Err(error);
             }
@@ -159,11 +187,18 @@ impl Rest {
             .get(self.api.request_id_header())
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let text = response
-            .text()
-            .await
-            .map_err(|e| errors::from_transport(self.api.service(), operation, &e))?;
+        let text = match response.text().await {
+            Ok(text) => text,
+            Err(e) => {
+                self.record(started, transport_outcome(&e), None);
+                return Err(errors::from_transport(self.api.service(), operation, &e));
+            }
+        };
         if !status.is_success() {
+            if let Some(secs) = errors::retry_after_secs(&headers) {
+                self.gate
+                    .close(operation, std::time::Duration::from_secs(secs));
+            }
             let error = errors::from_response(
                 self.api.service(),
                 operation,
@@ -171,6 +206,11 @@ impl Rest {
                 &headers,
                 request_id,
                 &text,
+            );
+            self.record(
+                started,
+                status.as_str(),
+                Some(error.code.as_deref().unwrap_or(status.as_str())),
             );
             let logged_id = error.upstream_request_id.as_deref().unwrap_or("-");
             warn!(
@@ -184,6 +224,7 @@ impl Rest {
             );
             return Err(error);
         }
+        self.record(started, status.as_str(), None);
         let logged_id = request_id.as_deref().unwrap_or("-");
         if method == Method::GET {
             debug!(
@@ -217,36 +258,38 @@ impl Rest {
         })
     }
 
-    /// A GET, retried on throttling and transient failures.
-    pub(crate) async fn get(
-        &self,
-        operation: &str,
-        url: Url,
-        query: &[(&str, String)],
-    ) -> Result<Answer, UpstreamError> {
-        let started = Instant::now();
-        let mut attempt = 1;
-        loop {
-            match self
-                .attempt(operation, Method::GET, url.clone(), query, None)
-                .await
-            {
-                Err(error) if error.is_retryable() => {
-                    let Some(wait) = self.retry_wait(&error, attempt, started) else {
-                        return Err(error);
-                    };
-                    debug!(
-                        api.service = self.api.service(),
-                        api.operation = operation,
-                        attempt,
-                        wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                        "retrying upstream read"
-                    );
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                result => return result,
-            }
+    /// The timeout a call of `operation` may have now (no later than the operation's deadline),
+    /// or why it may not be sent: its `Retry-After` is not over (throttled, for the time left).
+    /// A run that starts after its deadline (the worker was down, say) still gets one full try
+    /// of each call: the deadline stops retries, never the first look at PIM.
+    fn admit(&self, operation: &str) -> Result<std::time::Duration, UpstreamError> {
+        if let Some(left) = self.gate.closed_for(operation) {
+            return Err(UpstreamError::new(
+                self.api.service(),
+                operation,
+                UpstreamErrorKind::Throttled {
+                    retry_after_secs: Some(left.as_secs() + u64::from(left.subsec_nanos() > 0)),
+                },
+                format!("waiting out Retry-After ({} ms left)", left.as_millis()),
+            ));
+        }
+        let left = RetryBudget::current().and_then(|budget| budget.time_left());
+        Ok(match left {
+            Some(left) if !left.is_zero() => self.settings.timeout.min(left),
+            _ => self.settings.timeout,
+        })
+    }
+
+    /// `pimbot_pim_call_seconds` and, for a refusal, `pimbot_pim_errors_total`.
+    fn record(&self, started: Instant, outcome: &str, refused: Option<&str>) {
+        let api = self.api.service();
+        metrics::histogram!("pimbot_pim_call_seconds", "api" => api, "outcome" => outcome.to_owned())
+            .record(started.elapsed().as_secs_f64());
+        let code = refused
+            .map(str::to_owned)
+            .or_else(|| matches!(outcome, "timeout" | "error").then(|| outcome.to_owned()));
+        if let Some(code) = code {
+            metrics::counter!("pimbot_pim_errors_total", "api" => api, "code" => code).increment(1);
         }
     }
 
@@ -299,62 +342,5 @@ impl Rest {
             ));
         }
         Ok(url)
-    }
-
-    /// Sleeps before the next attempt of a write and counts it, or hands `error` back when the
-    /// attempts or the time budget are spent.
-    pub(crate) async fn pause_before_retry(
-        &self,
-        operation: &str,
-        error: UpstreamError,
-        attempt: &mut u32,
-        started: Instant,
-    ) -> Result<(), UpstreamError> {
-        let Some(wait) = self.retry_wait(&error, *attempt, started) else {
-            return Err(error);
-        };
-        warn!(api.service = self.api.service(), api.operation = operation, attempt = *attempt, error = %error, "retrying schedule request");
-        tokio::time::sleep(wait).await;
-        *attempt += 1;
-        Ok(())
-    }
-
-    /// How long to wait before attempt `attempt + 1`, or `None` to give up.
-    pub(crate) fn retry_wait(
-        &self,
-        error: &UpstreamError,
-        attempt: u32,
-        started: Instant,
-    ) -> Option<Duration> {
-        if attempt >= self.settings.max_attempts {
-            return None;
-        }
-        let wait = match error.kind {
-            UpstreamErrorKind::Throttled {
-                retry_after_secs: Some(secs),
-            } => {
-                let wait = Duration::from_secs(secs);
-                // Waiting less than asked only earns another 429; let the caller reschedule.
-                if wait > self.settings.max_retry_wait {
-                    return None;
-                }
-                wait
-            }
-            _ => self.backoff(attempt),
-        };
-        (started.elapsed() + wait <= self.settings.retry_budget).then_some(wait)
-    }
-
-    /// Exponential backoff with jitter: between half and all of `backoff * 2^(attempt-1)`.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exponent = attempt.saturating_sub(1).min(16);
-        let full = self
-            .settings
-            .backoff
-            .saturating_mul(1 << exponent)
-            .min(self.settings.max_retry_wait);
-        let half = full / 2;
-        let jitter_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
-        half + Duration::from_millis(rand::random_range(0..=jitter_ms))
     }
 }

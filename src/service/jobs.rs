@@ -8,6 +8,12 @@ use crate::domain::request::{Platform, ShortId};
 
 use super::notice::{ApproverNotice, Notice};
 
+mod budget;
+mod lane;
+
+pub use budget::{RetryBudget, WritePriority};
+pub use lane::Lane;
+
 /// A chat command waiting to be carried out (the handler answered at once; this does the slow work).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboundCommand {
@@ -133,7 +139,21 @@ impl NewJob {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedJob {
     pub id: i64,
-    /// Attempts including this one.
+    /// Attempts including this one: one per run, or, for a run that wrote to PIM, one per PIM
+    /// write it sent (see [`RetryBudget`]).
     pub attempts: u32,
     pub job: Job,
+    /// When the job was written (the start of any promise about how soon its outcome is told).
+    pub created_at: DateTime<Utc>,
+}
+
+/// What waits in the queue, for the gauges and for the worker's next wake-up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueState {
+    /// Jobs due and not leased, by kind.
+    pub due_by_kind: Vec<(String, u64)>,
+    /// The earliest `run_at` of those.
+    pub oldest_due: Option<DateTime<Utc>>,
+    /// The earliest `run_at` of any job not leased (due or not).
+    pub next_run_at: Option<DateTime<Utc>>,
 }

@@ -7,7 +7,11 @@ use chrono::{DateTime, Utc};
 use crate::domain::audit::{AuditAnchor, AuditEvent, StoredAuditEvent};
 use crate::domain::request::{Decision, Platform, Request, ShortId};
 
-use super::jobs::{ClaimedJob, NewJob};
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use super::jobs::{ClaimedJob, NewJob, QueueState};
 
 mod chat;
 mod pim;
@@ -256,8 +260,34 @@ pub trait Store: Send + Sync {
         lease: std::time::Duration,
         limit: u32,
     ) -> Result<Vec<ClaimedJob>, StoreError>;
+    /// [`Store::claim_jobs`] of the jobs whose kind is one of `kinds` (one lane's).
+    async fn claim_lane(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: u32,
+        kinds: &[&str],
+    ) -> Result<Vec<ClaimedJob>, StoreError>;
+    /// What waits in the queue at `now`.
+    async fn queue_state(&self, now: DateTime<Utc>) -> Result<QueueState, StoreError>;
+    /// Wakes `wake` whenever another process (a replica) makes a job runnable, where the
+    /// database can tell (PostgreSQL's LISTEN/NOTIFY); the worker polls as well. Returns the
+    /// listening task, to stop with the worker; `None` where there is nothing to listen to.
+    fn watch_jobs(&self, wake: Arc<Notify>) -> Option<tokio::task::AbortHandle> {
+        let _ = wake;
+        None
+    }
     /// Removes a finished job.
     async fn complete_job(&self, id: i64) -> Result<(), StoreError>;
+    /// [`Store::retry_job`], recording `attempts` as the attempts spent so far.
+    async fn reschedule_job(
+        &self,
+        id: i64,
+        run_at: DateTime<Utc>,
+        error: &str,
+        attempts: u32,
+    ) -> Result<(), StoreError>;
     /// Releases a job to run again at `run_at`, keeping the error for operators.
     async fn retry_job(
         &self,

@@ -12,6 +12,57 @@
 
 pub(crate) mod jobs;
 
+use std::ops::{Deref, DerefMut};
+
+/// What an inbound request writes before it is acknowledged: with `delivery`, only if the key
+/// is new. Each store's `grouped` may take it (SQLite commits such writes together) or hand it
+/// back to be written on its own.
+#[derive(Debug)]
+pub(crate) struct InboundWrite {
+    pub(crate) delivery: Option<String>,
+    pub(crate) audit: Option<crate::domain::audit::AuditEvent>,
+    pub(crate) jobs: Vec<crate::service::jobs::NewJob>,
+}
+
+/// A write transaction, holding the store's write turn (see `write_turn` in each store) until
+/// it commits or is dropped.
+pub(crate) struct WriteTx<DB: sqlx::Database> {
+    tx: sqlx::Transaction<'static, DB>,
+    /// Dropped after `tx` (fields drop in order), so the turn outlasts the rollback.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<DB: sqlx::Database> WriteTx<DB> {
+    pub(crate) fn new(
+        tx: sqlx::Transaction<'static, DB>,
+        turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    ) -> Self {
+        Self { tx, _turn: turn }
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl<DB: sqlx::Database> Deref for WriteTx<DB> {
+    type Target = sqlx::Transaction<'static, DB>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl<DB: sqlx::Database> DerefMut for WriteTx<DB> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
 macro_rules! sql_store {
     (
         store: $store:ident,
@@ -27,8 +78,10 @@ macro_rules! sql_store {
         }
 
         impl $store {
-            async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, StoreError> {
-                self.writer.begin_with($begin).await.map_err(db_error)
+            async fn begin_write(&self) -> Result<$crate::store::backend::WriteTx<$db>, StoreError> {
+                let turn = self.write_turn().await;
+                let tx = self.writer.begin_with($begin).await.map_err(db_error)?;
+                Ok($crate::store::backend::WriteTx::new(tx, turn))
             }
 
             /// Appends one event to the chain inside the caller's transaction. The first
@@ -123,7 +176,7 @@ macro_rules! sql_store {
                 .bind(request.updated_at)
                 .bind(rows::request_json(&request)?)
                 .bind(origin)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await
                 .map_err(db_error)?;
                 let Some((id,)) = inserted else {
@@ -132,7 +185,7 @@ macro_rules! sql_store {
                         "SELECT id, version, state, data FROM requests WHERE origin = $1",
                     )
                     .bind(origin)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut **tx)
                     .await
                     .map_err(db_error)?;
                     tx.rollback().await.map_err(db_error)?;
@@ -143,7 +196,7 @@ macro_rules! sql_store {
                 sqlx::query("UPDATE requests SET data = $1 WHERE id = $2")
                     .bind(rows::request_json(&request)?)
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await
                     .map_err(db_error)?;
                 let (event, jobs) = effects(&request);
@@ -166,7 +219,7 @@ macro_rules! sql_store {
                 .bind(request.updated_at)
                 .bind(request.id.0)
                 .bind(write.expected_version)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await
                 .map_err(db_error)?
                 .rows_affected();
@@ -186,7 +239,7 @@ macro_rules! sql_store {
                     .bind(decision.approve)
                     .bind(decision.reason.as_deref())
                     .bind(decision.at)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await
                     .map_err(db_error)?
                     .rows_affected();
@@ -244,6 +297,15 @@ macro_rules! sql_store {
                 event: AuditEvent,
                 jobs: Vec<NewJob>,
             ) -> Result<(), StoreError> {
+                let write = $crate::store::backend::InboundWrite { delivery: None, audit: Some(event), jobs };
+                let $crate::store::backend::InboundWrite { audit: Some(event), jobs, .. } =
+                    (match self.grouped(write).await {
+                        Ok(done) => return done.map(|_| ()),
+                        Err(write) => write,
+                    })
+                else {
+                    return Ok(());
+                };
                 let mut tx = self.begin_write().await?;
                 Self::append_audit_in(&mut tx, &event).await?;
                 Self::insert_jobs_in(&mut tx, &jobs).await?;
@@ -285,7 +347,14 @@ macro_rules! sql_store {
             }
 
             async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<(), StoreError> {
-                self.enqueue_jobs(jobs).await
+                if jobs.is_empty() {
+                    return Ok(());
+                }
+                let write = $crate::store::backend::InboundWrite { delivery: None, audit: None, jobs };
+                match self.grouped(write).await {
+                    Ok(done) => done.map(|_| ()),
+                    Err(write) => self.enqueue_jobs(write.jobs).await,
+                }
             }
 
             async fn claim_jobs(
@@ -295,7 +364,29 @@ macro_rules! sql_store {
                 lease: std::time::Duration,
                 limit: u32,
             ) -> Result<Vec<ClaimedJob>, StoreError> {
-                self.claim_leased(worker, now, lease, limit).await
+                self.claim_leased(worker, now, lease, limit, &[]).await
+            }
+
+            async fn claim_lane(
+                &self,
+                worker: &str,
+                now: DateTime<Utc>,
+                lease: std::time::Duration,
+                limit: u32,
+                kinds: &[&str],
+            ) -> Result<Vec<ClaimedJob>, StoreError> {
+                self.claim_leased(worker, now, lease, limit, kinds).await
+            }
+
+            async fn queue_state(&self, now: DateTime<Utc>) -> Result<QueueState, StoreError> {
+                self.queued(now).await
+            }
+
+            fn watch_jobs(
+                &self,
+                wake: std::sync::Arc<tokio::sync::Notify>,
+            ) -> Option<tokio::task::AbortHandle> {
+                self.job_listener(wake)
             }
 
             async fn complete_job(&self, id: i64) -> Result<(), StoreError> {
@@ -308,7 +399,17 @@ macro_rules! sql_store {
                 run_at: DateTime<Utc>,
                 error: &str,
             ) -> Result<(), StoreError> {
-                self.release_job(id, run_at, error).await
+                self.release_job(id, run_at, error, None).await
+            }
+
+            async fn reschedule_job(
+                &self,
+                id: i64,
+                run_at: DateTime<Utc>,
+                error: &str,
+                attempts: u32,
+            ) -> Result<(), StoreError> {
+                self.release_job(id, run_at, error, Some(attempts)).await
             }
 
             async fn renew_lease(
@@ -317,6 +418,7 @@ macro_rules! sql_store {
                 worker: &str,
                 until: DateTime<Utc>,
             ) -> Result<bool, StoreError> {
+                let _turn = self.write_turn().await;
                 let renewed = sqlx::query(
                     "UPDATE jobs SET locked_until = $1 WHERE id = $2 AND locked_by = $3",
                 )
@@ -353,6 +455,7 @@ macro_rules! sql_store {
                 platform: Platform,
                 message: &MessageRef,
             ) -> Result<(), StoreError> {
+                let _turn = self.write_turn().await;
                 sqlx::query(
                     "INSERT INTO chat_messages (request_id, platform, conversation, message_id) \
                      VALUES ($1, $2, $3, $4) ON CONFLICT (request_id, platform) DO UPDATE \
@@ -424,6 +527,7 @@ macro_rules! sql_store {
             }
 
             async fn save_identity(&self, identity: &CachedIdentity) -> Result<(), StoreError> {
+                let _turn = self.write_turn().await;
                 sqlx::query(
                     "INSERT INTO identities (platform, chat_id, entra_id, data, fetched_at) \
                      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (platform, chat_id) DO UPDATE \
@@ -442,6 +546,7 @@ macro_rules! sql_store {
             }
 
             async fn first_delivery(&self, key: &str) -> Result<bool, StoreError> {
+                let _turn = self.write_turn().await;
                 let inserted = sqlx::query(
                     "INSERT INTO deliveries (key, seen_at) VALUES ($1, $2) \
                      ON CONFLICT (key) DO NOTHING",
@@ -461,6 +566,16 @@ macro_rules! sql_store {
                 audit: Option<AuditEvent>,
                 jobs: Vec<NewJob>,
             ) -> Result<bool, StoreError> {
+                let write = $crate::store::backend::InboundWrite {
+                    delivery: Some(key.to_owned()),
+                    audit,
+                    jobs,
+                };
+                let $crate::store::backend::InboundWrite { audit, jobs, .. } =
+                    match self.grouped(write).await {
+                        Ok(done) => return done,
+                        Err(write) => write,
+                    };
                 let mut tx = self.begin_write().await?;
                 let inserted = sqlx::query(
                     "INSERT INTO deliveries (key, seen_at) VALUES ($1, $2) \
@@ -468,7 +583,7 @@ macro_rules! sql_store {
                 )
                 .bind(key)
                 .bind(Utc::now())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await
                 .map_err(db_error)?
                 .rows_affected();
@@ -487,6 +602,7 @@ macro_rules! sql_store {
                 &self,
                 reference: &$crate::service::ports::ConversationRef,
             ) -> Result<(), StoreError> {
+                let _turn = self.write_turn().await;
                 sqlx::query(
                     "INSERT INTO conversation_refs \
                      (platform, key, conversation_id, service_url, tenant_id, member_id, updated_at) \

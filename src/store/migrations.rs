@@ -52,6 +52,11 @@ const POSTGRES: &[Embedded] = &[
         "audit no truncate",
         include_str!("../../migrations/postgres/0004_audit_no_truncate.sql"),
     ),
+    (
+        5,
+        "jobs notify",
+        include_str!("../../migrations/postgres/0005_jobs_notify.sql"),
+    ),
 ];
 
 /// SQLite's migrations, in order.

@@ -11,7 +11,7 @@ use super::backend::sql_store;
 use super::{db_error, migrate_error, redact, rows};
 use crate::domain::audit::{AuditAnchor, AuditEvent, StoredAuditEvent, chain_hash};
 use crate::domain::request::{Platform, Request, ShortId, State};
-use crate::service::jobs::{ClaimedJob, NewJob};
+use crate::service::jobs::{ClaimedJob, NewJob, QueueState};
 use crate::service::ports::{
     CachedIdentity, CreateEffects, MessageRef, Store, StoreError, TransitionWrite,
 };
@@ -60,7 +60,75 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// PostgreSQL takes concurrent writers: each is written on its own.
+    async fn grouped(
+        &self,
+        write: super::backend::InboundWrite,
+    ) -> Result<Result<bool, StoreError>, super::backend::InboundWrite> {
+        Err(write)
+    }
+
+    /// This transaction's commit does not wait for the WAL to reach the disk (see
+    /// [`super::backend::jobs`]).
+    async fn relax_commit(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(conn)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// PostgreSQL takes concurrent writers: no one waits for a turn.
+    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        None
+    }
+
+    /// Listens on [`JOBS_CHANNEL`] (the `jobs_notify` trigger of migration 0005 notifies it when
+    /// a job is inserted or rescheduled) and wakes `wake` for each notification, and also after
+    /// a lost connection, when notifications may have been missed.
+    fn job_listener(
+        &self,
+        wake: std::sync::Arc<tokio::sync::Notify>,
+    ) -> Option<tokio::task::AbortHandle> {
+        let pool = self.pool.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(mut listener) => {
+                        if let Err(error) = listener.listen(JOBS_CHANNEL).await {
+                            tracing::warn!(%error, "could not LISTEN for jobs; polling meanwhile");
+                        } else {
+                            // Jobs may have come while nobody listened.
+                            wake.notify_one();
+                            loop {
+                                match listener.try_recv().await {
+                                    Ok(Some(_)) => wake.notify_one(),
+                                    // The connection dropped and was re-established.
+                                    Ok(None) => wake.notify_one(),
+                                    Err(error) => {
+                                        tracing::warn!(%error, "lost the LISTEN connection for jobs; polling meanwhile");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, "cannot LISTEN for jobs yet; polling meanwhile");
+                    }
+                }
+                tokio::time::sleep(LISTEN_RETRY).await;
+            }
+        });
+        Some(task.abort_handle())
+    }
 }
+
+/// The channel the `jobs_notify` trigger notifies.
+const JOBS_CHANNEL: &str = "pimbot_jobs";
+/// How long to wait before listening again after the connection was lost.
+const LISTEN_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 sql_store! {
     store: PgStore,

@@ -2,6 +2,7 @@
 //! PostgreSQL server, also on a fresh database there (see [`super::testing`]).
 
 mod audit;
+mod group;
 mod jobs;
 mod requests;
 mod small;

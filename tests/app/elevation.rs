@@ -33,7 +33,7 @@ fn approval_posts(calls: &[Call]) -> impl Iterator<Item = &Call> {
 }
 
 /// Waits for an approval message about a request not in `known`; returns its id and text.
-async fn new_approval(app: &TestApp, known: &[String]) -> (String, String) {
+pub(crate) async fn new_approval(app: &TestApp, known: &[String]) -> (String, String) {
     let is_new = |c: &&Call| {
         request_ids(&c.body.to_string())
             .iter()

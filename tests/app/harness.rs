@@ -82,8 +82,25 @@ impl TestApp {
         Self::serve(Upstreams::start_with_slack(tenant, "", extra_toml, slack).await).await
     }
 
+    /// As [`start_with`](Self::start_with), with the worker's settings changed by `tune` after
+    /// the harness's own (fast polling and backoff), for tests about the worker's pace.
+    pub(crate) async fn start_tuned(
+        tenant: Tenant,
+        extra_toml: &str,
+        tune: impl FnOnce(&mut pimbot::worker::WorkerSettings),
+    ) -> Self {
+        Self::serve_tuned(Upstreams::start(tenant, "", extra_toml).await, tune).await
+    }
+
     /// Builds pimbot on `upstreams` and serves it on a free port.
     async fn serve(upstreams: Upstreams) -> Self {
+        Self::serve_tuned(upstreams, |_| {}).await
+    }
+
+    async fn serve_tuned(
+        upstreams: Upstreams,
+        tune: impl FnOnce(&mut pimbot::worker::WorkerSettings),
+    ) -> Self {
         let Upstreams {
             emulator,
             emulator_url,
@@ -96,6 +113,7 @@ impl TestApp {
         app.worker.poll_interval = Duration::from_millis(50);
         app.worker.base_backoff = Duration::from_millis(50);
         app.worker.sweep_interval = Duration::from_millis(200);
+        tune(&mut app.worker);
         let store = app.store.clone();
         let key_clock = app.teams_key_clock.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -24,6 +24,7 @@ mod group_story;
 mod harness;
 mod identity_mapping;
 mod inbound;
+mod job_engine;
 mod limits;
 mod observability;
 mod outage;

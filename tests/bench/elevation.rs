@@ -9,6 +9,15 @@
 //!   forwards each action; the approval message is looked for every 10 ms);
 //! - `audit verify` over the trail those runs left.
 //!
+//! Then the job engine's scenarios ([`engine`], issue 11) on their own worlds ([`fleet`]):
+//! `/pim request` acks at 50 connections with the worker draining them, a burst of 1,000
+//! requests and approvals, one PIM call held 20 s while 50 others are approved, and `audit
+//! verify` / `audit export` of 100,000 events.
+//!
+//! `-- --only NAME` runs one part (`classic`, `acks`, `burst`, `slow`, `audit`);
+//! `-- --serve ADDR` only serves the acks world on ADDR until interrupted (what
+//! `tests/bench/peer.sh` drives with `wrk`, beside the Bolt peer).
+//!
 //! Prints a table; figures go in the issue notes. Not a test: timing belongs here, not in CI.
 #![expect(clippy::print_stdout, reason = "a benchmark's report is its output")]
 #![expect(
@@ -25,6 +34,9 @@ use pimbot::demo::{DemoOptions, SIGNING_SECRET};
 use pimbot::emulator::Provider;
 use serde_json::{Value, json};
 
+mod engine;
+mod fleet;
+
 const HELP_SEQUENTIAL: usize = 2000;
 const HELP_CONCURRENT: usize = 4000;
 const CONCURRENCY: usize = 32;
@@ -32,6 +44,45 @@ const ELEVATIONS: usize = 30;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let value_of = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    if let Some(addr) = value_of("--serve") {
+        let world = fleet::Fleet::start_on(&addr, 0).await?;
+        println!(
+            "serving {} (signing secret {})",
+            world.base,
+            fleet::SIGNING_SECRET
+        );
+        tokio::signal::ctrl_c().await?;
+        return world.stop().await;
+    }
+    let only = value_of("--only");
+    let runs = |name: &str| only.as_deref().is_none_or(|only| only == name);
+    if runs("classic") {
+        classic().await?;
+    }
+    if runs("acks") {
+        engine::acks(50, Duration::from_secs(10)).await?;
+    }
+    if runs("burst") {
+        engine::burst(1000).await?;
+    }
+    if runs("slow") {
+        engine::slow_upstream(50).await?;
+    }
+    if runs("audit") {
+        engine::audit(100_000).await?;
+    }
+    Ok(())
+}
+
+/// The scenarios this benchmark had before issue 11, on `pimbot demo`.
+async fn classic() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("bench.db");
     let mut options = DemoOptions::new("127.0.0.1:0".parse()?, &db.display().to_string());
