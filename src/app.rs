@@ -13,16 +13,14 @@ use crate::audit::ExportFormat;
 use crate::config::Config;
 use crate::domain::audit::AuditAnchor;
 use crate::domain::target::TargetKind;
-use crate::pim::TokenProvider;
 use crate::service::Service;
 use crate::service::ports::{Chat, Store};
-use crate::slack::{SlackClient, SlackSettings, SlackState};
-use crate::teams::{
-    Authenticator, Connector, EntraIssuer, KeyClock, TeamsChat, TeamsSettings, TeamsState,
-};
+use crate::teams::KeyClock;
 use crate::worker::WorkerSettings;
 
+mod chats;
 mod upstreams;
+use chats::{chat_routes, slack_part, teams_part};
 pub use upstreams::{azure_tokens, pim_adapters, teams_tokens, tenant_api};
 
 /// A built application, ready to serve.
@@ -51,63 +49,22 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         .context("building the HTTP client")?;
     let tokens = azure_tokens(config)?;
     let (pim, directory) = pim_adapters(config, tokens, &http)?;
-    let mut chats: Vec<Arc<dyn Chat>> = Vec::new();
-    let mut slack = None;
-    if let Some(slack_config) = &config.slack {
-        let settings = Arc::new(SlackSettings {
-            signing_secrets: slack_config.signing_secrets.clone(),
-            bot_token: slack_config.bot_token.clone(),
-            api_url: slack_config.api_url.clone(),
-            audit_channel: slack_config.audit_channel.clone(),
-            allowed_teams: slack_config.allowed_teams.clone(),
-            timeout: UPSTREAM_TIMEOUT,
-        });
-        let client =
-            Arc::new(SlackClient::new(settings.clone()).context("building the Slack client")?);
-        learn_slack_workspace(&client);
-        chats.push(client.clone());
-        slack = Some((settings, client));
-    }
-    let mut teams = None;
+    let slack = config.slack.as_ref().map(slack_part).transpose()?;
     let teams_key_clock = KeyClock::default();
-    if let Some(teams_config) = &config.teams {
-        let settings = Arc::new(TeamsSettings {
-            app_id: teams_config.app_id.clone(),
-            app_tenant_id: teams_config.app_tenant_id.clone(),
-            tenant_id: teams_config
-                .app_tenant_id
-                .clone()
-                .unwrap_or_else(|| config.azure.tenant_id.clone()),
-            openid_metadata_url: teams_config.openid_metadata_url.clone(),
-            entra_issuer: teams_config.app_tenant_id.as_ref().map(|tenant| {
-                let authority_host = config.azure.authority_host.clone();
-                let openid_metadata_url = teams_config
-                    .entra_openid_metadata_url
-                    .clone()
-                    .unwrap_or_else(|| {
-                        format!(
-                            "{}/{tenant}/v2.0/.well-known/openid-configuration",
-                            authority_host.trim_end_matches('/')
-                        )
-                    });
-                EntraIssuer {
-                    authority_host,
-                    openid_metadata_url,
-                    allowed_callers: teams_config.allowed_callers.clone(),
-                }
-            }),
-            service_url: teams_config.service_url.clone(),
-            audit_conversation: teams_config.audit_conversation.clone(),
-            timeout: UPSTREAM_TIMEOUT,
-            key_clock: teams_key_clock.clone(),
-        });
-        let bot_tokens = teams_tokens(config, teams_config)?;
-        let connector = Connector::new(http.clone(), Arc::new(ConnectorToken(bot_tokens)));
-        let chat = Arc::new(TeamsChat::new(connector, store.clone(), settings.clone()));
-        chats.push(chat.clone());
-        let auth = Arc::new(Authenticator::new(&settings, http.clone()));
-        teams = Some((auth, chat));
-    }
+    let teams = config
+        .teams
+        .as_ref()
+        .map(|teams| teams_part(config, teams, &http, &store, &teams_key_clock))
+        .transpose()?;
+    let chats = slack
+        .iter()
+        .map(|slack| slack.client.clone() as Arc<dyn Chat>)
+        .chain(
+            teams
+                .iter()
+                .map(|teams| teams.chat.clone() as Arc<dyn Chat>),
+        )
+        .collect();
     // Every target is resolved before anything serves: a request must never meet a target
     // whose rules pimbot could not tie to what it grants.
     let service = Service::new(
@@ -120,38 +77,29 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     .await
     .context("resolving the configured [[targets]] in Microsoft Entra and Azure")?;
     let service = Arc::new(service);
-    let mut routes = Router::new();
-    if let Some((settings, client)) = slack {
-        routes = routes.merge(crate::slack::router(SlackState {
-            service: service.clone(),
-            settings,
-            client,
-        }));
-    }
-    if let Some((auth, chat)) = teams {
-        routes = routes.merge(crate::teams::router(TeamsState {
-            service: service.clone(),
-            auth,
-            chat,
-        }));
-    }
+    let routes = chat_routes(&service, slack, teams);
     let router = crate::http::with_operations(routes, store.clone(), crate::http::metrics_handle());
     Ok(App {
         service,
         store,
         router,
-        worker: WorkerSettings {
-            lease: config.worker.lease.as_std(),
-            poll_interval: config.worker.poll_interval.as_std(),
-            sweep_interval: config.worker.sweep_interval.as_std(),
-            anchor_interval: config.audit.anchor_interval.as_std(),
-            max_attempts: config.worker.max_attempts,
-            concurrency: usize::try_from(config.worker.concurrency).unwrap_or(32),
-            retry_deadline: config.worker.retry_deadline.as_std(),
-            ..WorkerSettings::default()
-        },
+        worker: worker_settings(config),
         teams_key_clock,
     })
+}
+
+/// The worker's intervals and limits from `[worker]` and `[audit]`.
+fn worker_settings(config: &Config) -> WorkerSettings {
+    WorkerSettings {
+        lease: config.worker.lease.as_std(),
+        poll_interval: config.worker.poll_interval.as_std(),
+        sweep_interval: config.worker.sweep_interval.as_std(),
+        anchor_interval: config.audit.anchor_interval.as_std(),
+        max_attempts: config.worker.max_attempts,
+        concurrency: usize::try_from(config.worker.concurrency).unwrap_or(32),
+        retry_deadline: config.worker.retry_deadline.as_std(),
+        ..WorkerSettings::default()
+    }
 }
 
 /// Serves HTTP and runs the worker until `shutdown` resolves; then drains in-flight requests and
@@ -189,39 +137,6 @@ fn refuse_unavailable(config: &Config) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Asks Slack once, at startup, which workspace the bot token belongs to (its members are the
-/// ones pimbot trusts unless `slack.allowed_teams` says otherwise), without holding up startup:
-/// like every upstream, Slack may be down for a moment, and a failure is asked again when a
-/// Slack user is first identified.
-fn learn_slack_workspace(client: &Arc<SlackClient>) {
-    if client.settings().allowed_teams.is_some() {
-        return;
-    }
-    let client = client.clone();
-    tokio::spawn(async move {
-        match client.allowed_teams().await {
-            Ok(teams) => {
-                tracing::info!(slack.team_id = ?teams, "trusting the Slack workspace of the bot token")
-            }
-            Err(error) => tracing::warn!(
-                error = %error,
-                "cannot ask Slack (auth.test) which workspace the bot token belongs to; asking again \
-                 when a Slack user is identified. Check slack.bot_token, or set slack.allowed_teams"
-            ),
-        }
-    });
-}
-
-/// The Teams adapter's Connector token, from pimbot's token machinery.
-struct ConnectorToken(Arc<dyn TokenProvider>);
-
-#[async_trait::async_trait]
-impl crate::teams::ConnectorToken for ConnectorToken {
-    async fn token(&self) -> Result<String, crate::service::ports::UpstreamError> {
-        self.0.token(crate::teams::CONNECTOR_SCOPE).await
-    }
 }
 
 /// `pimbot serve`.

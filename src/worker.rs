@@ -10,6 +10,7 @@
 //! [`RetryBudget`]: crate::service::jobs::RetryBudget
 //! [`Store::watch_jobs`]: crate::service::ports::Store::watch_jobs
 
+mod chores;
 mod pool;
 mod run;
 
@@ -24,6 +25,7 @@ use tokio::time::Instant;
 use crate::service::Service;
 use crate::service::jobs::{Lane, QueueState, WritePriority};
 
+use chores::Chores;
 use pool::Pool;
 
 /// How the worker paces itself.
@@ -94,9 +96,7 @@ async fn dispatch(
 ) {
     let wake = service.jobs_ready();
     let listener = service.store().watch_jobs(wake.clone());
-    let mut pool = Pool::new(settings.concurrency);
-    let mut running: Running = JoinSet::new();
-    let mut order = pool::RequestOrder::default();
+    let mut slots = Slots::new(service.clone(), settings.clone());
     let mut chores = Chores::new(&settings);
     let mut next_look = Instant::now();
     let mut gauges_at = Instant::now();
@@ -105,78 +105,24 @@ async fn dispatch(
             break;
         }
         chores.run_due(&service, &settings);
-        let now = Utc::now();
-        for lane in Lane::ALL {
-            let free = pool.free(lane);
-            if free == 0 || !pool.may_have_work(lane) {
-                continue;
-            }
-            // The claim goes ahead of the running jobs' own writes: every slot waits on it.
-            let claimed = WritePriority::Inbound
-                .scope(service.store().claim_lane(
-                    &settings.name,
-                    now,
-                    settings.lease,
-                    free,
-                    lane.kinds(),
-                ))
-                .await;
-            let jobs = claimed.unwrap_or_else(|error| {
-                tracing::warn!(error = %error, lane = lane.as_str(), "could not claim jobs");
-                Vec::new()
-            });
-            if (jobs.len() as u64) < u64::from(free) {
-                pool.drained(lane);
-            }
-            for job in jobs {
-                pool.take(lane);
-                if let Some(job) = order.admit(lane, job) {
-                    spawn(&mut running, &service, &settings, lane, job);
-                }
-            }
-        }
-        if pool.idle_of_due_work() || Instant::now() >= gauges_at {
+        slots.claim().await;
+        if slots.pool.idle_of_due_work() || Instant::now() >= gauges_at {
             gauges_at = Instant::now() + GAUGE_INTERVAL;
             next_look = next_look_at(&service, &settings).await;
         }
         tokio::select! {
-            () = wake.notified() => pool.wake_all(),
-            Some(done) = running.join_next(), if !running.is_empty() => {
-                // Every job that finished meanwhile frees its slot before the next claim, so
-                // one claim fills them all.
-                let mut done = Some(done);
-                while let Some(finished) = done {
-                    match finished {
-                        Ok((lane, request)) => {
-                            pool.give_back(lane);
-                            if let Some((lane, next)) = order.finished(request) {
-                                spawn(&mut running, &service, &settings, lane, next);
-                            }
-                        }
-                        // `run_one` does not panic; if it did, its slot is lost until restart.
-                        Err(error) => tracing::error!(error = %error, "a job task failed"),
-                    }
-                    done = running.try_join_next();
-                }
+            () = wake.notified() => slots.pool.wake_all(),
+            Some(done) = slots.running.join_next(), if !slots.running.is_empty() => {
+                slots.finished(done);
             }
             () = tokio::time::sleep_until(next_look.min(chores.next_at())) => {
-                pool.wake_all();
+                slots.pool.wake_all();
                 next_look = Instant::now() + settings.poll_interval;
             }
             _ = shutdown.changed() => {}
         }
     }
-    while running.join_next().await.is_some() {}
-    for job in order.abandon() {
-        // Claimed but not started: free for whoever looks next, instead of after the lease.
-        let released = service
-            .store()
-            .retry_job(job, Utc::now(), "the worker stopped")
-            .await;
-        if let Err(error) = released {
-            tracing::debug!(error = %error, "a claimed job waits for its lease to run out");
-        }
-    }
+    slots.drain().await;
     chores.finish().await;
     if let Some(listener) = listener {
         listener.abort();
@@ -189,19 +135,107 @@ async fn dispatch(
 /// The running jobs; each ends with its lane and request.
 type Running = JoinSet<(Lane, Option<crate::domain::request::ShortId>)>;
 
-fn spawn(
-    running: &mut Running,
-    service: &Arc<Service>,
-    settings: &WorkerSettings,
-    lane: Lane,
-    job: crate::service::jobs::ClaimedJob,
-) {
-    let (service, settings) = (service.clone(), settings.clone());
-    let request = job.job.request();
-    running.spawn(WritePriority::Background.scope(async move {
-        run::run_one(&service, &settings, job).await;
-        (lane, request)
-    }));
+/// The pool's slots, the jobs running in them, and the order of each request's jobs.
+struct Slots {
+    service: Arc<Service>,
+    settings: WorkerSettings,
+    pool: Pool,
+    running: Running,
+    order: pool::RequestOrder,
+}
+
+impl Slots {
+    fn new(service: Arc<Service>, settings: WorkerSettings) -> Self {
+        Self {
+            pool: Pool::new(settings.concurrency),
+            service,
+            settings,
+            running: JoinSet::new(),
+            order: pool::RequestOrder::default(),
+        }
+    }
+
+    /// Claims as many due jobs as each lane has free slots, and starts them.
+    async fn claim(&mut self) {
+        let now = Utc::now();
+        for lane in Lane::ALL {
+            let free = self.pool.free(lane);
+            if free == 0 || !self.pool.may_have_work(lane) {
+                continue;
+            }
+            // The claim goes ahead of the running jobs' own writes: every slot waits on it.
+            let claimed = WritePriority::Inbound
+                .scope(self.service.store().claim_lane(
+                    &self.settings.name,
+                    now,
+                    self.settings.lease,
+                    free,
+                    lane.kinds(),
+                ))
+                .await;
+            let jobs = claimed.unwrap_or_else(|error| {
+                tracing::warn!(error = %error, lane = lane.as_str(), "could not claim jobs");
+                Vec::new()
+            });
+            if (jobs.len() as u64) < u64::from(free) {
+                self.pool.drained(lane);
+            }
+            for job in jobs {
+                self.pool.take(lane);
+                if let Some(job) = self.order.admit(lane, job) {
+                    self.spawn(lane, job);
+                }
+            }
+        }
+    }
+
+    /// A job ended: every job that finished meanwhile frees its slot before the next claim, so
+    /// one claim fills them all.
+    fn finished(
+        &mut self,
+        first: Result<(Lane, Option<crate::domain::request::ShortId>), tokio::task::JoinError>,
+    ) {
+        let mut done = Some(first);
+        while let Some(finished) = done {
+            match finished {
+                Ok((lane, request)) => {
+                    self.pool.give_back(lane);
+                    if let Some((lane, next)) = self.order.finished(request) {
+                        self.spawn(lane, next);
+                    }
+                }
+                // `run_one` does not panic; if it did, its slot is lost until restart.
+                Err(error) => tracing::error!(error = %error, "a job task failed"),
+            }
+            done = self.running.try_join_next();
+        }
+    }
+
+    fn spawn(&mut self, lane: Lane, job: crate::service::jobs::ClaimedJob) {
+        let (service, settings) = (self.service.clone(), self.settings.clone());
+        let request = job.job.request();
+        self.running
+            .spawn(WritePriority::Background.scope(async move {
+                run::run_one(&service, &settings, job).await;
+                (lane, request)
+            }));
+    }
+
+    /// Lets the running jobs finish, and frees those claimed but not started.
+    async fn drain(mut self) {
+        while self.running.join_next().await.is_some() {}
+        for job in self.order.abandon() {
+            // Claimed but not started: free for whoever looks next, instead of after the lease.
+            let released = self
+                .service
+                .store()
+                .retry_job(job, Utc::now(), "the worker stopped")
+                .await;
+            if let Err(error) = released {
+                tracing::debug!(error = %error, "a claimed job waits for its lease to run out");
+            }
+        }
+    }
 }
 
 /// Reads the queue: sets the gauges, and returns when to look again (when the next job comes
@@ -242,58 +276,4 @@ fn record_gauges(state: &QueueState, now: chrono::DateTime<Utc>) {
         (now - at).to_std().unwrap_or_default().as_secs_f64()
     });
     metrics::gauge!("pimbot_job_oldest_due_seconds").set(oldest);
-}
-
-/// The sweep and the anchor, each in its own task so they never hold up the jobs.
-struct Chores {
-    next_sweep: Instant,
-    next_anchor: Instant,
-    sweep: Option<tokio::task::JoinHandle<()>>,
-    anchor: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Chores {
-    fn new(settings: &WorkerSettings) -> Self {
-        Self {
-            next_sweep: Instant::now(),
-            // The first anchor waits an interval: the one posted at the last shutdown still stands.
-            next_anchor: Instant::now() + settings.anchor_interval,
-            sweep: None,
-            anchor: None,
-        }
-    }
-
-    fn run_due(&mut self, service: &Arc<Service>, settings: &WorkerSettings) {
-        let now = Instant::now();
-        if now >= self.next_anchor && self.anchor.as_ref().is_none_or(|t| t.is_finished()) {
-            self.next_anchor = now + settings.anchor_interval;
-            let service = service.clone();
-            self.anchor = Some(tokio::spawn(WritePriority::Background.scope(async move {
-                if let Err(error) = service.anchor_audit_head().await {
-                    tracing::warn!(error = %error, "could not post the audit head; it is tried again next interval");
-                }
-            })));
-        }
-        if now >= self.next_sweep && self.sweep.as_ref().is_none_or(|t| t.is_finished()) {
-            self.next_sweep = now + settings.sweep_interval;
-            let (service, interval) = (service.clone(), settings.sweep_interval);
-            self.sweep = Some(tokio::spawn(WritePriority::Background.scope(async move {
-                if let Err(error) = service.sweep(interval).await {
-                    tracing::warn!(error = %error, "the reconciliation sweep failed; it runs again next interval");
-                }
-            })));
-        }
-    }
-
-    /// When the next chore is due.
-    fn next_at(&self) -> Instant {
-        self.next_sweep.min(self.next_anchor)
-    }
-
-    /// Waits for a running sweep or anchor to end.
-    async fn finish(self) {
-        for task in [self.sweep, self.anchor].into_iter().flatten() {
-            let _ = task.await;
-        }
-    }
 }

@@ -5,26 +5,23 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 
 use super::raw::{
-    RawAudit, RawAzure, RawDatabase, RawDefaults, RawLimits, RawServer, RawSlack, RawTeams,
-    RawWorker, SECTIONS, section,
+    RawAudit, RawAzure, RawDatabase, RawDefaults, RawLimits, RawServer, RawWorker, SECTIONS,
+    section,
 };
 use super::{
     AuditConfig, AzureCloud, AzureConfig, AzureCredential, Config, ConfigError, DatabaseConfig,
-    DefaultsConfig, LimitsConfig, Origins, ServerConfig, SlackConfig, TeamsConfig, WorkerConfig,
+    DefaultsConfig, LimitsConfig, Origins, ServerConfig, WorkerConfig,
 };
 use crate::domain::duration::{ElevationDuration, Timeout};
 use crate::secret::Secret;
 use crate::service::ApproverRef;
 
+mod chats;
 mod identities;
 mod targets;
 
 const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
 const DEFAULT_DATABASE_URL: &str = "sqlite://pimbot.db";
-const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
-const DEFAULT_OPENID_METADATA_URL: &str =
-    "https://login.botframework.com/v1/.well-known/openidconfiguration";
-const DEFAULT_SERVICE_URL: &str = "https://smba.trafficmanager.net/teams/";
 
 pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Config, ConfigError> {
     if let Some(key) = document
@@ -54,12 +51,12 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
     let database = check.database(read_or_default(database, "database", origins)?)?;
     let azure = check.azure(read_or_default(azure, "azure", origins)?)?;
     let slack = slack
-        .map(|value| section::<RawSlack>(value, "slack", origins))
+        .map(|value| section::<super::raw::RawSlack>(value, "slack", origins))
         .transpose()?
         .map(|raw| check.slack(raw))
         .transpose()?;
     let teams = teams
-        .map(|value| section::<RawTeams>(value, "teams", origins))
+        .map(|value| section::<super::raw::RawTeams>(value, "teams", origins))
         .transpose()?
         .map(|raw| check.teams(raw))
         .transpose()?;
@@ -242,78 +239,6 @@ impl Check<'_> {
             policy_cache: raw.policy_cache.unwrap_or(Timeout::from_secs(300)),
             timeout: raw.timeout.unwrap_or(Timeout::from_secs(30)),
         })
-    }
-
-    fn slack(&self, raw: RawSlack) -> Result<SlackConfig, ConfigError> {
-        let signing_secrets = raw.signing_secrets.unwrap_or_default();
-        if signing_secrets.is_empty() {
-            return Err(self.error(
-                "slack.signing_secrets",
-                "at least one signing secret is needed (from the Slack app's Basic Information \
-                 page); set it in the file or with PIMBOT_SLACK__SIGNING_SECRETS",
-            ));
-        }
-        let signing_secrets = signing_secrets
-            .into_iter()
-            .map(|secret| self.secret(secret, "slack.signing_secrets"))
-            .collect::<Result<_, _>>()?;
-        let bot_token =
-            self.required(raw.bot_token, "slack.bot_token", "the bot token (xoxb-...)")?;
-        let bot_token = self.secret(bot_token, "slack.bot_token")?;
-        let api_url = raw
-            .api_url
-            .unwrap_or_else(|| DEFAULT_SLACK_API_URL.to_owned());
-        Ok(SlackConfig {
-            signing_secrets,
-            bot_token,
-            api_url: self.url(api_url, "slack.api_url", false)?,
-            audit_channel: raw.audit_channel,
-            allowed_teams: raw
-                .allowed_teams
-                .map(|teams| self.allowed_teams(teams))
-                .transpose()?,
-        })
-    }
-
-    fn teams(&self, raw: RawTeams) -> Result<TeamsConfig, ConfigError> {
-        let app_id = self.required(raw.app_id, "teams.app_id", "the bot's app id")?;
-        let app_id = self.non_empty(app_id, "teams.app_id")?;
-        let app_secret =
-            self.required(raw.app_secret, "teams.app_secret", "the bot's app secret")?;
-        let app_secret = self.secret(app_secret, "teams.app_secret")?;
-        let openid = raw
-            .openid_metadata_url
-            .unwrap_or_else(|| DEFAULT_OPENID_METADATA_URL.to_owned());
-        let service = raw
-            .service_url
-            .unwrap_or_else(|| DEFAULT_SERVICE_URL.to_owned());
-        Ok(TeamsConfig {
-            app_id,
-            app_secret,
-            app_tenant_id: raw.app_tenant_id,
-            openid_metadata_url: self.url(openid, "teams.openid_metadata_url", true)?,
-            entra_openid_metadata_url: raw
-                .entra_openid_metadata_url
-                .map(|url| self.url(url, "teams.entra_openid_metadata_url", true))
-                .transpose()?,
-            service_url: self.url(service, "teams.service_url", true)?,
-            audit_conversation: raw.audit_conversation,
-            allowed_callers: self.allowed_callers(raw.allowed_callers)?,
-        })
-    }
-
-    fn allowed_callers(&self, raw: Option<Vec<String>>) -> Result<Vec<String>, ConfigError> {
-        let Some(callers) = raw else {
-            return Ok(vec![super::DEFAULT_ALLOWED_CALLER.to_owned()]);
-        };
-        let callers: Vec<String> = callers.iter().map(|c| c.trim().to_owned()).collect();
-        if callers.is_empty() || callers.iter().any(String::is_empty) {
-            return Err(self.error(
-                "teams.allowed_callers",
-                "must list at least one app id, none empty",
-            ));
-        }
-        Ok(callers)
     }
 
     fn limits(&self, raw: RawLimits) -> Result<LimitsConfig, ConfigError> {

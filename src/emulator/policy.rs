@@ -8,6 +8,9 @@ use serde_json::{Value, json};
 use super::duration;
 
 pub(crate) mod patch;
+mod rules;
+
+use rules::{enablement_rule, expiration_rule, notification_rules, subject_set, target};
 
 /// Policy overrides for one role at scope `/`; rules not named keep PIM's defaults.
 #[derive(Debug, Clone, Deserialize)]
@@ -344,60 +347,4 @@ fn failed_rules(
         failed.push("TicketingRule");
     }
     failed
-}
-
-fn subject_set(approver: &Value) -> Value {
-    let mut out = approver.clone();
-    if let Some(map) = out.as_object_mut() {
-        map.entry("isBackup").or_insert(Value::Bool(false));
-        map.entry("description").or_insert(Value::Null);
-    }
-    out
-}
-
-fn target(caller: &str, level: &str) -> Value {
-    json!({
-        "caller": caller,
-        "operations": ["all"],
-        "level": level,
-        "inheritableSettings": [],
-        "enforcedSettings": [],
-    })
-}
-
-fn expiration_rule(id: &str, rule: &Expiration, caller: &str, level: &str) -> Value {
-    json!({
-        "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule",
-        "id": id,
-        "isExpirationRequired": rule.required,
-        "maximumDuration": rule.maximum,
-        "target": target(caller, level),
-    })
-}
-
-fn enablement_rule(id: &str, enabled: &[String], caller: &str, level: &str) -> Value {
-    json!({
-        "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyEnablementRule",
-        "id": id,
-        "enabledRules": enabled,
-        "target": target(caller, level),
-    })
-}
-
-fn notification_rules(caller: &str, level: &str) -> Vec<Value> {
-    ["Admin", "Requestor", "Approver"]
-        .into_iter()
-        .map(|recipient| {
-            json!({
-                "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyNotificationRule",
-                "id": format!("Notification_{recipient}_{caller}_{level}"),
-                "notificationType": "Email",
-                "recipientType": recipient,
-                "notificationLevel": "All",
-                "isDefaultRecipientsEnabled": true,
-                "notificationRecipients": [],
-                "target": target(caller, level),
-            })
-        })
-        .collect()
 }

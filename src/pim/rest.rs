@@ -6,6 +6,7 @@
 //! [`RetryBudget`]: crate::service::jobs::RetryBudget
 
 mod api;
+mod call;
 pub(crate) mod errors;
 mod gate;
 mod retry;
@@ -16,9 +17,8 @@ pub use api::ApiSettings;
 use std::sync::Arc;
 use std::time::Instant;
 
-use reqwest::{Method, Url};
+use reqwest::Url;
 use serde::de::DeserializeOwned;
-use tracing::{debug, warn};
 
 use super::token::TokenProvider;
 use crate::service::jobs::RetryBudget;
@@ -136,128 +136,6 @@ struct Page<T> {
 }
 
 impl Rest {
-    /// One attempt, no retry. A write is counted against the operation's retry budget; no call
-    /// is sent while its operation waits out a `Retry-After`, or past the budget's deadline.
-    pub(crate) async fn attempt(
-        &self,
-        operation: &str,
-        method: Method,
-        url: Url,
-        query: &[(&str, String)],
-        body: Option<&serde_json::Value>,
-    ) -> Result<Answer, UpstreamError> {
-        let timeout = self.admit(operation)?;
-        let _permit = self.gate.enter().await;
-        // Checked again: the wait for a slot may have outlasted a Retry-After given meanwhile.
-        let timeout = timeout.min(self.admit(operation)?);
-        if method != Method::GET
-            && let Some(budget) = RetryBudget::current()
-        {
-            budget.spend_write();
-        }
-        let token = self.tokens.token(&self.scope).await?;
-        let client_request_id = uuid::Uuid::new_v4().to_string();
-        let mut request = self
-            .http
-            .request(method.clone(), url)
-            .bearer_auth(token)
-            .header(self.api.client_request_header(), &client_request_id)
-            .timeout(timeout);
-        if !query.is_empty() {
-            request = request.query(query);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let started = Instant::now();
-        let response = request.send().await;
-        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let response = match response {
-            Ok(response) => response,
-            Err(e) => {
-                let error = errors::from_transport(self.api.service(), operation, &e);
-                self.record(started, transport_outcome(&e), None);
-                warn!(api.service = self.api.service(), api.operation = operation, api.client_request_id = %client_request_id, duration_ms, error = %error, "upstream call failed");
-                return Err(error);
-            }
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        let request_id = headers
-            .get(self.api.request_id_header())
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let text = match response.text().await {
-            Ok(text) => text,
-            Err(e) => {
-                self.record(started, transport_outcome(&e), None);
-                return Err(errors::from_transport(self.api.service(), operation, &e));
-            }
-        };
-        if !status.is_success() {
-            if let Some(secs) = errors::retry_after_secs(&headers) {
-                self.gate
-                    .close(operation, std::time::Duration::from_secs(secs));
-            }
-            let error = errors::from_response(
-                self.api.service(),
-                operation,
-                status,
-                &headers,
-                request_id,
-                &text,
-            );
-            self.record(
-                started,
-                status.as_str(),
-                Some(error.code.as_deref().unwrap_or(status.as_str())),
-            );
-            let logged_id = error.upstream_request_id.as_deref().unwrap_or("-");
-            warn!(
-                api.request_id = logged_id,
-                api.service = self.api.service(),
-                api.operation = operation,
-                api.status = status.as_u16(),
-                api.code = error.code.as_deref().unwrap_or("-"),
-                duration_ms,
-                "upstream call refused"
-            );
-            return Err(error);
-        }
-        self.record(started, status.as_str(), None);
-        let logged_id = request_id.as_deref().unwrap_or("-");
-        if method == Method::GET {
-            debug!(
-                api.request_id = logged_id,
-                api.service = self.api.service(),
-                api.operation = operation,
-                api.status = status.as_u16(),
-                duration_ms,
-                "upstream call"
-            );
-        } else {
-            tracing::info!(
-                api.request_id = logged_id,
-                api.service = self.api.service(),
-                api.operation = operation,
-                api.status = status.as_u16(),
-                duration_ms,
-                "upstream call"
-            );
-        }
-        let body = if text.trim().is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_str(&text)
-                .map_err(|e| self.unreadable(operation, request_id.clone(), e))?
-        };
-        Ok(Answer {
-            service: self.api.service(),
-            request_id,
-            body,
-        })
-    }
-
     /// The timeout a call of `operation` may have now (no later than the operation's deadline),
     /// or why it may not be sent: its `Retry-After` is not over (throttled, for the time left).
     /// A run that starts after its deadline (the worker was down, say) still gets one full try

@@ -221,10 +221,19 @@ impl Authenticator {
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         let verified = decode::<Claims>(token, &decoding, &validation)
             .map_err(|e| AuthError::Invalid(format!("{:?}", e.kind())))?;
+        self.claims_fit(&verified.claims, activity, *kind)
+    }
+
+    /// The checks of a verified token's claims against the activity it came with.
+    fn claims_fit(
+        &self,
+        claims: &Claims,
+        activity: &Activity,
+        kind: IssuerKind,
+    ) -> Result<(), AuthError> {
         // Any app registration of the tenant can get a token for the bot's app id: an
-        //    Entra-issued token counts only when an allowed app (the channel service) asked.
-        if *kind == IssuerKind::EntraTenant {
-            let claims = &verified.claims;
+        // Entra-issued token counts only when an allowed app (the channel service) asked.
+        if kind == IssuerKind::EntraTenant {
             let caller = claims.azp.as_deref().or(claims.appid.as_deref());
             let allowed = caller
                 .is_some_and(|caller| self.allowed_callers.contains(&caller.to_ascii_lowercase()));
@@ -235,7 +244,7 @@ impl Authenticator {
         // 9. Replies go only where the token says: the `serviceurl` claim is the activity's
         //    serviceUrl. Entra-issued tokens carry no such claim; their activities may only
         //    name the configured Connector's origin.
-        match (&verified.claims.serviceurl, &activity.service_url, kind) {
+        match (&claims.serviceurl, &activity.service_url, kind) {
             (Some(claim), Some(url), _) if claim == url => {}
             (None, Some(url), IssuerKind::EntraTenant)
                 if origin(url).is_some() && origin(url) == self.connector_origin => {}
@@ -244,8 +253,8 @@ impl Authenticator {
         // 10. Single-tenant: nothing from another tenant (emulator and skill tokens already
         //     failed the issuer check).
         if let Some(tenant) = &self.app_tenant_id {
-            let token_tenant = verified.claims.tid.as_deref();
-            if *kind == IssuerKind::EntraTenant && token_tenant.is_none() {
+            let token_tenant = claims.tid.as_deref();
+            if kind == IssuerKind::EntraTenant && token_tenant.is_none() {
                 return Err(AuthError::Tenant("none".into()));
             }
             for seen in [token_tenant, activity.tenant_id()].into_iter().flatten() {

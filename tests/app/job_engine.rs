@@ -145,7 +145,7 @@ async fn a_retry_after_past_the_deadline_is_waited_out_by_telling_the_requester(
 }
 
 #[tokio::test]
-async fn a_job_made_runnable_on_this_replica_starts_within_10_ms() {
+async fn a_job_made_runnable_on_this_replica_starts_without_waiting_for_the_poll() {
     // No poll and no sweep to find the jobs: only being woken can.
     let app = TestApp::start_tuned(Tenant::demo(), TARGETS_TOML, |worker| {
         worker.poll_interval = Duration::from_secs(600);
@@ -171,19 +171,15 @@ async fn a_job_made_runnable_on_this_replica_starts_within_10_ms() {
     }
     delays.sort();
     let median = delays[delays.len() / 2];
-    // A whole job after the ack: claimed, run (a read and the reply to Slack). On PostgreSQL the
-    // claim is a commit that waits for the disk (tens of ms on a loaded machine).
-    let limit = if postgres() {
-        Duration::from_millis(50)
-    } else {
-        Duration::from_millis(10)
-    };
+    // Waking, not polling (the poll is 600 s away): how soon exactly is the engine benchmark's
+    // to measure (a timed test on a shared machine only proves the mechanism).
+    let limit = Duration::from_secs(1);
     assert!(median <= limit, "answered after {delays:?}");
     app.stop().await;
 }
 
 #[tokio::test]
-async fn a_job_made_runnable_by_another_replica_starts_within_100_ms_on_postgresql() {
+async fn a_job_made_runnable_by_another_replica_is_heard_of_at_once_on_postgresql() {
     let postgres = postgres();
     // SQLite has no notifications: there, the poll is the fallback that finds the job.
     let poll = if postgres {
@@ -223,10 +219,11 @@ async fn a_job_made_runnable_by_another_replica_starts_within_100_ms_on_postgres
     }
     delays.sort();
     let median = delays[delays.len() / 2];
+    // PostgreSQL: notified (the poll is 600 s away). SQLite: found by the poll.
     let limit = if postgres {
-        Duration::from_millis(100)
+        Duration::from_secs(1)
     } else {
-        poll + Duration::from_millis(300)
+        poll + Duration::from_secs(1)
     };
     assert!(median <= limit, "posted after {delays:?}");
     app.stop().await;

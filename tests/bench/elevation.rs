@@ -10,11 +10,12 @@
 //! - `audit verify` over the trail those runs left.
 //!
 //! Then the job engine's scenarios ([`engine`], issue 11) on their own worlds ([`fleet`]):
-//! `/pim request` acks at 50 connections with the worker draining them, a burst of 1,000
+//! `/pim request` acks at 50 connections with the worker draining them, how soon a job made
+//! runnable on this replica starts (ack to the job's answer, 200 times), a burst of 1,000
 //! requests and approvals, one PIM call held 20 s while 50 others are approved, and `audit
 //! verify` / `audit export` of 100,000 events.
 //!
-//! `-- --only NAME` runs one part (`classic`, `acks`, `burst`, `slow`, `audit`);
+//! `-- --only NAME` runs one part (`classic`, `acks`, `wake`, `burst`, `slow`, `audit`);
 //! `-- --serve ADDR` only serves the acks world on ADDR until interrupted (what
 //! `tests/bench/peer.sh` drives with `wrk`, beside the Bolt peer).
 //!
@@ -68,6 +69,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if runs("acks") {
         engine::acks(50, Duration::from_secs(10)).await?;
+    }
+    if runs("wake") {
+        engine::wake(200).await?;
     }
     if runs("burst") {
         engine::burst(1000).await?;

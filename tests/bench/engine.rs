@@ -234,6 +234,33 @@ pub(crate) async fn slow_upstream(others: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How soon a job made runnable on this replica starts: `samples` `/pim status` commands one
+/// after another, each timed from its ack to the job's answer reaching Slack's `response_url`
+/// (the job is claimed, reads the store and answers; the poll is a second away).
+pub(crate) async fn wake(samples: usize) -> anyhow::Result<()> {
+    let fleet = Fleet::start(0).await?;
+    let http = reqwest::Client::new();
+    let mut times = Vec::with_capacity(samples);
+    for n in 0..=samples {
+        let before = fleet.slack.calls_to("response_url").len();
+        let body = slash_body("UALICE", "status", &fleet.slack.response_url("wake"))?;
+        anyhow::ensure!(post_signed(&http, &fleet.base, "/slack/commands", body).await? == 200);
+        let acked = Instant::now();
+        fleet
+            .slack
+            .wait_for("the answer to `status`", |calls| {
+                calls.iter().filter(|c| c.method == "response_url").count() > before
+            })
+            .await;
+        // The first also looks Alice up in Slack and Entra.
+        if n > 0 {
+            times.push(acked.elapsed());
+        }
+    }
+    report("wake: ack to the job's answer (/pim status)", &mut times);
+    fleet.stop().await
+}
+
 /// `audit verify` and `audit export` of `n` events.
 pub(crate) async fn audit(n: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;

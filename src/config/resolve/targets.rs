@@ -38,76 +38,16 @@ impl Check<'_> {
 
     fn target(&self, raw: RawTarget, path: &str) -> Result<TargetConfig, ConfigError> {
         let key = |name: &str| raw::join(path, name);
-        let name = raw
-            .name
-            .ok_or_else(|| self.error(&key("name"), "missing: every target needs a name"))?;
-        let valid_name = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-        if !valid_name {
-            return Err(self.error(
-                &key("name"),
-                format!("`{name}` is not a target name: use letters, digits, `.`, `_` and `-`"),
-            ));
-        }
+        let name = self.target_name(raw.name.as_deref(), path)?;
         let kind = raw.kind.ok_or_else(|| {
             self.error(
                 &key("kind"),
                 format!("missing: target `{name}` needs a kind: role, group or azure"),
             )
         })?;
-        let present =
-            |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
         match kind {
-            TargetKind::Role | TargetKind::Azure => {
-                if !present(&raw.role) {
-                    return Err(self.error(
-                        &key("role"),
-                        format!("missing: target `{name}` needs the role's display name or id"),
-                    ));
-                }
-                if raw.group.is_some() {
-                    return Err(self.error(
-                        &key("group"),
-                        format!("target `{name}` is not of kind group: use `role`"),
-                    ));
-                }
-                if raw.access.is_some() {
-                    return Err(self.error(
-                        &key("access"),
-                        format!("target `{name}` is not of kind group: access is for groups"),
-                    ));
-                }
-                if kind == TargetKind::Azure && !present(&raw.scope) {
-                    return Err(self.error(
-                        &key("scope"),
-                        format!(
-                            "missing: azure target `{name}` needs an ARM scope like /subscriptions/<id>/resourceGroups/<name>"
-                        ),
-                    ));
-                }
-            }
-            TargetKind::Group => {
-                if !present(&raw.group) {
-                    return Err(self.error(
-                        &key("group"),
-                        format!("missing: target `{name}` needs the group's display name or id"),
-                    ));
-                }
-                if raw.role.is_some() {
-                    return Err(self.error(
-                        &key("role"),
-                        format!("target `{name}` is of kind group: use `group`"),
-                    ));
-                }
-                if raw.scope.is_some() {
-                    return Err(self.error(
-                        &key("scope"),
-                        format!("target `{name}` is of kind group, which has no scope"),
-                    ));
-                }
-            }
+            TargetKind::Role | TargetKind::Azure => self.role_fields(&raw, kind, &name, path)?,
+            TargetKind::Group => self.group_fields(&raw, &name, path)?,
         }
         let approvals_required = raw
             .approvals_required
@@ -139,4 +79,88 @@ impl Check<'_> {
             name,
         })
     }
+
+    /// A target's name: present, and only characters a command can name.
+    fn target_name(&self, name: Option<&str>, path: &str) -> Result<String, ConfigError> {
+        let key = raw::join(path, "name");
+        let name = name.ok_or_else(|| self.error(&key, "missing: every target needs a name"))?;
+        let valid_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !valid_name {
+            return Err(self.error(
+                &key,
+                format!("`{name}` is not a target name: use letters, digits, `.`, `_` and `-`"),
+            ));
+        }
+        Ok(name.to_owned())
+    }
+
+    /// An Entra or Azure role target names a role (and, for Azure, a scope), never a group.
+    fn role_fields(
+        &self,
+        raw: &RawTarget,
+        kind: TargetKind,
+        name: &str,
+        path: &str,
+    ) -> Result<(), ConfigError> {
+        let key = |field: &str| raw::join(path, field);
+        if !present(raw.role.as_ref()) {
+            return Err(self.error(
+                &key("role"),
+                format!("missing: target `{name}` needs the role's display name or id"),
+            ));
+        }
+        if raw.group.is_some() {
+            return Err(self.error(
+                &key("group"),
+                format!("target `{name}` is not of kind group: use `role`"),
+            ));
+        }
+        if raw.access.is_some() {
+            return Err(self.error(
+                &key("access"),
+                format!("target `{name}` is not of kind group: access is for groups"),
+            ));
+        }
+        if kind == TargetKind::Azure && !present(raw.scope.as_ref()) {
+            return Err(self.error(
+                &key("scope"),
+                format!(
+                    "missing: azure target `{name}` needs an ARM scope like /subscriptions/<id>/resourceGroups/<name>"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A group target names a group, never a role or a scope.
+    fn group_fields(&self, raw: &RawTarget, name: &str, path: &str) -> Result<(), ConfigError> {
+        let key = |field: &str| raw::join(path, field);
+        if !present(raw.group.as_ref()) {
+            return Err(self.error(
+                &key("group"),
+                format!("missing: target `{name}` needs the group's display name or id"),
+            ));
+        }
+        if raw.role.is_some() {
+            return Err(self.error(
+                &key("role"),
+                format!("target `{name}` is of kind group: use `group`"),
+            ));
+        }
+        if raw.scope.is_some() {
+            return Err(self.error(
+                &key("scope"),
+                format!("target `{name}` is of kind group, which has no scope"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A value that says something (not missing, not blank).
+fn present(value: Option<&String>) -> bool {
+    value.is_some_and(|v| !v.trim().is_empty())
 }

@@ -59,6 +59,19 @@ impl Service {
             tracing::info!(platform = platform.as_str(), chat.id = chat_id, entra.id = %user.id, "a chat identity changed");
             return Ok(());
         }
+        self.audit_identity_change(platform, chat_id, user, previous, also)
+            .await
+    }
+
+    /// An approver's chat account changed hands: logged, audited and posted to the audit channels.
+    async fn audit_identity_change(
+        &self,
+        platform: Platform,
+        chat_id: &str,
+        user: &DirectoryUser,
+        previous: Option<DirectoryUser>,
+        also: Vec<String>,
+    ) -> Result<(), ServiceError> {
         let previous_id = previous.as_ref().map(|p| p.id.as_str());
         tracing::warn!(
             platform = platform.as_str(),
