@@ -78,7 +78,7 @@ impl Dialect for Postgres {
         Ok(id)
     }
 
-    /// Listens on [`JOBS_CHANNEL`] (the `jobs_notify` trigger of migration 0005 notifies it when
+    /// Listens on `pimbot_jobs` (the `jobs_notify` trigger of migration 0005 notifies it when
     /// a job is inserted or rescheduled) and wakes `wake` for each notification, and also after
     /// a lost connection, when notifications may have been missed.
     fn watch_jobs(store: &PgStore, wake: Arc<Notify>) -> Option<tokio::task::AbortHandle> {

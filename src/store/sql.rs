@@ -1,18 +1,19 @@
 //! The SQL, once, for both databases: [`SqlStore<D>`] implements
-//! [`Store`](crate::service::ports::Store) for SQLite and PostgreSQL alike. The same statements run
-//! on both (`$N` placeholders, `RETURNING`, `ON CONFLICT`); what differs is the [`Dialect`], in
-//! one place and implemented in [`crate::store::sqlite`] and [`crate::store::postgres`].
+//! [`Store`](crate::service::ports::Store) for SQLite and PostgreSQL alike (`SqliteStore` and
+//! `PgStore` are its two instances). The same statements run on both (`$N` placeholders,
+//! `RETURNING`, `ON CONFLICT`); what differs is the [`Dialect`], in one place, implemented in
+//! `store/sqlite.rs` and `store/postgres.rs`.
 //!
 //! A store holds `pool` for reads and `writer` for writes (the same pool on PostgreSQL; one
-//! connection on SQLite), and whatever its dialect keeps besides ([`Dialect::Writes`]). Every
-//! write either runs alone on `writer` or in a [`WriteTx`]; both first take the dialect's write
+//! connection on SQLite), and what its dialect keeps besides ([`Dialect::Writes`]). Every write
+//! runs alone on `writer` or in a write transaction (`WriteTx`), both after the dialect's write
 //! turn.
 //!
-//! One module per concern, each adding the methods of its statements to [`SqlStore`] or
-//! [`WriteTx`]: [`requests`], [`audit`], [`jobs`], [`deliveries`] (with the inbound writes that
-//! go with them), [`chat`] (approval messages, conversation references) and [`identities`];
-//! [`port`] is the `Store` implementation, which only hands each call to them. Statements are
-//! built with [`query::Sql`], which keeps sqlx's generic bounds out of all of them.
+//! One module per concern, each adding the methods of its statements to `SqlStore` or `WriteTx`:
+//! `requests`, `audit`, `jobs`, `deliveries` (with the inbound writes that go with them), `chat`
+//! (approval messages, conversation references) and `identities`; `port` is the `Store`
+//! implementation, which hands each call to them. Statements are built with `query::Sql`, which
+//! keeps sqlx's generic bounds out of all of them (see [`Driver`]).
 
 mod audit;
 mod chat;
