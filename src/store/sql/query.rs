@@ -183,8 +183,8 @@ impl<'c, D: Driver> Sql<'c, D> {
             .collect()
     }
 
-    /// The first row, if any. The statement runs to its end (all of an `UPDATE … RETURNING`
-    /// happens), so it should return at most one.
+    /// The first row, if any, for a statement that returns at most one. Every row is read, so
+    /// an `UPDATE … RETURNING` always runs to its end.
     pub(crate) async fn fetch_optional<O: Row>(self) -> Result<Option<O>, StoreError> {
         Ok(self.fetch_all().await?.into_iter().next())
     }
