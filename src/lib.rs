@@ -32,8 +32,9 @@
 //!   by [`service::ServiceError::user_message`]. The chat adapters only render.
 //! - [`worker`]: runs those jobs with a lease, retries with backoff and jitter, and gives up
 //!   honestly (the request fails, the requester is told).
-//! - [`store`]: the store port for SQLite (default) and PostgreSQL (several replicas), one SQL
-//!   implementation instantiated for both, migrations in `migrations/`.
+//! - [`store`]: the store port for SQLite (default) and PostgreSQL (several replicas): one SQL
+//!   implementation, generic over the database, with what differs in one
+//!   [`store::sql::Dialect`]; migrations in `migrations/`.
 //! - [`pim`]: the token provider (azure_identity in production: client secret, workload
 //!   identity, managed identity, Azure CLI), the Microsoft Graph client (directory, Entra roles,
 //!   PIM for Groups) and the ARM client (Azure resource roles) over one shared HTTP layer

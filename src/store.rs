@@ -1,10 +1,12 @@
 //! The [`Store`] port on SQLite and PostgreSQL (sqlx, runtime-checked queries).
 //!
-//! One body of SQL serves both databases: `sql_store!` (in `backend`) instantiates the same method
-//! bodies for [`SqliteStore`] and [`PgStore`], with `$N` placeholders (SQLite accepts them) and
-//! the few differences passed in (how a write transaction begins, PostgreSQL's
-//! `FOR UPDATE SKIP LOCKED` when claiming jobs). Each database has its own migrations
-//! (`migrations/sqlite`, `migrations/postgres`), embedded at compile time.
+//! One body of SQL serves both databases: `sql` holds it, one module per concern, as generic
+//! code over a `Dialect` ([`SqliteStore`] and [`PgStore`] are the same store on `sqlx::Sqlite`
+//! and `sqlx::Postgres`), with `$N` placeholders (SQLite accepts them) and the few differences in
+//! the dialect (how a write transaction begins, PostgreSQL's `FOR UPDATE SKIP LOCKED` when
+//! claiming jobs and its LISTEN/NOTIFY, SQLite's write turn and group commit of inbound writes,
+//! where request ids come from). Each database has its own migrations (`migrations/sqlite`,
+//! `migrations/postgres`), embedded at compile time.
 //!
 //! Opening a store never changes the schema: [`connect`] only connects, [`migrate`] (or
 //! [`SqliteStore::migrate`] / [`PgStore::migrate`]) applies pending migrations, and
@@ -14,10 +16,10 @@
 //! URLs: `sqlite://pimbot.db` (relative to the working directory), `sqlite:///abs/path.db`,
 //! `sqlite:pimbot.db`; a missing SQLite file is created. `postgres://…` or `postgresql://…`.
 
-pub(crate) mod backend;
 pub(crate) mod migrations;
 mod postgres;
 mod rows;
+pub mod sql;
 mod sqlite;
 pub mod testing;
 

@@ -196,8 +196,18 @@ pub struct TransitionWrite {
     pub jobs: Vec<NewJob>,
 }
 
-/// Builds the audit event and jobs of a newly created request once its id is known.
-pub type CreateEffects = Box<dyn FnOnce(&Request) -> (AuditEvent, Vec<NewJob>) + Send>;
+/// A new request, written as one transaction with its audit event and the jobs for its side
+/// effects. Its id comes first, from [`Store::next_request_id`], so the event and the jobs can
+/// name it.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    /// The request as it is stored: `id` handed out by [`Store::next_request_id`], `version` 1.
+    pub request: Request,
+    /// What asked for it (the command job, `job:<id>`); `None` never collides.
+    pub origin: Option<String>,
+    pub audit: AuditEvent,
+    pub jobs: Vec<NewJob>,
+}
 
 /// A chat user's Entra identity, cached.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -214,16 +224,13 @@ pub trait Store: Send + Sync {
     /// Answers when the database does.
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// Inserts a request (its `id` and `version` are assigned here) with its audit event and jobs.
-    /// `origin` names what asked for it (the command job): a second call with the same origin,
-    /// as when a job runs again after its worker lost the lease, returns the first request and
-    /// writes nothing.
-    async fn create_request(
-        &self,
-        request: Request,
-        origin: Option<&str>,
-        effects: CreateEffects,
-    ) -> Result<Request, StoreError>;
+    /// Hands out the id of a request about to be created: never handed out before, and larger
+    /// than any before it. An id that no request is created with is a gap in the numbering.
+    async fn next_request_id(&self) -> Result<ShortId, StoreError>;
+    /// Inserts a request with its audit event and jobs, and returns it. A second call with the
+    /// same `origin`, as when a job runs again after its worker lost the lease, returns the
+    /// first request and writes nothing.
+    async fn create_request(&self, new: NewRequest) -> Result<Request, StoreError>;
     /// Applies a transition; `Ok(false)` when another writer changed the request first.
     async fn transition(&self, write: TransitionWrite) -> Result<bool, StoreError>;
     async fn request(&self, id: ShortId) -> Result<Option<Request>, StoreError>;

@@ -12,8 +12,7 @@ use crate::domain::target::{GroupAccess, ResolvedTarget, TargetKind, TargetRef};
 use super::identity::Caller;
 use super::jobs::{InboundCommand, Job, NewJob};
 use super::notice::{ApproverNotice, Reply};
-use super::ports::CreateEffects;
-use super::ports::EligibleTarget;
+use super::ports::{EligibleTarget, NewRequest};
 use super::transition::{audit_line, line_jobs, summary};
 use super::{Service, ServiceError};
 
@@ -133,36 +132,41 @@ impl Service {
         caller: &Caller,
         origin: &str,
     ) -> Result<Request, ServiceError> {
-        let actor = caller.actor();
-        let platforms = self.audit_platforms(draft.platform);
-        let effects: CreateEffects = Box::new(move |request: &Request| {
-            let event = AuditEvent::new("request.submitted", Some(request.id), actor, "ok")
-                .with_detail(summary(request));
-            let mut jobs = vec![
-                NewJob::now(Job::PostApproval {
+        // The id comes first, so that the event and the jobs can name it.
+        let request = Request {
+            id: self.store.next_request_id().await?,
+            version: 1,
+            ..draft
+        };
+        let audit = AuditEvent::new("request.submitted", Some(request.id), caller.actor(), "ok")
+            .with_detail(summary(&request));
+        let mut jobs = vec![
+            NewJob::now(Job::PostApproval {
+                request: request.id,
+            }),
+            NewJob::at(
+                Job::ApprovalTimeout {
                     request: request.id,
-                }),
-                NewJob::at(
-                    Job::ApprovalTimeout {
-                        request: request.id,
-                    },
-                    request.approval_deadline,
-                ),
-                NewJob::at(
-                    Job::NotifyApprovers {
-                        request: request.id,
-                        notice: ApproverNotice::Reminder,
-                    },
-                    request.created_at + (request.approval_deadline - request.created_at) / 2,
-                ),
-            ];
-            jobs.extend(line_jobs(&platforms, &audit_line(request, "submitted")));
-            (event, jobs)
-        });
-        let request = self
-            .store
-            .create_request(draft, Some(origin), effects)
-            .await?;
+                },
+                request.approval_deadline,
+            ),
+            NewJob::at(
+                Job::NotifyApprovers {
+                    request: request.id,
+                    notice: ApproverNotice::Reminder,
+                },
+                request.created_at + (request.approval_deadline - request.created_at) / 2,
+            ),
+        ];
+        let platforms = self.audit_platforms(request.platform);
+        jobs.extend(line_jobs(&platforms, &audit_line(&request, "submitted")));
+        let new = NewRequest {
+            request,
+            origin: Some(origin.to_owned()),
+            audit,
+            jobs,
+        };
+        let request = self.store.create_request(new).await?;
         metrics::counter!("pimbot_requests_total").increment(1);
         tracing::Span::current().record("request.id", tracing::field::display(request.id));
         self.jobs_ready.notify_one();

@@ -3,31 +3,24 @@
 //! several replicas safe.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Postgres;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio::sync::{Notify, OwnedMutexGuard};
 
-use super::backend::sql_store;
-use super::{db_error, migrate_error, redact, rows};
-use crate::domain::audit::{AuditAnchor, AuditEvent, StoredAuditEvent, chain_hash};
-use crate::domain::request::{Platform, Request, ShortId, State};
-use crate::service::jobs::{ClaimedJob, NewJob, QueueState};
-use crate::service::ports::{
-    CachedIdentity, CreateEffects, MessageRef, Store, StoreError, TransitionWrite,
-};
+use super::sql::{Dialect, InboundWrite, SqlStore};
+use super::{db_error, migrate_error, redact};
+use crate::service::ports::StoreError;
 
-/// The store on a PostgreSQL database.
-#[derive(Debug, Clone)]
-pub struct PgStore {
-    pool: PgPool,
-    /// The same pool: PostgreSQL takes concurrent writers.
-    writer: PgPool,
-}
+/// The store on a PostgreSQL database. Its writer is its pool: PostgreSQL takes concurrent
+/// writers.
+pub type PgStore = SqlStore<Postgres>;
 
 /// How long a query waits for a pooled connection before the store reports the database away.
 const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
-impl PgStore {
+impl SqlStore<Postgres> {
     /// Connects to a `postgres://` or `postgresql://` URL. Does not migrate.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url).map_err(|e| {
@@ -41,10 +34,7 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(db_error)?;
-        Ok(Self {
-            writer: pool.clone(),
-            pool,
-        })
+        Ok(SqlStore::new(pool.clone(), pool, ()))
     }
 
     /// Applies pending migrations (`migrations/postgres`, embedded; under an advisory lock, so replicas
@@ -55,43 +45,44 @@ impl PgStore {
             .await
             .map_err(migrate_error)
     }
+}
 
-    /// The connection pool, for tools and tests.
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
+impl Dialect for Postgres {
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+    const RELAX_COMMIT: Option<&'static str> = Some("SET LOCAL synchronous_commit = off");
+
+    /// Nothing: the writer is the pool.
+    type Writes = ();
+
+    /// PostgreSQL takes concurrent writers: no one waits for a turn.
+    async fn write_turn(_store: &PgStore) -> Option<OwnedMutexGuard<()>> {
+        None
     }
 
     /// PostgreSQL takes concurrent writers: each is written on its own.
     async fn grouped(
-        &self,
-        write: super::backend::InboundWrite,
-    ) -> Result<Result<bool, StoreError>, super::backend::InboundWrite> {
+        _store: &PgStore,
+        write: InboundWrite,
+    ) -> Result<Result<bool, StoreError>, InboundWrite> {
         Err(write)
     }
 
-    /// This transaction's commit does not wait for the WAL to reach the disk (see
-    /// [`super::backend::jobs`]).
-    async fn relax_commit(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(conn)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+    /// The `BIGSERIAL` sequence of `requests.id`, which a row inserted without an id (by an
+    /// older pimbot) takes its id from as well.
+    async fn next_request_id(store: &PgStore) -> Result<i64, StoreError> {
+        let (id,): (i64,) = store
+            .read("SELECT nextval(pg_get_serial_sequence('requests', 'id'))")
+            .fetch_one()
+            .await?;
+        Ok(id)
     }
 
-    /// PostgreSQL takes concurrent writers: no one waits for a turn.
-    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        None
-    }
-
-    /// Listens on [`JOBS_CHANNEL`] (the `jobs_notify` trigger of migration 0005 notifies it when
+    /// Listens on `pimbot_jobs` (the `jobs_notify` trigger of migration 0005 notifies it when
     /// a job is inserted or rescheduled) and wakes `wake` for each notification, and also after
     /// a lost connection, when notifications may have been missed.
-    fn job_listener(
-        &self,
-        wake: std::sync::Arc<tokio::sync::Notify>,
-    ) -> Option<tokio::task::AbortHandle> {
-        let pool = self.pool.clone();
+    fn watch_jobs(store: &PgStore, wake: Arc<Notify>) -> Option<tokio::task::AbortHandle> {
+        let pool = store.pool.clone();
         let task = tokio::spawn(async move {
             loop {
                 match sqlx::postgres::PgListener::connect_with(&pool).await {
@@ -129,11 +120,3 @@ impl PgStore {
 const JOBS_CHANNEL: &str = "pimbot_jobs";
 /// How long to wait before listening again after the connection was lost.
 const LISTEN_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
-
-sql_store! {
-    store: PgStore,
-    db: sqlx::Postgres,
-    conn: sqlx::PgConnection,
-    begin_write: "BEGIN",
-    skip_locked: " FOR UPDATE SKIP LOCKED",
-}

@@ -9,23 +9,19 @@
 //! has at most one worker transaction ahead of it, however busy the worker is.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::Sqlite;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 mod group;
 
-use super::backend::sql_store;
-use super::{db_error, migrate_error, redact, rows};
-use crate::domain::audit::{AuditAnchor, AuditEvent, StoredAuditEvent, chain_hash};
-use crate::domain::request::{Platform, Request, ShortId, State};
-use crate::service::jobs::{ClaimedJob, NewJob, QueueState, WritePriority};
-use crate::service::ports::{
-    CachedIdentity, CreateEffects, MessageRef, Store, StoreError, TransitionWrite,
-};
+use super::sql::{Dialect, InboundWrite, SqlStore};
+use super::{db_error, migrate_error, redact};
+use crate::service::jobs::WritePriority;
+use crate::service::ports::StoreError;
 
 /// How long a statement waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -33,17 +29,18 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITER_WAIT: Duration = Duration::from_secs(10);
 
 /// The store on a SQLite file.
+pub type SqliteStore = SqlStore<Sqlite>;
+
+/// What a SQLite store keeps for writing besides its pools.
 #[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-    writer: SqlitePool,
-    /// The worker's writes queue here before they queue for `writer`.
-    background: std::sync::Arc<tokio::sync::Mutex<()>>,
+pub struct SqliteWrites {
+    /// The worker's writes queue here before they queue for the writer.
+    background: Arc<Mutex<()>>,
     /// Inbound requests' writes, committed together.
     inbound: group::GroupCommit,
 }
 
-impl SqliteStore {
+impl SqlStore<Sqlite> {
     /// Opens (creating if missing) the database file named by a `sqlite:` URL. Does not migrate.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
@@ -64,46 +61,11 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(db_error)?;
-        Ok(Self {
-            pool,
+        let writes = SqliteWrites {
+            background: Arc::default(),
             inbound: group::GroupCommit::start(writer.clone()),
-            writer,
-            background: std::sync::Arc::default(),
-        })
-    }
-
-    /// The turn a write waits for before the writer connection: none for inbound requests,
-    /// the one background turn for the worker's.
-    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        match WritePriority::current() {
-            WritePriority::Inbound => None,
-            WritePriority::Background => Some(self.background.clone().lock_owned().await),
-        }
-    }
-
-    /// SQLite commits in WAL mode with `synchronous = NORMAL` already: nothing to relax.
-    async fn relax_commit(_conn: &mut sqlx::SqliteConnection) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    /// An inbound request's write goes to the group commit; the worker's is handed back, to be
-    /// written on its own.
-    async fn grouped(
-        &self,
-        write: super::backend::InboundWrite,
-    ) -> Result<Result<bool, StoreError>, super::backend::InboundWrite> {
-        match WritePriority::current() {
-            WritePriority::Inbound => Ok(self.inbound.write(write).await),
-            WritePriority::Background => Err(write),
-        }
-    }
-
-    /// Another process on the same file cannot signal: the worker's polling finds its jobs.
-    fn job_listener(
-        &self,
-        _wake: std::sync::Arc<tokio::sync::Notify>,
-    ) -> Option<tokio::task::AbortHandle> {
-        None
+        };
+        Ok(SqlStore::new(pool, writer, writes))
     }
 
     /// Applies pending migrations (`migrations/sqlite`, embedded).
@@ -113,17 +75,58 @@ impl SqliteStore {
             .await
             .map_err(migrate_error)
     }
-
-    /// The connection pool, for tools and tests.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
 }
 
-sql_store! {
-    store: SqliteStore,
-    db: sqlx::Sqlite,
-    conn: sqlx::SqliteConnection,
-    begin_write: "BEGIN IMMEDIATE",
-    skip_locked: "",
+impl Dialect for Sqlite {
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    const SKIP_LOCKED: &'static str = "";
+    const RELAX_COMMIT: Option<&'static str> = None;
+
+    type Writes = SqliteWrites;
+
+    /// None for inbound requests, the one background turn for the worker's writes.
+    async fn write_turn(store: &SqliteStore) -> Option<OwnedMutexGuard<()>> {
+        match WritePriority::current() {
+            WritePriority::Inbound => None,
+            WritePriority::Background => Some(store.writes.background.clone().lock_owned().await),
+        }
+    }
+
+    /// An inbound request's write goes to the group commit; the worker's is handed back, to be
+    /// written on its own.
+    async fn grouped(
+        store: &SqliteStore,
+        write: InboundWrite,
+    ) -> Result<Result<bool, StoreError>, InboundWrite> {
+        match WritePriority::current() {
+            WritePriority::Inbound => Ok(store.writes.inbound.write(write).await),
+            WritePriority::Background => Err(write),
+        }
+    }
+
+    /// `AUTOINCREMENT` keeps the last id of `requests` in `sqlite_sequence`, which ordinary
+    /// statements may change: taking the next one there leaves a row inserted with it, or
+    /// without an id by an older pimbot, beyond every id handed out. The row is made first if no
+    /// request was ever inserted.
+    async fn next_request_id(store: &SqliteStore) -> Result<i64, StoreError> {
+        let mut tx = store.begin_write().await?;
+        tx.sql(
+            "INSERT INTO sqlite_sequence (name, seq) \
+             SELECT 'requests', (SELECT COALESCE(MAX(id), 0) FROM requests) \
+             WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'requests')",
+        )
+        .execute()
+        .await?;
+        let (id,): (i64,) = tx
+            .sql("UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'requests' RETURNING seq")
+            .fetch_one()
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Another process on the same file cannot signal: the worker's polling finds its jobs.
+    fn watch_jobs(_store: &SqliteStore, _wake: Arc<Notify>) -> Option<tokio::task::AbortHandle> {
+        None
+    }
 }

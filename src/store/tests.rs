@@ -20,7 +20,7 @@ use crate::domain::duration::ElevationDuration;
 use crate::domain::request::{Decision, Person, Platform, Request, ShortId, State};
 use crate::domain::target::{GroupAccess, ResolvedTarget, TargetKind};
 use crate::service::jobs::{Job, NewJob};
-use crate::service::ports::{CreateEffects, Store, TransitionWrite};
+use crate::service::ports::{NewRequest, Store, TransitionWrite};
 
 /// One migrated, empty database and the store on it.
 pub(crate) struct TestDb {
@@ -187,27 +187,35 @@ pub(crate) fn event(kind: &str, request: Option<ShortId>) -> AuditEvent {
         .with_detail(serde_json::json!({ "note": "ünïcode ✓", "n": 1 }))
 }
 
-/// Effects of a created request: a `request.submitted` event and a PostApproval job.
-pub(crate) fn submit_effects() -> CreateEffects {
-    Box::new(|request: &Request| {
-        (
-            event("request.submitted", Some(request.id)),
-            vec![NewJob::at(
-                Job::PostApproval {
-                    request: request.id,
-                },
-                t0(),
-            )],
-        )
-    })
+/// A sample request for `requester` with an id from the store, its `request.submitted` event
+/// and a PostApproval job.
+pub(crate) async fn new_request(
+    store: &Arc<dyn Store>,
+    requester: &str,
+    origin: Option<&str>,
+) -> NewRequest {
+    let request = Request {
+        id: store.next_request_id().await.expect("request id"),
+        version: 1,
+        ..sample_request(requester)
+    };
+    NewRequest {
+        audit: event("request.submitted", Some(request.id)),
+        jobs: vec![NewJob::at(
+            Job::PostApproval {
+                request: request.id,
+            },
+            t0(),
+        )],
+        origin: origin.map(str::to_owned),
+        request,
+    }
 }
 
 /// Creates a sample request for `requester`.
 pub(crate) async fn create(store: &Arc<dyn Store>, requester: &str) -> Request {
-    store
-        .create_request(sample_request(requester), None, submit_effects())
-        .await
-        .expect("create request")
+    let new = new_request(store, requester, None).await;
+    store.create_request(new).await.expect("create request")
 }
 
 /// A transition of `from` recording `approver`'s approval (the request stays pending).

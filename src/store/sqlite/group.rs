@@ -5,14 +5,11 @@
 //! costs one `BEGIN IMMEDIATE … COMMIT` instead of one each, and they never wait behind the
 //! worker's writes one by one (see `write_turn`): measured in `cargo bench` (acks).
 
-use chrono::Utc;
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::SqliteStore;
 use crate::service::ports::StoreError;
-use crate::store::backend::InboundWrite;
-use crate::store::db_error;
+use crate::store::sql::{InboundWrite, WriteTx};
 
 /// Writes waiting at most: a caller beyond this waits for room (backpressure, not loss).
 const QUEUE: usize = 4096;
@@ -76,50 +73,17 @@ async fn write_batch(
     writer: &SqlitePool,
     batch: &[Queued],
 ) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
-    let mut tx = writer
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(db_error)?;
+    let mut tx = WriteTx::begin(writer, None).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for (write, _) in batch {
-        exec(&mut tx, "SAVEPOINT inbound").await?;
-        let outcome = write_one(&mut tx, write).await;
+        tx.sql("SAVEPOINT inbound").execute().await?;
+        let outcome = tx.write_inbound(write).await;
         if outcome.is_err() {
-            exec(&mut tx, "ROLLBACK TO inbound").await?;
+            tx.sql("ROLLBACK TO inbound").execute().await?;
         }
-        exec(&mut tx, "RELEASE inbound").await?;
+        tx.sql("RELEASE inbound").execute().await?;
         outcomes.push(outcome);
     }
-    tx.commit().await.map_err(db_error)?;
+    tx.commit().await?;
     Ok(outcomes)
-}
-
-async fn exec(conn: &mut sqlx::SqliteConnection, sql: &'static str) -> Result<(), StoreError> {
-    sqlx::query(sql).execute(conn).await.map_err(db_error)?;
-    Ok(())
-}
-
-async fn write_one(
-    conn: &mut sqlx::SqliteConnection,
-    write: &InboundWrite,
-) -> Result<bool, StoreError> {
-    if let Some(key) = &write.delivery {
-        let inserted = sqlx::query(
-            "INSERT INTO deliveries (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(Utc::now())
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error)?
-        .rows_affected();
-        if inserted == 0 {
-            return Ok(false);
-        }
-    }
-    if let Some(event) = &write.audit {
-        SqliteStore::append_audit_in(conn, event).await?;
-    }
-    SqliteStore::insert_jobs_in(conn, &write.jobs).await?;
-    Ok(true)
 }

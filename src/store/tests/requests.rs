@@ -64,8 +64,9 @@ async fn creating_a_request_writes_its_audit_event_and_jobs() {
 async fn a_second_create_from_the_same_origin_returns_the_first_request_and_writes_nothing() {
     for db in test_databases().await {
         let store = &db.store;
-        let create_from = |origin: Option<&'static str>| {
-            store.create_request(sample_request("requester-1"), origin, submit_effects())
+        let create_from = |origin: Option<&'static str>| async move {
+            let new = new_request(store, "requester-1", origin).await;
+            store.create_request(new).await
         };
         let first = create_from(Some("job:7")).await.expect("create");
         let again = create_from(Some("job:7")).await.expect("create again");
@@ -245,6 +246,49 @@ async fn a_second_decision_by_the_same_approver_loses() {
             Some("2"),
             "submission and first approval only"
         );
+        db.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn request_ids_are_never_handed_out_twice_by_replicas_nor_after_rows_inserted_without_one() {
+    for db in test_databases().await {
+        let replica = connect(&db.url).await.expect("a second store");
+        let first = create(&db.store, "requester-1").await;
+        // A row inserted without an id (as an older pimbot does) moves the sequence on.
+        db.execute(&format!(
+            "INSERT INTO requests \
+             (version, state, platform, requester_entra_id, created_at, updated_at, data) \
+             VALUES (1, '{}', 'slack', 'older', '{at}', '{at}', '{{}}')",
+            State::PendingApproval.as_str(),
+            at = t0().to_rfc3339(),
+        ))
+        .await
+        .expect("insert without an id");
+        let older: i64 = db
+            .text("SELECT CAST(MAX(id) AS TEXT) FROM requests")
+            .await
+            .expect("an id")
+            .parse()
+            .expect("a number");
+        assert!(older > first.id.0, "{}", db.name());
+        let mut handing_out = tokio::task::JoinSet::new();
+        for n in 0..20 {
+            let store = if n % 2 == 0 { &db.store } else { &replica }.clone();
+            handing_out.spawn(async move { store.next_request_id().await });
+        }
+        let mut ids = Vec::new();
+        while let Some(id) = handing_out.join_next().await {
+            ids.push(id.expect("task").expect("an id").0);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 20, "{}: each id once", db.name());
+        assert!(ids[0] > older, "{}: {ids:?} after {older}", db.name());
+        // Ids handed out and not used are gaps: the next request comes after them.
+        let next = create(&replica, "requester-1").await;
+        assert!(next.id.0 > ids[19], "{}", db.name());
+        drop(replica);
         db.finish().await;
     }
 }

@@ -1,0 +1,192 @@
+//! The job queue (the outbox): inserting jobs inside a write transaction, claiming them with a
+//! lease, releasing, renewing and removing them, and what waits.
+//!
+//! Claiming is one `UPDATE … WHERE id IN (SELECT … LIMIT n)[ FOR UPDATE SKIP LOCKED] RETURNING …`
+//! (see [`Dialect::SKIP_LOCKED`]). A claim and a completion do not wait for the disk
+//! ([`Dialect::RELAX_COMMIT`]; other sessions see them at once all the same): losing one in a
+//! database crash only runs the job again, which the outbox allows anyway.
+
+use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
+
+use super::{Dialect, SqlStore, WriteTx};
+use crate::service::jobs::{ClaimedJob, NewJob, QueueState};
+use crate::service::ports::StoreError;
+use crate::store::rows;
+
+/// `id, attempts, payload, run_at, created_at` of a leased job.
+type LeasedRow = (i64, i32, String, DateTime<Utc>, DateTime<Utc>);
+
+/// The claim of up to `$4` jobs due at `$3` for `$1` until `$2`, of the `kinds` bound from `$5`
+/// on (every kind when there are none).
+fn claim_statement<D: Dialect>(kinds: usize) -> String {
+    // The kinds are bound, never spliced in.
+    let of_kinds = if kinds == 0 {
+        String::new()
+    } else {
+        let placeholders: Vec<String> = (0..kinds).map(|i| format!("${}", i + 5)).collect();
+        format!(" AND kind IN ({})", placeholders.join(", "))
+    };
+    format!(
+        "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM jobs \
+         WHERE run_at <= $3 AND (locked_until IS NULL OR locked_until < $3){of_kinds} \
+         ORDER BY run_at, id LIMIT $4{}) \
+         RETURNING id, attempts, payload, run_at, created_at",
+        D::SKIP_LOCKED
+    )
+}
+
+impl<D: Dialect> WriteTx<D> {
+    pub(crate) async fn insert_jobs(&mut self, jobs: &[NewJob]) -> Result<(), StoreError> {
+        let now = Utc::now();
+        for new in jobs {
+            self.sql(
+                "INSERT INTO jobs (kind, payload, run_at, attempts, created_at, request_id) \
+                 VALUES ($1, $2, $3, 0, $4, $5)",
+            )
+            .bind(new.job.kind())
+            .bind(rows::job_json(&new.job)?)
+            .bind(new.run_at)
+            .bind(now)
+            .bind(new.job.request().map(|id| id.0))
+            .execute()
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Parks a job that cannot be read, so it cannot wedge the queue; an operator must look.
+    async fn park_job(&mut self, id: i64, error: &StoreError) -> Result<(), StoreError> {
+        tracing::error!(job_id = id, %error, "parking a job that cannot be read");
+        self.sql(
+            "UPDATE jobs SET locked_by = NULL, locked_until = NULL, \
+             run_at = $1, last_error = $2 WHERE id = $3",
+        )
+        .bind(rows::parked_until())
+        .bind(error.to_string())
+        .bind(id)
+        .execute()
+        .await?;
+        Ok(())
+    }
+}
+
+impl<D: Dialect> SqlStore<D> {
+    /// Leases up to `limit` due jobs of `kinds` (every kind when empty).
+    pub(crate) async fn claim_leased(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: u32,
+        kinds: &[&str],
+    ) -> Result<Vec<ClaimedJob>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        tx.relax_commit().await?;
+        let mut claim = tx
+            .sql(AssertSqlSafe(claim_statement::<D>(kinds.len())))
+            .bind(worker)
+            .bind(rows::lease_end(now, lease))
+            .bind(now)
+            .bind(rows::limit(limit));
+        for kind in kinds {
+            claim = claim.bind(*kind);
+        }
+        let mut leased: Vec<LeasedRow> = claim.fetch_all().await?;
+        leased.sort_by_key(|(id, _, _, run_at, _)| (*run_at, *id));
+        let mut claimed = Vec::with_capacity(leased.len());
+        for (id, attempts, payload, _, created_at) in leased {
+            match rows::job_from_payload(id, &payload) {
+                Ok(job) => claimed.push(ClaimedJob {
+                    id,
+                    attempts: rows::attempts(attempts),
+                    job,
+                    created_at,
+                }),
+                Err(error) => tx.park_job(id, &error).await?,
+            }
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Due and waiting jobs by kind, and when the next one comes due. A read: it never waits
+    /// for the writer.
+    pub(crate) async fn queue_state(&self, now: DateTime<Utc>) -> Result<QueueState, StoreError> {
+        let due: Vec<(String, i64, DateTime<Utc>)> = self
+            .read(
+                "SELECT kind, COUNT(*), MIN(run_at) FROM jobs \
+                 WHERE run_at <= $1 AND (locked_until IS NULL OR locked_until < $1) \
+                 GROUP BY kind",
+            )
+            .bind(now)
+            .fetch_all()
+            .await?;
+        let next: Option<(DateTime<Utc>,)> = self
+            .read(
+                "SELECT run_at FROM jobs WHERE locked_until IS NULL OR locked_until < $1 \
+                 ORDER BY run_at LIMIT 1",
+            )
+            .bind(now)
+            .fetch_optional()
+            .await?;
+        Ok(QueueState {
+            oldest_due: due.iter().map(|(_, _, at)| *at).min(),
+            due_by_kind: due
+                .into_iter()
+                .map(|(kind, count, _)| (kind, u64::try_from(count).unwrap_or(0)))
+                .collect(),
+            next_run_at: next.map(|(at,)| at),
+        })
+    }
+
+    pub(crate) async fn complete_job(&self, id: i64) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        tx.relax_commit().await?;
+        tx.sql("DELETE FROM jobs WHERE id = $1")
+            .bind(id)
+            .execute()
+            .await?;
+        tx.commit().await
+    }
+
+    /// Releases a job to run at `run_at`; with `attempts`, records the attempts spent.
+    pub(crate) async fn release_job(
+        &self,
+        id: i64,
+        run_at: DateTime<Utc>,
+        error: &str,
+        attempts: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
+        self.write(
+            "UPDATE jobs SET locked_by = NULL, locked_until = NULL, run_at = $1, \
+             last_error = $2, attempts = COALESCE($4, attempts) WHERE id = $3",
+        )
+        .bind(run_at)
+        .bind(error)
+        .bind(id)
+        .bind(attempts.map(i64::from))
+        .execute()
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn renew_lease(
+        &self,
+        id: i64,
+        worker: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
+        let renewed = self
+            .write("UPDATE jobs SET locked_until = $1 WHERE id = $2 AND locked_by = $3")
+            .bind(until)
+            .bind(id)
+            .bind(worker)
+            .execute()
+            .await?;
+        Ok(renewed == 1)
+    }
+}
