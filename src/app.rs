@@ -15,7 +15,7 @@ use crate::domain::audit::AuditAnchor;
 use crate::domain::target::TargetKind;
 use crate::pim::TokenProvider;
 use crate::service::Service;
-use crate::service::ports::{Chat, Store};
+use crate::service::ports::{Chat, Clock, Store, SystemClock};
 use crate::slack::{SlackClient, SlackSettings, SlackState};
 use crate::teams::{
     Authenticator, Connector, EntraIssuer, KeyClock, TeamsChat, TeamsSettings, TeamsState,
@@ -41,6 +41,11 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects to the database (migrating it) and wires every adapter from `config`.
 pub async fn build(config: &Config) -> anyhow::Result<App> {
+    build_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// As [`build`], with the service (and the worker) reading time from `clock`: tests move it on.
+pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
     refuse_unavailable(config)?;
     let store = crate::store::connect_and_migrate(&config.database.url)
         .await
@@ -119,7 +124,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     )
     .await
     .context("resolving the configured [[targets]] in Microsoft Entra and Azure")?;
-    let service = Arc::new(service);
+    let service = Arc::new(service.with_clock(clock));
     let mut routes = Router::new();
     if let Some((settings, client)) = slack {
         routes = routes.merge(crate::slack::router(SlackState {

@@ -105,7 +105,8 @@ async fn dispatch(
             break;
         }
         chores.run_due(&service, &settings);
-        let now = Utc::now();
+        // The service's clock: claims follow it, so a test that moves time on sees jobs come due.
+        let now = service.now();
         for lane in Lane::ALL {
             let free = pool.free(lane);
             if free == 0 || !pool.may_have_work(lane) {
@@ -171,7 +172,7 @@ async fn dispatch(
         // Claimed but not started: free for whoever looks next, instead of after the lease.
         let released = service
             .store()
-            .retry_job(job, Utc::now(), "the worker stopped")
+            .retry_job(job, service.now(), "the worker stopped")
             .await;
         if let Err(error) = released {
             tracing::debug!(error = %error, "a claimed job waits for its lease to run out");
@@ -208,7 +209,7 @@ fn spawn(
 /// due, or after `poll_interval`, whichever is sooner).
 async fn next_look_at(service: &Service, settings: &WorkerSettings) -> Instant {
     let poll = Instant::now() + settings.poll_interval;
-    let now = Utc::now();
+    let now = service.now();
     let state = match service.store().queue_state(now).await {
         Ok(state) => state,
         Err(error) => {

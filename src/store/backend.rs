@@ -435,7 +435,7 @@ macro_rules! sql_store {
             async fn stalled_requests(&self) -> Result<Vec<Request>, StoreError> {
                 let found = sqlx::query_as(
                     "SELECT r.id, r.version, r.state, r.data FROM requests r \
-                     WHERE r.state IN ($1, $2, $3, $4) \
+                     WHERE r.state IN ($1, $2, $3, $4, $5) \
                      AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.request_id = r.id) \
                      ORDER BY r.id",
                 )
@@ -443,6 +443,7 @@ macro_rules! sql_store {
                 .bind(State::Approved.as_str())
                 .bind(State::Activating.as_str())
                 .bind(State::Active.as_str())
+                .bind(State::Ending.as_str())
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db_error)?;
