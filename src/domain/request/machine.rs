@@ -138,12 +138,39 @@ impl Request {
     /// the event sets), what happened, and the work its new state needs beyond the work its old
     /// state already had.
     pub fn apply(&self, event: Event, now: DateTime<Utc>) -> Result<Applied, InvalidTransition> {
-        use State as S;
         let invalid = InvalidTransition {
             from: self.state,
             event: event.name(),
         };
         let mut next = self.clone();
+        let change = self.transition(&mut next, event).ok_or(invalid)?;
+        next.version = self.version + 1;
+        next.updated_at = now;
+        // Work already scheduled stays: an `ending` request back to `active` kept its expiry.
+        let mut before = self.work(now);
+        if self.state == State::Ending {
+            before.extend(next.work(now));
+        }
+        let work = next
+            .work(now)
+            .into_iter()
+            .filter(|w| {
+                !before
+                    .iter()
+                    .any(|b| std::mem::discriminant(b) == std::mem::discriminant(w))
+            })
+            .collect();
+        Ok(Applied {
+            request: next,
+            change,
+            work,
+        })
+    }
+
+    /// Sets `next`'s state and the fields `event` carries; `None` when the state does not allow
+    /// the event.
+    fn transition(&self, next: &mut Request, event: Event) -> Option<Change> {
+        use State as S;
         let change = match (self.state, event) {
             (S::PendingApproval, Event::Decide { decision, lapsed }) => {
                 let change = self.tally(&decision, &lapsed);
@@ -181,7 +208,7 @@ impl Request {
             ) => {
                 next.state = S::Active;
                 next.active_until = Some(until);
-                next.pim_request_id = pim_request_id.or(next.pim_request_id);
+                next.pim_request_id = pim_request_id.or(next.pim_request_id.take());
                 Change::Activated
             }
             (S::Active, Event::RequestEnd { by }) => {
@@ -199,29 +226,9 @@ impl Request {
                 next.active_until = early.or(next.active_until);
                 Change::Ended
             }
-            _ => return Err(invalid),
+            _ => return None,
         };
-        next.version = self.version + 1;
-        next.updated_at = now;
-        // Work already scheduled stays: an `ending` request back to `active` kept its expiry.
-        let mut before = self.work(now);
-        if self.state == S::Ending {
-            before.extend(next.work(now));
-        }
-        let work = next
-            .work(now)
-            .into_iter()
-            .filter(|w| {
-                !before
-                    .iter()
-                    .any(|b| std::mem::discriminant(b) == std::mem::discriminant(w))
-            })
-            .collect();
-        Ok(Applied {
-            request: next,
-            change,
-            work,
-        })
+        Some(change)
     }
 
     /// The work this request's state needs: what a transition into it schedules, and what the
