@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::domain::audit::AuditAnchor;
 use crate::domain::target::TargetKind;
 use crate::service::Service;
-use crate::service::ports::{Chat, Store};
+use crate::service::ports::{Chat, Clock, Store, SystemClock};
 use crate::teams::KeyClock;
 use crate::worker::WorkerSettings;
 
@@ -39,6 +39,11 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects to the database (migrating it) and wires every adapter from `config`.
 pub async fn build(config: &Config) -> anyhow::Result<App> {
+    build_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// As [`build`], with the service (and the worker) reading time from `clock`: tests move it on.
+pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
     refuse_unavailable(config)?;
     let store = crate::store::connect_and_migrate(&config.database.url)
         .await
@@ -76,7 +81,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     )
     .await
     .context("resolving the configured [[targets]] in Microsoft Entra and Azure")?;
-    let service = Arc::new(service);
+    let service = Arc::new(service.with_clock(clock));
     let routes = chat_routes(&service, slack, teams);
     let router = crate::http::with_operations(routes, store.clone(), crate::http::metrics_handle());
     Ok(App {

@@ -18,13 +18,17 @@
 //! `app` as CLI use cases: only the binary runs them, and `admin` reaches the tenant through
 //! `pim` alone (no chat adapter, no database). Test-only code may reach anything.
 //!
-//! - [`domain`]: the request and its state machine ([`domain::request::next_state`]), targets,
+//! - [`domain`]: the request and its state machine ([`domain::request::Request::apply`]: each
+//!   event, with its payload, sets the request's fields, counts the approvals and names the
+//!   [`domain::request::Work`] its new state needs, the same work the sweep gives a stalled
+//!   request), targets,
 //!   durations, the activation policy, the command grammar shared by every chat platform, who may
 //!   do what ([`domain::authorization`]), refusals in the user's words, and audit events with
 //!   their hash chain. Pure: no I/O.
 //! - [`service`]: the use cases (submit, decide, cancel, end, list, status, activate, expire) over
 //!   the ports in [`service::ports`]: [`service::ports::Store`], [`service::ports::Directory`],
-//!   [`service::ports::Pim`] and [`service::ports::Chat`]. Every transition is one store
+//!   [`service::ports::Pim`], [`service::ports::Chat`] and [`service::ports::Clock`] (where every
+//!   `now` comes from; tests move it on). Every transition is one store
 //!   transaction: a compare-and-set on the request's version, the audit event and the jobs for its
 //!   side effects ([`service::jobs`], the outbox). Each authenticated chat user's commands are
 //!   counted first ([`service::limits`]). What pimbot says is written once, platform-neutral, in

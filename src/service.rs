@@ -7,6 +7,7 @@ mod authority;
 mod commands;
 mod decide;
 mod effects;
+mod ending;
 mod identity;
 pub mod jobs;
 mod lifecycle;
@@ -31,7 +32,7 @@ use jobs::{ClaimedJob, InboundCommand, Job, NewJob};
 use limits::{Limit, Limiter};
 pub use limits::{LimitSettings, Sender, SlowDown};
 use notice::Reply;
-use ports::{Chat, Directory, Pim, Store, StoreError, UpstreamError};
+use ports::{Chat, Clock, Directory, Pim, Store, StoreError, SystemClock, UpstreamError};
 pub use preflight::TargetReport;
 pub use settings::{ApproverRef, Defaults, IdentityMapping, Settings, TargetSettings};
 pub use targets::TargetsError;
@@ -122,6 +123,8 @@ pub struct Service {
     jobs_ready: Arc<Notify>,
     /// What each chat user has sent lately.
     limiter: Limiter,
+    /// Where `now` comes from (the system clock, unless a test moves time).
+    clock: Arc<dyn Clock>,
 }
 
 impl Service {
@@ -143,12 +146,29 @@ impl Service {
             settings,
             targets: targets::ConfiguredTargets::default(),
             jobs_ready: Arc::new(Notify::new()),
+            clock: Arc::new(SystemClock),
         };
         let targets = service
             .resolve_configured(&service.settings.targets)
             .await?;
         service.targets = targets;
         Ok(service)
+    }
+
+    /// The service reading time from `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The time now, by the service's clock (the worker's claims follow it too).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The service's clock, for the worker's leases.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -157,7 +157,8 @@ impl Slots {
 
     /// Claims as many due jobs as each lane has free slots, and starts them.
     async fn claim(&mut self) {
-        let now = Utc::now();
+        // The service's clock: claims follow it, so a test that moves time on sees jobs come due.
+        let now = self.service.now();
         for lane in Lane::ALL {
             let free = self.pool.free(lane);
             if free == 0 || !self.pool.may_have_work(lane) {
@@ -229,7 +230,7 @@ impl Slots {
             let released = self
                 .service
                 .store()
-                .retry_job(job, Utc::now(), "the worker stopped")
+                .retry_job(job, self.service.now(), "the worker stopped")
                 .await;
             if let Err(error) = released {
                 tracing::debug!(error = %error, "a claimed job waits for its lease to run out");
@@ -242,7 +243,7 @@ impl Slots {
 /// due, or after `poll_interval`, whichever is sooner).
 async fn next_look_at(service: &Service, settings: &WorkerSettings) -> Instant {
     let poll = Instant::now() + settings.poll_interval;
-    let now = Utc::now();
+    let now = service.now();
     let state = match service.store().queue_state(now).await {
         Ok(state) => state,
         Err(error) => {

@@ -52,7 +52,8 @@ pub fn authorize(request: &Request, actor: &str, action: Action) -> Result<(), R
             if !is_requester && !request.is_approver(actor) {
                 return Err(Refusal::NotYours(id));
             }
-            if request.state != State::Active {
+            // An `ending` request passes: the transition answers that it is already ending.
+            if !request.state.holds_assignment() {
                 return Err(Refusal::AlreadyDecided {
                     id,
                     state: format!("{} (only active elevations can be ended)", request.state),

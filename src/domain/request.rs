@@ -1,4 +1,5 @@
-//! An elevation request and its lifecycle: one state machine, the only place transitions are decided.
+//! An elevation request and its lifecycle: one state machine ([`Request::apply`]), the only place
+//! transitions are decided and the fields they change are set.
 
 use std::fmt;
 
@@ -6,6 +7,12 @@ use chrono::{DateTime, Utc};
 
 use super::duration::ElevationDuration;
 use super::target::ResolvedTarget;
+
+mod machine;
+#[cfg(test)]
+mod tests;
+
+pub use machine::{Applied, Change, Event, InvalidTransition, Work};
 
 /// The id people type: `PIM-1042`. The number is the database id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -46,6 +53,8 @@ pub enum State {
     Approved,
     Activating,
     Active,
+    /// The requester (or someone for them) asked to end it early; the removal is under way.
+    Ending,
     Ended,
     Expired,
     Cancelled,
@@ -54,11 +63,12 @@ pub enum State {
 }
 
 impl State {
-    pub const ALL: [State; 9] = [
+    pub const ALL: [State; 10] = [
         State::PendingApproval,
         State::Approved,
         State::Activating,
         State::Active,
+        State::Ending,
         State::Ended,
         State::Expired,
         State::Cancelled,
@@ -73,6 +83,7 @@ impl State {
             State::Approved => "approved",
             State::Activating => "activating",
             State::Active => "active",
+            State::Ending => "ending",
             State::Ended => "ended",
             State::Expired => "expired",
             State::Cancelled => "cancelled",
@@ -83,6 +94,11 @@ impl State {
 
     pub fn from_db(text: &str) -> Option<State> {
         State::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether PIM holds (or, for `ending`, still holds) the request's assignment.
+    pub fn holds_assignment(self) -> bool {
+        matches!(self, State::Active | State::Ending)
     }
 
     /// No transition leaves a final state.
@@ -98,54 +114,6 @@ impl fmt::Display for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.as_str().replace('_', " "))
     }
-}
-
-/// What happens to a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    /// An approval that completes the tally.
-    Approve,
-    /// An approval that does not yet complete the tally: the request stays pending.
-    PartialApprove,
-    Deny,
-    Cancel,
-    /// No decision before the approval deadline.
-    Timeout,
-    /// The activation job takes the request (intent recorded before the PIM call).
-    StartActivation,
-    /// PIM created the assignment.
-    Activated,
-    /// PIM refused, or the last retry ran out.
-    Fail,
-    /// The assignment ended (removed early or expired).
-    End,
-}
-
-/// An event that the current state does not allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a request that is {from} cannot take {event:?}")]
-pub struct InvalidTransition {
-    pub from: State,
-    pub event: Event,
-}
-
-/// The state machine. Every transition in the service goes through here.
-pub fn next_state(from: State, event: Event) -> Result<State, InvalidTransition> {
-    use Event as E;
-    use State as S;
-    let to = match (from, event) {
-        (S::PendingApproval, E::Approve) => S::Approved,
-        (S::PendingApproval, E::PartialApprove) => S::PendingApproval,
-        (S::PendingApproval, E::Deny) => S::Denied,
-        (S::PendingApproval, E::Cancel) => S::Cancelled,
-        (S::PendingApproval, E::Timeout) => S::Expired,
-        (S::Approved, E::StartActivation) => S::Activating,
-        (S::Approved | S::Activating, E::Fail) => S::Failed,
-        (S::Activating, E::Activated) => S::Active,
-        (S::Active, E::End) => S::Ended,
-        _ => return Err(InvalidTransition { from, event }),
-    };
-    Ok(to)
 }
 
 /// A person as pimbot knows them: their Entra identity and, where known, their chat id.
@@ -237,6 +205,9 @@ pub struct Request {
     /// Where `approvers` came from (absent on requests made before pimbot kept it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approver_source: Option<ApproverSource>,
+    /// Who asked to end the elevation early (set by [`Event::RequestEnd`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_by: Option<String>,
 }
 
 impl Request {
@@ -252,70 +223,5 @@ impl Request {
 
     pub fn is_approver(&self, entra_id: &str) -> bool {
         self.approvers.iter().any(|a| a.entra_id == entra_id)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn short_ids_parse_in_every_typed_form() {
-        assert_eq!(ShortId::parse("PIM-1042"), Ok(ShortId(1042)));
-        assert_eq!(ShortId::parse("pim-7"), Ok(ShortId(7)));
-        assert_eq!(ShortId::parse("7"), Ok(ShortId(7)));
-        assert!(ShortId::parse("PIM-").is_err());
-        assert!(ShortId::parse("0").is_err());
-        assert!(ShortId::parse("PIM-x").is_err());
-        assert_eq!(ShortId(12).to_string(), "PIM-12");
-    }
-
-    #[test]
-    fn the_happy_path_is_allowed() {
-        let mut state = State::PendingApproval;
-        for event in [
-            Event::PartialApprove,
-            Event::Approve,
-            Event::StartActivation,
-            Event::Activated,
-            Event::End,
-        ] {
-            state = next_state(state, event).expect("allowed");
-        }
-        assert_eq!(state, State::Ended);
-    }
-
-    #[test]
-    fn final_states_accept_nothing() {
-        let events = [
-            Event::Approve,
-            Event::PartialApprove,
-            Event::Deny,
-            Event::Cancel,
-            Event::Timeout,
-            Event::StartActivation,
-            Event::Activated,
-            Event::Fail,
-            Event::End,
-        ];
-        for state in State::ALL.into_iter().filter(|s| s.is_final()) {
-            for event in events {
-                assert!(next_state(state, event).is_err(), "{state:?} {event:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn a_decided_request_cannot_be_decided_again() {
-        assert!(next_state(State::Approved, Event::Approve).is_err());
-        assert!(next_state(State::Approved, Event::Deny).is_err());
-        assert!(next_state(State::Active, Event::Cancel).is_err());
-    }
-
-    #[test]
-    fn states_round_trip_through_their_database_names() {
-        for state in State::ALL {
-            assert_eq!(State::from_db(state.as_str()), Some(state));
-        }
     }
 }

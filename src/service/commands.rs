@@ -3,14 +3,16 @@
 use serde_json::json;
 
 use crate::domain::audit::AuditEvent;
+use crate::domain::authorization::{Action, authorize};
 use crate::domain::command::{self, Command, HELP};
 use crate::domain::refusal::Refusal;
-use crate::domain::request::{Request, ShortId, State};
+use crate::domain::request::{Event, Request, ShortId, State};
 
 use super::identity::{Caller, unidentified};
 use super::jobs::{InboundCommand, Job, NewJob};
 use super::limits::Limit;
 use super::notice::Reply;
+use super::transition::{Outcome, Step};
 use super::{Service, ServiceError};
 
 impl Service {
@@ -212,10 +214,6 @@ impl Service {
     }
 
     async fn cancel(&self, caller: &Caller, id: ShortId) -> Result<Reply, ServiceError> {
-        use super::notice::Notice;
-        use super::transition::Step;
-        use crate::domain::authorization::{Action, authorize};
-        use crate::domain::request::Event;
         let Some(request) = self.store.request(id).await? else {
             return Ok(Reply::text(
                 Refusal::NoSuchRequest(id.to_string()).to_string(),
@@ -231,17 +229,19 @@ impl Service {
             .await?;
             return Ok(Reply::text(refusal.to_string()));
         }
-        let step = Step::new(Event::Cancel, caller.actor()).notice(Notice::Cancelled);
-        Ok(match self.apply(&request, step, |_| {}).await? {
-            Some(_) => Reply::text(format!("{id} is cancelled.")),
-            None => Reply::text(format!(
+        let step = Step::new(Event::Cancel, caller.actor());
+        Ok(match self.apply(&request, step).await? {
+            Outcome::Applied { .. } => Reply::text(format!("{id} is cancelled.")),
+            Outcome::LostRace => Reply::text(format!(
                 "{id} changed meanwhile; nothing was cancelled. Try `status {id}`."
             )),
+            Outcome::NotApplicable(invalid) => {
+                Reply::text(format!("{id} is {}; nothing was cancelled.", invalid.from))
+            }
         })
     }
 
     async fn end(&self, caller: &Caller, id: ShortId) -> Result<Reply, ServiceError> {
-        use crate::domain::authorization::{Action, authorize};
         let Some(request) = self.store.request(id).await? else {
             return Ok(Reply::text(
                 Refusal::NoSuchRequest(id.to_string()).to_string(),
@@ -257,20 +257,22 @@ impl Service {
             .await?;
             return Ok(Reply::text(refusal.to_string()));
         }
-        let event = AuditEvent::new("request.end_requested", Some(id), caller.actor(), "ok");
-        self.store
-            .append_audit(
-                event,
-                vec![NewJob::now(Job::Deactivate {
-                    request: id,
-                    by: caller.user.display_name.clone(),
-                })],
-            )
-            .await?;
-        self.jobs_ready.notify_one();
-        Ok(Reply::text(format!(
-            "Ending {id} now; you will get a message when PIM has removed it."
-        )))
+        let by = caller.user.display_name.clone();
+        let step = Step::new(Event::RequestEnd { by }, caller.actor());
+        Ok(match self.apply_fresh(&request, step).await? {
+            Outcome::Applied { .. } => Reply::text(format!(
+                "Ending {id} now; you will get a message when PIM has removed it."
+            )),
+            Outcome::NotApplicable(invalid) if invalid.from == State::Ending => Reply::text(
+                format!("{id} is already ending; you will get a message when PIM has removed it."),
+            ),
+            Outcome::NotApplicable(invalid) => {
+                Reply::text(format!("{id} is {}; nothing to end.", invalid.from))
+            }
+            Outcome::LostRace => Reply::text(format!(
+                "{id} keeps changing; nothing was ended. Try `status {id}`."
+            )),
+        })
     }
 
     /// Records a refusal in the audit trail and the audit channel.
@@ -311,6 +313,7 @@ impl Service {
 pub(crate) fn status_line(request: &Request) -> String {
     let state = match (request.state, request.active_until) {
         (State::Active, Some(until)) => format!("active until {} UTC", until.format("%H:%M")),
+        (State::Ending, _) => "ending (PIM is removing it)".to_owned(),
         (State::Failed, _) => format!(
             "failed: {}",
             request.failure.as_deref().unwrap_or("unknown error")

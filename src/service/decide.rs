@@ -1,15 +1,17 @@
 //! Approve and deny: database only, so a click is answered within the platform's deadline.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::authorization::{Action, authorize};
 use crate::domain::refusal::Refusal;
-use crate::domain::request::{Decision, Event, Platform, Request, ShortId};
+use crate::domain::request::{Change, Decision, Event, Platform, Request, ShortId};
 
 use super::identity::{Caller, unidentified};
-use super::notice::{Decided, Notice, Reply};
-use super::transition::Step;
+use super::notice::{Decided, Reply};
+use super::transition::{Outcome, Step};
 use super::{Service, ServiceError};
 
 /// Compare-and-set attempts before giving up on a busy request.
@@ -51,7 +53,7 @@ impl Service {
                 return Ok(refused(Refusal::NoSuchRequest(id.to_string()).to_string()));
             };
             let detail = json!({ "approve": approve, "reason": reason });
-            let now = Utc::now();
+            let now = self.now();
             let checked = authorize(&request, &caller.user.id, Action::Decide)
                 .and_then(|()| before_deadline(&request, now));
             if let Err(refusal) = checked {
@@ -59,12 +61,12 @@ impl Service {
                     .await?;
                 return Ok(refused(refusal.to_string()));
             }
-            // Approvals that still count: all of them, unless this click would complete the
-            // tally, when every approver's authority is read again, live.
-            let mut counted: Vec<&Decision> = request.approvals().collect();
-            if approve && counted.len() as u32 + 1 >= request.approvals_required {
+            // Every earlier approval counts, unless this click would complete the tally, when
+            // every approver's authority is read again, live.
+            let mut lapsed = Vec::new();
+            if approve && request.approval_completes_tally() {
                 match self.still_approving(&request, caller).await? {
-                    Ok(current) => counted.retain(|d| current.contains(&d.approver.entra_id)),
+                    Ok(current) => lapsed = lapsed_approvers(&request, &current),
                     Err(refusal) => {
                         self.audit_refusal(Some(id), caller.actor(), &refusal, detail)
                             .await?;
@@ -78,54 +80,53 @@ impl Service {
                 reason: reason.clone(),
                 at: now,
             };
-            let approvals = counted.len() as u32 + u32::from(approve);
-            let (event, notice) = match (approve, approvals >= request.approvals_required) {
-                (false, _) => (
-                    Event::Deny,
-                    Some(Notice::Denied {
-                        by: caller.user.display_name.clone(),
-                        reason: reason
-                            .clone()
-                            .unwrap_or_else(|| "no reason given".to_owned()),
-                    }),
-                ),
-                (true, false) => (Event::PartialApprove, None),
-                (true, true) => {
-                    let mut by: Vec<String> = counted
-                        .iter()
-                        .map(|d| d.approver.display_name.clone())
-                        .collect();
-                    by.push(caller.user.display_name.clone());
-                    (Event::Approve, Some(Notice::Approved { by }))
+            let step = Step::new(Event::Decide { decision, lapsed }, caller.actor());
+            match self.apply(&request, step).await? {
+                Outcome::Applied {
+                    request: updated,
+                    change,
+                } => {
+                    return Ok(decided(&request, &updated, &change, now));
                 }
-            };
-            let mut step = Step::new(event, caller.actor()).decision(decision);
-            if let Some(notice) = notice {
-                step = step.notice(notice);
+                // Someone else changed the request first: read it again and re-check.
+                Outcome::LostRace => {}
+                // It left `pending_approval` since it was read: the re-check refuses it.
+                Outcome::NotApplicable(_) => {}
             }
-            if let Some(updated) = self.apply(&request, step, |_| {}).await? {
-                let verb = if approve { "approved" } else { "denied" };
-                if event != Event::PartialApprove {
-                    let waited = (now - request.created_at).as_seconds_f64();
-                    metrics::histogram!("pimbot_approval_seconds", "decision" => verb)
-                        .record(waited);
-                }
-                let tally = if event == Event::PartialApprove {
-                    format!(
-                        " ({} of {} approvals)",
-                        approvals, updated.approvals_required
-                    )
-                } else {
-                    String::new()
-                };
-                return Ok(Decided {
-                    reply: Reply::text(format!("You {verb} {id}{tally}.")),
-                    recorded: true,
-                });
-            }
-            // Someone else changed the request first: read it again and re-check.
         }
         Ok(refused(format!("{id} is busy; try again in a moment.")))
+    }
+}
+
+/// The earlier approvers of `request` no longer among the `current` ones.
+fn lapsed_approvers(request: &Request, current: &HashSet<String>) -> Vec<String> {
+    request
+        .approvals()
+        .map(|d| d.approver.entra_id.clone())
+        .filter(|approver| !current.contains(approver))
+        .collect()
+}
+
+/// The answer to a recorded decision (and the time it took, for the histogram).
+fn decided(before: &Request, after: &Request, change: &Change, now: DateTime<Utc>) -> Decided {
+    let verb = if matches!(change, Change::Denied) {
+        "denied"
+    } else {
+        "approved"
+    };
+    let tally = match change {
+        Change::ApprovalRecorded { approvals } => {
+            format!(" ({approvals} of {} approvals)", after.approvals_required)
+        }
+        _ => {
+            let waited = (now - before.created_at).as_seconds_f64();
+            metrics::histogram!("pimbot_approval_seconds", "decision" => verb).record(waited);
+            String::new()
+        }
+    };
+    Decided {
+        reply: Reply::text(format!("You {verb} {}{tally}.", after.id)),
+        recorded: true,
     }
 }
 

@@ -1,15 +1,16 @@
-//! The jobs that move an approved request through PIM: activate, end early, expire, time out.
+//! The jobs that move an approved request through PIM: activate, warn, expire, time out (ending
+//! early is in `ending`).
 
 use chrono::Utc;
 use serde_json::json;
 
-use crate::domain::audit::AuditActor;
-use crate::domain::request::{Event, Request, ShortId, State};
+use crate::domain::audit::{AuditActor, AuditEvent};
+use crate::domain::request::{Event, InvalidTransition, Request, ShortId, State};
 
 use super::jobs::{Job, NewJob};
 use super::notice::Notice;
 use super::ports::{Grant, UpstreamError, UpstreamErrorKind};
-use super::transition::Step;
+use super::transition::{Outcome, Step};
 use super::{Service, ServiceError};
 
 /// PIM keeps justifications short; longer text is cut.
@@ -27,9 +28,14 @@ impl Service {
         let resumed = request.state == State::Activating;
         if request.state == State::Approved {
             let step = Step::new(Event::StartActivation, AuditActor::system());
-            match self.apply(&request, step, |_| {}).await? {
-                Some(next) => request = next,
-                None => return Ok(()),
+            match self.apply(&request, step).await? {
+                Outcome::Applied { request: next, .. } => request = *next,
+                // Another run of this job took it first: that run activates it.
+                Outcome::LostRace => return Ok(()),
+                Outcome::NotApplicable(invalid) => {
+                    tracing::debug!(%invalid, "the activation is no longer needed");
+                    return Ok(());
+                }
             }
         }
         if request.state != State::Activating {
@@ -38,7 +44,7 @@ impl Service {
         if let Some(extended) = request.extends {
             // PIM holds one assignment per person and target: the extension takes over from the
             // elevation it extends, which ends first (a no-op when it already has).
-            self.deactivate(extended, &format!("its extension {}", request.id))
+            self.end_extended(extended, &format!("its extension {}", request.id))
                 .await?;
         }
         let grant = self.grant(&request);
@@ -52,7 +58,7 @@ impl Service {
         if let Some(receipt) = own {
             let until = receipt
                 .end
-                .unwrap_or_else(|| Utc::now() + request.duration.as_chrono());
+                .unwrap_or_else(|| self.now() + request.duration.as_chrono());
             let detail =
                 json!({ "confirmed_existing": true, "pim_request_id": receipt.pim_request_id });
             return self
@@ -68,7 +74,7 @@ impl Service {
             Ok(receipt) => {
                 let until = receipt
                     .end
-                    .unwrap_or_else(|| Utc::now() + request.duration.as_chrono());
+                    .unwrap_or_else(|| self.now() + request.duration.as_chrono());
                 let detail = json!({ "pim_request_id": receipt.pim_request_id, "pim_status": receipt.status, "upstream_request_id": receipt.upstream_request_id });
                 self.mark_active(&request, Some(receipt.pim_request_id), until, detail)
                     .await
@@ -113,7 +119,7 @@ impl Service {
         }))
     }
 
-    fn grant(&self, request: &Request) -> Grant {
+    pub(super) fn grant(&self, request: &Request) -> Grant {
         let approvers: Vec<&str> = request
             .approvals()
             .map(|d| d.approver.display_name.as_str())
@@ -142,6 +148,9 @@ impl Service {
         }
     }
 
+    /// Records the assignment PIM made. A lost race is re-read and re-applied; a request that
+    /// moved to where the assignment no longer fits is reported, so that PIM's assignment is not
+    /// forgotten but cleaned up.
     async fn mark_active(
         &self,
         request: &Request,
@@ -149,16 +158,54 @@ impl Service {
         until: chrono::DateTime<Utc>,
         detail: serde_json::Value,
     ) -> Result<(), ServiceError> {
-        let step = Step::new(Event::Activated, AuditActor::system())
-            .notice(Notice::Active { until })
-            .detail(detail);
-        self.apply(request, step, |r| {
-            r.active_until = Some(until);
-            if pim_request_id.is_some() {
-                r.pim_request_id = pim_request_id;
+        let event = Event::Activated {
+            pim_request_id: pim_request_id.clone(),
+            until,
+        };
+        let step = Step::new(event, AuditActor::system()).detail(detail);
+        match self.apply_fresh(request, step).await? {
+            Outcome::Applied { .. } => Ok(()),
+            Outcome::LostRace => Err(ServiceError::NotReady(format!(
+                "{} keeps changing; its activation is recorded on the next run",
+                request.id
+            ))),
+            Outcome::NotApplicable(invalid) => {
+                self.report_orphaned_assignment(request, pim_request_id, invalid)
+                    .await
             }
-        })
-        .await?;
+        }
+    }
+
+    /// PIM holds an assignment for a request that moved on meanwhile: warn, and keep the trail.
+    async fn report_orphaned_assignment(
+        &self,
+        request: &Request,
+        pim_request_id: Option<String>,
+        invalid: InvalidTransition,
+    ) -> Result<(), ServiceError> {
+        let id = request.id;
+        tracing::warn!(request.id = %id, state = invalid.from.as_str(), "PIM holds an assignment for a request that is no longer activating");
+        let event = AuditEvent::new(
+            "request.assignment_orphaned",
+            Some(id),
+            AuditActor::system(),
+            "needs_cleanup",
+        )
+        .with_detail(json!({
+            "state": invalid.from.as_str(),
+            "pim_request_id": pim_request_id,
+            "target": request.target.label(),
+            "principal": request.requester.entra_id,
+        }));
+        let line = format!(
+            "{id} is {}, but PIM holds the assignment pimbot made for it ({} for {}): remove it in PIM",
+            invalid.from,
+            request.target.label(),
+            request.requester.display_name
+        );
+        self.store
+            .append_audit(event, self.audit_line_jobs(request.platform, line))
+            .await?;
         Ok(())
     }
 
@@ -168,59 +215,26 @@ impl Service {
         reason: String,
         detail: serde_json::Value,
     ) -> Result<(), ServiceError> {
-        let step = Step::new(Event::Fail, AuditActor::system())
-            .notice(Notice::Failed {
-                reason: reason.clone(),
-            })
-            .detail(detail);
-        self.apply(request, step, |r| r.failure = Some(reason))
-            .await?;
-        Ok(())
+        let step = Step::new(Event::Fail { reason }, AuditActor::system()).detail(detail);
+        self.settle(request, step).await
     }
 
-    /// The `deactivate` job (`end ID`): `adminRemove`, then `ended`.
-    pub(crate) async fn deactivate(&self, id: ShortId, by: &str) -> Result<(), ServiceError> {
-        let Some(request) = self.store.request(id).await? else {
-            return Ok(());
-        };
-        if request.state != State::Active {
-            return Ok(());
+    /// Applies a system step that must not be dropped: a lost race is re-read and re-applied
+    /// (and, if it keeps being lost, the job runs again later); an event that no longer applies
+    /// is left, as the request moved on.
+    pub(crate) async fn settle(&self, request: &Request, step: Step) -> Result<(), ServiceError> {
+        let what = step.event.name();
+        match self.apply_fresh(request, step).await? {
+            Outcome::Applied { .. } => Ok(()),
+            Outcome::LostRace => Err(ServiceError::NotReady(format!(
+                "{} keeps changing; `{what}` is tried again",
+                request.id
+            ))),
+            Outcome::NotApplicable(invalid) => {
+                tracing::debug!(request.id = %request.id, %invalid, "the request moved on meanwhile");
+                Ok(())
+            }
         }
-        let receipt = match self
-            .pim
-            .remove(&request.target, &self.grant(&request))
-            .await
-        {
-            Ok(receipt) => {
-                json!({ "pim_request_id": receipt.pim_request_id, "upstream_request_id": receipt.upstream_request_id })
-            }
-            Err(error) if error.is_retryable() => return Err(error.into()),
-            Err(error) => {
-                // The elevation stays active; tell the person and keep the trail.
-                let detail = upstream_detail(&error);
-                let event = crate::domain::audit::AuditEvent::new(
-                    "request.end_failed",
-                    Some(id),
-                    AuditActor::system(),
-                    error.code.as_deref().unwrap_or("rejected"),
-                )
-                .with_detail(detail);
-                let line = format!("{id} could not be ended early: {}", error.user_message());
-                self.store
-                    .append_audit(event, self.audit_line_jobs(request.platform, line))
-                    .await?;
-                return Ok(());
-            }
-        };
-        let step = Step::new(Event::End, AuditActor::system())
-            .notice(Notice::Ended {
-                early: true,
-                by: Some(by.to_owned()),
-            })
-            .detail(json!({ "early": true, "by": by, "removal": receipt }));
-        self.apply(&request, step, |r| r.active_until = Some(Utc::now()))
-            .await?;
-        Ok(())
     }
 
     /// The `warn_ending` job, `defaults.end_warning` before the end: tells the requester, who may
@@ -229,7 +243,7 @@ impl Service {
         let Some(request) = self.store.request(id).await? else {
             return Ok(());
         };
-        let Some(until) = request.active_until.filter(|until| *until > Utc::now()) else {
+        let Some(until) = request.active_until.filter(|until| *until > self.now()) else {
             return Ok(());
         };
         if request.state != State::Active {
@@ -247,10 +261,9 @@ impl Service {
         let Some(request) = self.store.request(id).await? else {
             return Ok(());
         };
-        let due = request
-            .active_until
-            .is_some_and(|until| until <= Utc::now());
-        if request.state != State::Active || !due {
+        let now = self.now();
+        let due = request.active_until.is_some_and(|until| until <= now);
+        if !request.state.holds_assignment() || !due {
             return Ok(());
         }
         // Confirm with PIM: an assignment extended there ends later, and is followed to its end.
@@ -261,20 +274,19 @@ impl Service {
             .await?
             && let Some(end) = existing
                 .end
-                .filter(|end| *end > Utc::now() + chrono::Duration::minutes(1))
+                .filter(|end| *end > now + chrono::Duration::minutes(1))
         {
             let follow = NewJob::at(Job::Expire { request: id }, end);
             self.store.enqueue(vec![follow]).await?;
             return Ok(());
         }
-        let step = Step::new(Event::End, AuditActor::system())
+        let step = Step::new(Event::End { early: None }, AuditActor::system())
             .notice(Notice::Ended {
                 early: false,
                 by: None,
             })
             .detail(json!({ "early": false }));
-        self.apply(&request, step, |_| {}).await?;
-        Ok(())
+        self.settle(&request, step).await
     }
 
     /// The `approval_timeout` job at the approval deadline.
@@ -282,12 +294,11 @@ impl Service {
         let Some(request) = self.store.request(id).await? else {
             return Ok(());
         };
-        if request.state != State::PendingApproval || request.approval_deadline > Utc::now() {
+        if request.state != State::PendingApproval || request.approval_deadline > self.now() {
             return Ok(());
         }
-        let step = Step::new(Event::Timeout, AuditActor::system()).notice(Notice::Expired);
-        self.apply(&request, step, |_| {}).await?;
-        Ok(())
+        self.settle(&request, Step::new(Event::Timeout, AuditActor::system()))
+            .await
     }
 }
 

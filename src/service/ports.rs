@@ -1,5 +1,5 @@
-//! The ports the use cases need: storage, the directory, PIM and chat. Adapters implement them;
-//! only `app` chooses which.
+//! The ports the use cases need: storage, the directory, PIM, chat and the clock. Adapters
+//! implement them; only `app` chooses which.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -142,6 +142,21 @@ pub struct DirectoryUser {
 pub struct DirectoryGroup {
     pub id: String,
     pub display_name: String,
+}
+
+/// What time it is: every lifecycle decision reads `now` here, so tests can move time on.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock, in production.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
 }
 
 /// Reading users and groups.

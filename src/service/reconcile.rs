@@ -3,14 +3,12 @@
 //! lagging reads), and an assignment PIM shows on a target pimbot grants, held by someone pimbot
 //! did not grant it to, is reported once.
 
-use chrono::Utc;
 use serde_json::json;
 
 use crate::domain::audit::{AuditActor, AuditEvent};
 use crate::domain::request::{Event, Request, State};
 use crate::domain::target::ResolvedTarget;
 
-use super::jobs::{Job, NewJob};
 use super::notice::Notice;
 use super::transition::Step;
 use super::{Service, ServiceError};
@@ -24,7 +22,7 @@ impl Service {
     /// Runs once per `interval` across all replicas (the first to record the interval wins).
     pub async fn sweep(&self, interval: std::time::Duration) -> Result<(), ServiceError> {
         let bucket =
-            Utc::now().timestamp() / i64::try_from(interval.as_secs().max(1)).unwrap_or(60);
+            self.now().timestamp() / i64::try_from(interval.as_secs().max(1)).unwrap_or(60);
         if !self
             .store
             .first_delivery(&format!("sweep:{bucket}"))
@@ -118,34 +116,26 @@ impl Service {
             .iter()
             .any(|r| {
                 same_target(&r.target, target)
-                    && matches!(r.state, State::Approved | State::Activating | State::Active)
+                    && (matches!(r.state, State::Approved | State::Activating)
+                        || r.state.holds_assignment())
             }))
     }
 
-    /// Gives a stalled request the job its state calls for.
+    /// Gives a stalled request the jobs its state calls for (the machine's [`Request::work`]).
     async fn repair(&self, request: &Request) -> Result<(), ServiceError> {
         let id = request.id;
-        let job = match request.state {
-            State::PendingApproval => NewJob::at(
-                Job::ApprovalTimeout { request: id },
-                request.approval_deadline,
-            ),
-            State::Approved | State::Activating => NewJob::now(Job::Activate { request: id }),
-            State::Active => NewJob::at(
-                Job::Expire { request: id },
-                request.active_until.unwrap_or_else(Utc::now),
-            ),
-            _ => return Ok(()),
+        let mut jobs = self.work_jobs(id, &request.work(self.now()), self.now());
+        let Some(job) = jobs.first() else {
+            return Ok(());
         };
-        tracing::warn!(request.id = %id, state = request.state.as_str(), job = job.job.kind(), "repairing a request that had no job");
+        let kind = job.job.kind();
+        tracing::warn!(request.id = %id, state = request.state.as_str(), job = kind, "repairing a request that had no job");
         let event = AuditEvent::new("request.repaired", Some(id), AuditActor::system(), "ok")
-            .with_detail(json!({ "state": request.state.as_str(), "job": job.job.kind() }));
+            .with_detail(json!({ "state": request.state.as_str(), "job": kind }));
         let line = format!(
-            "{id} had no pending work in state {}; the sweep scheduled `{}`",
+            "{id} had no pending work in state {}; the sweep scheduled `{kind}`",
             request.state,
-            job.job.kind()
         );
-        let mut jobs = vec![job];
         jobs.extend(self.audit_line_jobs(request.platform, line));
         self.store.append_audit(event, jobs).await?;
         self.jobs_ready.notify_one();
@@ -155,10 +145,11 @@ impl Service {
     /// An active request whose assignment PIM no longer shows was ended outside pimbot, unless
     /// it became active too recently for PIM's reads to show it yet.
     async fn check_drift(&self, request: &Request) -> Result<(), ServiceError> {
-        let still_running = request.active_until.is_some_and(|until| until > Utc::now());
+        let now = self.now();
+        let still_running = request.active_until.is_some_and(|until| until > now);
         // An active request's last transition was its activation, so `updated_at` is when it
         // became active.
-        let fresh = Utc::now() - request.updated_at < READ_LAG_GRACE;
+        let fresh = now - request.updated_at < READ_LAG_GRACE;
         if !still_running || fresh {
             return Ok(());
         }
@@ -172,15 +163,13 @@ impl Service {
             return Ok(());
         }
         let by = "someone outside pimbot (PIM no longer shows the assignment)".to_owned();
-        let step = Step::new(Event::End, AuditActor::system())
+        let step = Step::new(Event::End { early: Some(now) }, AuditActor::system())
             .notice(Notice::Ended {
                 early: true,
                 by: Some(by),
             })
             .detail(json!({ "early": true, "drift": "assignment missing in PIM" }));
-        self.apply(request, step, |r| r.active_until = Some(Utc::now()))
-            .await?;
-        Ok(())
+        self.settle(request, step).await
     }
 }
 

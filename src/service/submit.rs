@@ -1,6 +1,5 @@
 //! `request`: resolve, check eligibility and policy, find approvers, then record a pending request.
 
-use chrono::Utc;
 use serde_json::json;
 
 use crate::domain::audit::AuditEvent;
@@ -99,7 +98,7 @@ impl Service {
             .as_ref()
             .and_then(|t| t.approval_channel.get(&inbound.platform).cloned())
             .unwrap_or_else(|| inbound.conversation.clone());
-        let now = Utc::now();
+        let now = self.now();
         Ok(Ok(Request {
             id: ShortId(0),
             version: 0,
@@ -119,6 +118,7 @@ impl Service {
             pim_request_id: None,
             extends: None,
             approver_source,
+            ended_by: None,
             active_until: None,
             failure: None,
             created_at: now,

@@ -1,11 +1,14 @@
-//! Applying a lifecycle event: the state machine decides, one transaction records the new state,
-//! the audit event and the side-effect jobs, and a lost compare-and-set changes nothing.
+//! Applying a lifecycle event: the state machine ([`Request::apply`]) decides and sets the
+//! fields, one transaction records the new request, the audit event and the jobs of the work the
+//! machine names, and a lost compare-and-set changes nothing ([`Outcome`] tells the caller which).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::audit::{AuditActor, AuditEvent};
-use crate::domain::request::{Decision, Event, Platform, Request, State, next_state};
+use crate::domain::request::{
+    Applied, Change, Event, InvalidTransition, Platform, Request, ShortId, State, Work,
+};
 
 use super::jobs::{Job, NewJob};
 use super::notice::{ApproverNotice, Notice};
@@ -13,11 +16,11 @@ use super::ports::TransitionWrite;
 use super::{Service, ServiceError};
 
 /// One lifecycle step, as the use case sees it.
+#[derive(Clone)]
 pub(crate) struct Step {
     pub(crate) event: Event,
     pub(crate) actor: AuditActor,
-    pub(crate) decision: Option<Decision>,
-    /// What the requester is told, if anything.
+    /// What the requester is told, when not what the change itself says (see [`notice_for`]).
     pub(crate) notice: Option<Notice>,
     /// Extra facts for the audit event (PIM ids, reasons).
     pub(crate) detail: serde_json::Value,
@@ -28,7 +31,6 @@ impl Step {
         Self {
             event,
             actor,
-            decision: None,
             notice: None,
             detail: json!({}),
         }
@@ -39,66 +41,112 @@ impl Step {
         self
     }
 
-    pub(crate) fn decision(mut self, decision: Decision) -> Self {
-        self.decision = Some(decision);
-        self
-    }
-
     pub(crate) fn detail(mut self, detail: serde_json::Value) -> Self {
         self.detail = detail;
         self
     }
 }
 
+/// How applying a step went.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Recorded: the new request and what happened.
+    Applied {
+        request: Box<Request>,
+        change: Change,
+    },
+    /// Another writer changed the request first (the compare-and-set failed): nothing written.
+    LostRace,
+    /// The event does not apply in the request's current state: nothing written.
+    NotApplicable(InvalidTransition),
+}
+
+/// Compare-and-set attempts of [`Service::apply_fresh`] before it reports the race lost.
+const APPLY_ATTEMPTS: usize = 5;
+
 impl Service {
-    /// Applies `step` to `current` (after `edit` adjusts the new request's fields). Returns the new
-    /// request, or `None` when the event does not apply any more or another writer won the race.
+    /// Applies `step` to `current`: the state machine decides and sets the fields, and one
+    /// transaction records the new request, the audit event and the jobs of its work.
     pub(crate) async fn apply(
         &self,
         current: &Request,
         step: Step,
-        edit: impl FnOnce(&mut Request),
-    ) -> Result<Option<Request>, ServiceError> {
+    ) -> Result<Outcome, ServiceError> {
         // The chat request's or the job's span (and its trace) carries the short id.
         tracing::Span::current().record("request.id", tracing::field::display(current.id));
-        let Ok(to) = next_state(current.state, step.event) else {
-            return Ok(None);
+        let decision = match &step.event {
+            Event::Decide { decision, .. } => Some(decision.clone()),
+            _ => None,
         };
-        let mut next = current.clone();
-        next.state = to;
-        next.version = current.version + 1;
-        next.updated_at = Utc::now();
-        if let Some(decision) = &step.decision {
-            next.decisions.push(decision.clone());
-        }
-        edit(&mut next);
-        let kind = format!("request.{}", event_name(step.event, to));
+        let now = self.now();
+        let applied = match current.apply(step.event, now) {
+            Ok(applied) => applied,
+            Err(invalid) => return Ok(Outcome::NotApplicable(invalid)),
+        };
+        let Applied {
+            request: next,
+            change,
+            work,
+        } = applied;
+        let kind = format!("request.{}", change.name());
         let mut detail = summary(&next);
         if let (Some(extra), Some(map)) = (step.detail.as_object(), detail.as_object_mut()) {
             map.extend(extra.clone());
         }
-        if let Some(decision) = &step.decision {
+        if let Some(decision) = &decision {
             detail["decision"] = json!(decision);
         }
         let audit = AuditEvent::new(&kind, Some(next.id), step.actor, "ok").with_detail(detail);
-        let jobs = self.effects(&next, step.event, step.notice);
+        let notice = step.notice.or_else(|| notice_for(&change, &next));
+        let mut jobs = self.transition_jobs(&next, &change, notice);
+        jobs.extend(self.work_jobs(next.id, &work, now));
         let write = TransitionWrite {
             request: next.clone(),
             expected_version: current.version,
-            decision: step.decision,
+            decision,
             audit,
             jobs,
         };
         if !self.store.transition(write).await? {
-            return Ok(None);
+            return Ok(Outcome::LostRace);
         }
-        metrics::counter!("pimbot_transitions_total", "to" => to.as_str()).increment(1);
+        metrics::counter!("pimbot_transitions_total", "to" => next.state.as_str()).increment(1);
         self.jobs_ready.notify_one();
-        Ok(Some(next))
+        Ok(Outcome::Applied {
+            request: Box::new(next),
+            change,
+        })
     }
 
-    /// The side effects of arriving in `request.state`: one place, so no transition forgets one.
-    fn effects(&self, request: &Request, event: Event, notice: Option<Notice>) -> Vec<NewJob> {
+    /// [`Service::apply`], reading the request again and re-applying `step` after each lost
+    /// race (up to a few times): for writers whose event must not be dropped.
+    pub(crate) async fn apply_fresh(
+        &self,
+        current: &Request,
+        step: Step,
+    ) -> Result<Outcome, ServiceError> {
+        let mut current = current.clone();
+        for _ in 1..APPLY_ATTEMPTS {
+            match self.apply(&current, step.clone()).await? {
+                Outcome::LostRace => {}
+                decided => return Ok(decided),
+            }
+            match self.store.request(current.id).await? {
+                Some(fresh) => current = fresh,
+                None => return Err(ServiceError::Corrupt(format!("{} vanished", current.id))),
+            }
+        }
+        self.apply(&current, step).await
+    }
+
+    /// The jobs every transition has: the approval message re-rendered, the requester told, the
+    /// audit channels' line.
+    fn transition_jobs(
+        &self,
+        request: &Request,
+        change: &Change,
+        notice: Option<Notice>,
+    ) -> Vec<NewJob> {
         let id = request.id;
         let mut jobs = vec![NewJob::now(Job::UpdateApproval { request: id })];
         if let Some(notice) = notice {
@@ -107,30 +155,39 @@ impl Service {
                 notice,
             }));
         }
-        jobs.extend(self.audit_line_jobs(
-            request.platform,
-            audit_line(request, event_name(event, request.state)),
-        ));
-        match request.state {
-            State::Approved => jobs.push(NewJob::now(Job::Activate { request: id })),
-            State::Expired => jobs.push(NewJob::now(Job::NotifyApprovers {
-                request: id,
-                notice: ApproverNotice::Expired,
-            })),
-            State::Active => {
-                if let Some(until) = request.active_until {
-                    jobs.push(NewJob::at(Job::Expire { request: id }, until));
-                    let warn_at = until - self.settings.defaults.end_warning;
-                    if self.settings.defaults.end_warning > chrono::Duration::zero()
-                        && warn_at > chrono::Utc::now()
-                    {
-                        jobs.push(NewJob::at(Job::WarnEnding { request: id }, warn_at));
-                    }
-                }
-            }
-            _ => {}
-        }
+        jobs.extend(self.audit_line_jobs(request.platform, audit_line(request, change.name())));
         jobs
+    }
+
+    /// The jobs that do the domain's `work` for request `id`.
+    pub(crate) fn work_jobs(&self, id: ShortId, work: &[Work], now: DateTime<Utc>) -> Vec<NewJob> {
+        let warning = self.settings.defaults.end_warning;
+        work.iter()
+            .filter_map(|work| match work {
+                Work::ApprovalTimeout { at } => {
+                    Some(NewJob::at(Job::ApprovalTimeout { request: id }, *at))
+                }
+                Work::Activate => Some(NewJob::at(Job::Activate { request: id }, now)),
+                Work::Deactivate { by } => Some(NewJob::at(
+                    Job::Deactivate {
+                        request: id,
+                        by: by.clone(),
+                    },
+                    now,
+                )),
+                Work::Expire { at } => Some(NewJob::at(Job::Expire { request: id }, *at)),
+                Work::WarnEnding { until } => (warning > chrono::Duration::zero()
+                    && *until - warning > now)
+                    .then(|| NewJob::at(Job::WarnEnding { request: id }, *until - warning)),
+                Work::TellApproversExpired => Some(NewJob::at(
+                    Job::NotifyApprovers {
+                        request: id,
+                        notice: ApproverNotice::Expired,
+                    },
+                    now,
+                )),
+            })
+            .collect()
     }
 
     /// An audit-channel line on every platform that has an audit conversation.
@@ -165,11 +222,31 @@ pub(crate) fn line_jobs(platforms: &[Platform], line: &str) -> Vec<NewJob> {
         .collect()
 }
 
-fn event_name(event: Event, to: State) -> &'static str {
-    match event {
-        Event::PartialApprove if to == State::PendingApproval => "approval_recorded",
-        Event::StartActivation => "activation_started",
-        _ => to.as_str(),
+/// What the requester is told of `change`, unless the step says otherwise.
+fn notice_for(change: &Change, request: &Request) -> Option<Notice> {
+    match change {
+        Change::Approved { by } => Some(Notice::Approved { by: by.clone() }),
+        Change::Denied => request.denial().map(|denial| Notice::Denied {
+            by: denial.approver.display_name.clone(),
+            reason: denial
+                .reason
+                .clone()
+                .unwrap_or_else(|| "no reason given".to_owned()),
+        }),
+        Change::Cancelled => Some(Notice::Cancelled),
+        Change::Expired => Some(Notice::Expired),
+        Change::Activated => request.active_until.map(|until| Notice::Active { until }),
+        Change::Failed => Some(Notice::Failed {
+            reason: request
+                .failure
+                .clone()
+                .unwrap_or_else(|| "unknown error".to_owned()),
+        }),
+        Change::ApprovalRecorded { .. }
+        | Change::ActivationStarted
+        | Change::EndRequested
+        | Change::StillActive
+        | Change::Ended => None,
     }
 }
 

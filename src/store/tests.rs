@@ -179,6 +179,7 @@ pub(crate) fn sample_request(requester: &str) -> Request {
         updated_at: now,
         extends: None,
         approver_source: None,
+        ended_by: None,
     }
 }
 

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use super::WorkerSettings;
 use crate::service::jobs::{ClaimedJob, RetryBudget};
-use crate::service::ports::Store;
+use crate::service::ports::{Clock, Store};
 use crate::service::{Service, ServiceError};
 
 pub(super) async fn run_one(service: &Service, settings: &WorkerSettings, job: ClaimedJob) {
@@ -23,6 +23,7 @@ pub(super) async fn run_one(service: &Service, settings: &WorkerSettings, job: C
     let renewal = tokio::spawn(
         crate::service::jobs::WritePriority::Background.scope(keep_lease(
             service.store().clone(),
+            service.clock(),
             job.id,
             settings.clone(),
             finished,
@@ -54,7 +55,7 @@ pub(super) async fn run_one(service: &Service, settings: &WorkerSettings, job: C
         Err(error) if error.is_retryable() => match retry_at(settings, &budget, &error, spent) {
             Some(delay) => {
                 tracing::info!(job.id = job.id, job.kind = kind, attempts = spent, error = %error, delay_ms = delay.as_millis() as u64, "job will be retried");
-                let run_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                let run_at = service.now() + chrono::Duration::from_std(delay).unwrap_or_default();
                 store
                     .reschedule_job(job.id, run_at, &error.to_string(), spent)
                     .await
@@ -114,6 +115,7 @@ async fn give_up(
 /// Renews `job`'s lease every third of it until `finished` says the job is done.
 async fn keep_lease(
     store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
     job: i64,
     settings: WorkerSettings,
     mut finished: watch::Receiver<bool>,
@@ -123,7 +125,7 @@ async fn keep_lease(
             _ = tokio::time::sleep(settings.lease / 3) => {}
             _ = finished.wait_for(|done| *done) => return,
         }
-        let until = Utc::now() + chrono::Duration::from_std(settings.lease).unwrap_or_default();
+        let until = clock.now() + chrono::Duration::from_std(settings.lease).unwrap_or_default();
         match store.renew_lease(job, &settings.name, until).await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(

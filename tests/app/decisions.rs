@@ -120,3 +120,35 @@ async fn end_removes_an_active_assignment_early() {
     assert_eq!(actions, vec!["\"adminAssign\"", "\"adminRemove\""]);
     assert!(app.emulator.active_assignments().is_empty());
 }
+
+#[tokio::test]
+async fn a_double_end_sends_one_removal_and_the_second_is_told_it_is_already_ending() {
+    let app = TestApp::start_with(Tenant::demo(), TARGETS_TOML).await;
+    let (id, _) = alice_requests(&app).await;
+    app.click("UBOB", "approve", &id).await;
+    app.wait_for_dm("UALICE", "until").await;
+    app.slash("UALICE", &format!("end {id}")).await;
+    app.slash("UALICE", &format!("end {id}")).await;
+    app.wait_for_dm("UALICE", "ended").await;
+    app.wait_for_response("UALICE", "Ending").await;
+    // The second `end` finds it ending, or (if PIM was quicker) ended: either way, no removal.
+    let second = app
+        .slack
+        .wait_for("the answer to the second `end`", |calls| {
+            calls.iter().any(|c| {
+                let text = c.body.to_string();
+                text.contains("already ending") || text.contains("nothing to end")
+            })
+        })
+        .await;
+    assert!(!second.is_empty());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let removals = app
+        .emulator
+        .schedule_requests()
+        .iter()
+        .filter(|r| r["action"] == "adminRemove")
+        .count();
+    assert_eq!(removals, 1, "one removal for two `end`s");
+    assert!(app.emulator.active_assignments().is_empty());
+}

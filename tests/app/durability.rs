@@ -1,6 +1,8 @@
 //! Promises kept over time: timeouts, reminders, and the sweep that repairs a request left
 //! without work.
 
+use std::time::Duration;
+
 use pimbot::emulator::Tenant;
 
 use crate::harness::TestApp;
@@ -9,10 +11,12 @@ use crate::story::{TARGETS_TOML, alice_requests};
 #[tokio::test]
 async fn a_pending_request_is_reminded_halfway_then_expires_losing_its_buttons_and_both_sides_are_told()
  {
-    let toml = format!("{TARGETS_TOML}\n[defaults]\napproval_timeout = \"3s\"\n");
+    // An hour to decide, which the test's clock passes without waiting for it.
+    let toml = format!("{TARGETS_TOML}\n[defaults]\napproval_timeout = \"1h\"\n");
     let app = TestApp::start_with(Tenant::demo(), &toml).await;
     let (id, message) = alice_requests(&app).await;
     assert!(message.to_string().contains("\"approve\""));
+    app.advance_clock(Duration::from_secs(31 * 60));
 
     let calls = app
         .slack
@@ -33,6 +37,14 @@ async fn a_pending_request_is_reminded_halfway_then_expires_losing_its_buttons_a
         reminder.contains("<@UBOB>") && reminder.contains("<@UCAROL>"),
         "approvers mentioned: {reminder}"
     );
+    assert!(
+        !app.slack
+            .calls()
+            .iter()
+            .any(|c| c.body.to_string().contains("without a decision")),
+        "not expired halfway"
+    );
+    app.advance_clock(Duration::from_secs(30 * 60));
 
     let dm = app.wait_for_dm("UALICE", "expired").await.to_string();
     assert!(dm.contains(&id), "{dm}");

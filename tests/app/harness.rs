@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::fake_slack::FakeSlack;
 
+mod clock;
 mod database;
 mod modal;
 mod outside;
@@ -47,6 +48,8 @@ pub(crate) struct TestApp {
     pub(crate) store: std::sync::Arc<dyn pimbot::service::ports::Store>,
     /// The Teams signing-key cache's clock, to age the keys.
     pub(crate) key_clock: pimbot::teams::KeyClock,
+    /// pimbot's own clock ([`TestApp::advance_clock`]).
+    clock: std::sync::Arc<clock::TestClock>,
     http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -109,7 +112,10 @@ impl TestApp {
             database_url,
             config,
         } = upstreams;
-        let mut app = pimbot::app::build(&config).await.expect("app builds");
+        let clock = std::sync::Arc::new(clock::TestClock::default());
+        let mut app = pimbot::app::build_with_clock(&config, clock.clone())
+            .await
+            .expect("app builds");
         app.worker.poll_interval = Duration::from_millis(50);
         app.worker.base_backoff = Duration::from_millis(50);
         app.worker.sweep_interval = Duration::from_millis(200);
@@ -132,6 +138,7 @@ impl TestApp {
             database_url,
             store,
             key_clock,
+            clock,
             http: reqwest::Client::new(),
             stop: Some(stop),
             server: Some(server),

@@ -199,6 +199,13 @@ fn state(request: &Request) -> Line {
             Some(until) => line.words("active until ").time(until),
             None => line.words("active"),
         },
+        State::Ending => match &request.ended_by {
+            Some(by) => line
+                .words("ending: ")
+                .text(by, 200)
+                .words(" asked to end it; PIM is removing it"),
+            None => line.words("ending: PIM is removing it"),
+        },
         State::Ended => line.words("ended at ").time(request.updated_at),
         State::Expired => line
             .words("expired: nobody decided by ")

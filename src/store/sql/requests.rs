@@ -149,7 +149,7 @@ impl<D: Dialect> SqlStore<D> {
         let found = self
             .read(
                 "SELECT r.id, r.version, r.state, r.data FROM requests r \
-                 WHERE r.state IN ($1, $2, $3, $4) \
+                 WHERE r.state IN ($1, $2, $3, $4, $5) \
                  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.request_id = r.id) \
                  ORDER BY r.id",
             )
@@ -157,6 +157,7 @@ impl<D: Dialect> SqlStore<D> {
             .bind(State::Approved.as_str())
             .bind(State::Activating.as_str())
             .bind(State::Active.as_str())
+            .bind(State::Ending.as_str())
             .fetch_all()
             .await?;
         requests_of(found)

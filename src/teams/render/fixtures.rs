@@ -60,6 +60,7 @@ pub(crate) fn request() -> Request {
         pim_request_id: None,
         extends: None,
         approver_source: None,
+        ended_by: None,
         active_until: None,
         failure: None,
         created_at: at(14, 0),
