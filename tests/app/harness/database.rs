@@ -72,3 +72,36 @@ pub(crate) async fn run_sql(database_url: &str, sql: &'static str, parameter: i6
             .rows_affected()
     }
 }
+
+/// Queues a job with `payload` written exactly as given, the way an older pimbot wrote its jobs.
+pub(crate) async fn queue_raw_job(database_url: &str, kind: &str, payload: &str) {
+    let insert = "INSERT INTO jobs (kind, payload, run_at, attempts, created_at) \
+                  VALUES ($1, $2, $3, 0, $3)";
+    let now = chrono::Utc::now();
+    let rows = if database_url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(database_url)
+            .await
+            .expect("open sqlite");
+        sqlx::query(insert)
+            .bind(kind)
+            .bind(payload)
+            .bind(now)
+            .execute(&pool)
+            .await
+            .expect("insert")
+            .rows_affected()
+    } else {
+        let pool = sqlx::PgPool::connect(database_url)
+            .await
+            .expect("open postgres");
+        sqlx::query(insert)
+            .bind(kind)
+            .bind(payload)
+            .bind(now)
+            .execute(&pool)
+            .await
+            .expect("insert")
+            .rows_affected()
+    };
+    assert_eq!(rows, 1, "the job is queued");
+}
