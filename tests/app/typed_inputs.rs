@@ -5,7 +5,7 @@
 use pimbot::emulator::Tenant;
 use serde_json::{Value, json};
 
-use crate::fake_teams::{ALICE, BOB, THREAD};
+use crate::fake_teams::{ALICE, BOB};
 use crate::forms::filled_form;
 use crate::harness::{TEAM_CHANNEL, TestApp, queue_raw_job, text_input};
 use crate::story::{TARGETS_TOML, approval_message};
@@ -93,30 +93,12 @@ async fn a_teams_card_with_quotes_in_the_ticket_and_just_ticket_as_the_reason_re
         "{}",
         submitted.body
     );
-    let approval = app
-        .teams
-        .wait_for("the approval card", |c| {
-            c.path == format!("v3/conversations/{THREAD}/activities")
-                && c.body.to_string().contains("elevation request")
-        })
-        .await;
-    let id = regex::Regex::new(r"PIM-\d+")
-        .expect("regex")
-        .find(&approval.body.to_string())
-        .map(|m| m.as_str().to_owned())
-        .expect("id");
+    let id = app.approval_card_id().await;
     let approved = app
         .send(&app.invoke(BOB, "card", "approve", json!({"request": id})))
         .await;
     assert_eq!(approved.status, 200);
-    app.teams
-        .wait_for("the DM saying the elevation is active", |c| {
-            c.path.starts_with("v3/conversations/a:1on1-")
-                && c.body["text"]
-                    .as_str()
-                    .is_some_and(|t| t.contains("active until"))
-        })
-        .await;
+    app.wait_for_dm("active until").await;
     let (number, justification) = assigned(&app.app);
     assert_eq!(number, ticket, "not rewritten");
     assert!(
