@@ -21,17 +21,22 @@
 //! - [`domain`]: the request and its state machine ([`domain::request::Request::apply`]: each
 //!   event, with its payload, sets the request's fields, counts the approvals and names the
 //!   [`domain::request::Work`] its new state needs, the same work the sweep gives a stalled
-//!   request), targets,
-//!   durations, the activation policy, the command grammar shared by every chat platform, who may
-//!   do what ([`domain::authorization`]), refusals in the user's words, and audit events with
-//!   their hash chain. Pure: no I/O.
+//!   request), targets, durations, the activation policy, the commands and their grammar shared
+//!   by every chat platform ([`domain::command`], with the request form's fields read one by one,
+//!   [`domain::command::RequestFields`]), who may do what ([`domain::authorization`]), refusals in
+//!   the user's words, and audit events with their hash chain. Pure: no I/O.
 //! - [`service`]: the use cases (submit, decide, cancel, end, list, status, activate, expire) over
 //!   the ports in [`service::ports`]: [`service::ports::Store`], [`service::ports::Directory`],
 //!   [`service::ports::Pim`], [`service::ports::Chat`] and [`service::ports::Clock`] (where every
 //!   `now` comes from; tests move it on). Every transition is one store
 //!   transaction: a compare-and-set on the request's version, the audit event and the jobs for its
-//!   side effects ([`service::jobs`], the outbox). Each authenticated chat user's commands are
-//!   counted first ([`service::limits`]). What pimbot says is written once, platform-neutral, in
+//!   side effects ([`service::jobs`], the outbox). A chat command arrives as a
+//!   [`service::inbound::Inbound`]: text a person typed, read by the grammar once, where it
+//!   arrived, or the command a form or a button built field by field (never written out as text
+//!   and read again). Its job carries the command ([`service::jobs::InboundCommand`]), so the
+//!   worker reads no text (a job an older pimbot queued with text alone is read from it when
+//!   loaded). Each authenticated chat user's commands are counted first ([`service::limits`]).
+//!   What pimbot says is written once, platform-neutral, in
 //!   [`service::view`] (lines of typed spans and the buttons to offer); failures are worded once
 //!   by [`service::ServiceError::user_message`]. The chat adapters only render.
 //! - [`worker`]: runs those jobs with a lease, retries with backoff and jitter, and gives up

@@ -9,6 +9,7 @@ mod decide;
 mod effects;
 mod ending;
 mod identity;
+pub mod inbound;
 pub mod jobs;
 mod lifecycle;
 pub mod limits;
@@ -28,7 +29,8 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::domain::request::{Platform, ShortId};
-use jobs::{ClaimedJob, InboundCommand, Job, NewJob};
+use inbound::Inbound;
+use jobs::{ClaimedJob, Job, NewJob};
 use limits::{Limit, Limiter};
 pub use limits::{LimitSettings, Sender, SlowDown};
 use notice::Reply;
@@ -180,8 +182,8 @@ impl Service {
     }
 
     /// Takes a chat command: answers at once (help, usage errors, "working on it") and leaves the
-    /// slow part to a job that answers through `command.reply_to`.
-    pub async fn accept_command(&self, command: InboundCommand) -> Result<Reply, ServiceError> {
+    /// slow part to a job that carries the command and answers through its envelope's `reply_to`.
+    pub async fn accept_command(&self, command: Inbound) -> Result<Reply, ServiceError> {
         self.accept(command, None).await
     }
 
@@ -190,7 +192,7 @@ impl Service {
     /// repeat of a delivery already handled gets an empty reply and changes nothing.
     pub async fn accept_delivered_command(
         &self,
-        command: InboundCommand,
+        command: Inbound,
         delivery: Option<&str>,
     ) -> Result<Reply, ServiceError> {
         self.accept(command, delivery).await

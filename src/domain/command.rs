@@ -1,12 +1,22 @@
-//! The chat command grammar shared by Slack and Teams. Pure: the transports strip their own wrapping
-//! (`/pim`, the `<at>` mention) and hand over plain text.
+//! The chat commands shared by Slack and Teams, and their grammar. Pure: the transports strip their
+//! own wrapping (`/pim`, the `<at>` mention) and hand typed text to [`parse`], once; a form or a
+//! button builds the [`Command`] itself (the form's inputs through [`RequestFields`]), so free
+//! text from a field is never read as grammar. [`Command`]'s `Display` writes a command back in
+//! the grammar's words, for logs and the audit trail.
 
 use super::duration::ElevationDuration;
 use super::request::ShortId;
-use super::target::TargetRef;
+use super::target::{TargetRef, TargetRefError};
 
-/// One parsed chat command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+mod fields;
+mod render;
+
+pub use fields::{Field, FieldErrors, RequestFields};
+
+/// One chat command, typed or built by a form or a button. Stored in the command's job as JSON
+/// (`{"name": "request", ...}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
 pub enum Command {
     /// `help`: what you can do here.
     Help,
@@ -31,7 +41,8 @@ pub enum Command {
 }
 
 /// The optional parts of `request`; what is missing comes from the form or the defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct RequestArgs {
     pub target: Option<TargetRef>,
     pub duration: Option<ElevationDuration>,
@@ -119,6 +130,12 @@ impl Command {
             | Command::Approve { .. }
             | Command::Deny { .. } => true,
         }
+    }
+
+    /// Whether the command asks for the request form: `request` with no target, whatever else
+    /// it has.
+    pub fn opens_form(&self) -> bool {
+        matches!(self, Command::Request(RequestArgs { target: None, .. }))
     }
 }
 
@@ -231,6 +248,12 @@ fn join(words: &[Word]) -> String {
     texts.join(" ")
 }
 
+/// The characters that open and close a quote: straight and curly double quotes.
+const QUOTES: [char; 3] = ['"', '\u{201c}', '\u{201d}'];
+
+/// The grammar's keywords inside `request`; a quoted one is text.
+const KEYWORDS: [&str; 2] = ["for", "ticket"];
+
 /// Splits on whitespace; double quotes (straight or curly) group words and are removed.
 fn tokenize(text: &str) -> Result<Vec<Word>, ParseError> {
     let mut words = Vec::new();
@@ -242,7 +265,7 @@ fn tokenize(text: &str) -> Result<Vec<Word>, ParseError> {
     let mut quoted = false;
     for c in text.chars() {
         match c {
-            '"' | '\u{201c}' | '\u{201d}' => {
+            c if QUOTES.contains(&c) => {
                 quoted = !quoted;
                 word.quoted = true;
                 in_word = true;
@@ -278,12 +301,14 @@ fn truncate(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
-/// Whether `text` asks for the request form: `request` with no target, whatever else it has.
-pub fn opens_form(text: &str) -> bool {
-    matches!(
-        parse(text),
-        Ok(Command::Request(RequestArgs { target: None, .. }))
-    )
+/// Reads a target as the grammar writes one, in one word (`app1-secrets`,
+/// `role:"Security Reader"@/`): the request form's values, which are pimbot's own `list` keys.
+/// Anything else (more words, an open quote) is not a target.
+pub fn parse_target(text: &str) -> Result<TargetRef, TargetRefError> {
+    match tokenize(text).as_deref() {
+        Ok([word]) => TargetRef::parse(&word.text),
+        _ => Err(TargetRefError(text.to_owned())),
+    }
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@ use proptest::prelude::*;
 
 use crate::arbitrary::text_with;
 
-use super::command::{self, Command, ParseError, RequestArgs};
+use super::command::{self, Command, ParseError, RequestArgs, RequestFields};
 use super::duration::{ElevationDuration, Timeout};
 use super::request::ShortId;
-use super::target::TargetRef;
+use super::target::{GroupAccess, TargetRef};
 
 /// Words that steer the grammar, mixed into random text so that generated input reaches every
 /// branch, not only "unknown command".
@@ -47,6 +47,39 @@ const GRAMMAR_WORDS: &[&str] = &[
     "\t",
     "\n",
 ];
+
+/// Free text from a form field, without the quotes the grammar cannot write inside a quote.
+fn quote_free() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("for".to_owned()),
+        Just("ticket for".to_owned()),
+        Just(String::new()),
+        any::<String>().prop_map(|t| t.replace(['"', '\u{201c}', '\u{201d}'], "")),
+    ]
+}
+
+/// Any target a form offers or a person types.
+fn target() -> impl Strategy<Value = TargetRef> {
+    let words = "[A-Za-z][A-Za-z .-]{0,20}[A-Za-z]";
+    prop_oneof![
+        "[A-Za-z0-9._-]{1,20}".prop_map(TargetRef::Named),
+        (
+            words,
+            proptest::option::of("[A-Za-z0-9/][A-Za-z0-9 /-]{0,20}[A-Za-z0-9/]")
+        )
+            .prop_map(|(role, scope)| TargetRef::Role { role, scope }),
+        (words, any::<bool>()).prop_map(|(group, owner)| TargetRef::Group {
+            group,
+            access: if owner {
+                GroupAccess::Owner
+            } else {
+                GroupAccess::Member
+            },
+        }),
+        (words, "/subscriptions/[a-z0-9@-]{1,12}")
+            .prop_map(|(role, scope)| TargetRef::Azure { role, scope }),
+    ]
+}
 
 /// Whether a refusal tells the user what to type: every message names the usage or a format.
 fn says_what_to_type(error: &ParseError) -> bool {
@@ -160,5 +193,64 @@ proptest! {
     fn timeouts_read_back_as_written(seconds in 1u32..=(31 * 24 * 3600)) {
         let timeout = Timeout::from_secs(seconds);
         prop_assert_eq!(Timeout::parse(&timeout.to_string()), Ok(timeout));
+    }
+
+    #[test]
+    fn a_command_read_from_text_is_written_so_that_it_reads_back(text in text_with(GRAMMAR_WORDS)) {
+        if let Ok(command) = command::parse(&text) {
+            let written = command.to_string();
+            prop_assert_eq!(command::parse(&written), Ok(command), "{:?} written as {:?}", text, written);
+        }
+    }
+
+    #[test]
+    fn a_built_request_without_quotes_is_written_so_that_it_reads_back(
+        target in target(),
+        minutes in proptest::option::of(1u32..=(31 * 24 * 60)),
+        ticket in proptest::option::of(quote_free()),
+        reason in proptest::option::of(quote_free()),
+    ) {
+        let command = Command::Request(RequestArgs {
+            target: Some(target),
+            duration: minutes.and_then(ElevationDuration::from_minutes),
+            ticket,
+            reason,
+        });
+        let written = command.to_string();
+        prop_assert_eq!(command::parse(&written), Ok(command), "written as {:?}", written);
+    }
+
+    #[test]
+    fn a_target_key_parses_or_names_the_forms(key in text_with(GRAMMAR_WORDS)) {
+        if let Err(error) = command::parse_target(&key) {
+            prop_assert!(error.to_string().contains("use a configured name"));
+        }
+    }
+
+    #[test]
+    fn a_target_reads_back_from_its_key(target in target()) {
+        let key = Command::Request(RequestArgs { target: Some(target.clone()), ..RequestArgs::default() })
+            .to_string()
+            .trim_start_matches("request ")
+            .to_owned();
+        prop_assert_eq!(command::parse_target(&key), Ok(target));
+    }
+
+    #[test]
+    fn form_fields_never_panic_and_free_text_is_kept_as_written(
+        target in proptest::option::of(text_with(GRAMMAR_WORDS)),
+        duration in proptest::option::of(text_with(GRAMMAR_WORDS)),
+        ticket in proptest::option::of(text_with(GRAMMAR_WORDS)),
+        justification in proptest::option::of(text_with(GRAMMAR_WORDS)),
+    ) {
+        let fields = RequestFields { target, duration, ticket, justification };
+        let (args, errors) = fields.read_each();
+        prop_assert_eq!(&args.ticket, &fields.ticket);
+        prop_assert_eq!(&args.reason, &fields.justification);
+        prop_assert_eq!(args.target.is_none(), errors.contains_key(&command::Field::Target));
+        let bad_duration = fields.duration.is_some() && args.duration.is_none();
+        prop_assert_eq!(bad_duration, errors.contains_key(&command::Field::Duration));
+        prop_assert_eq!(fields.read().is_ok(), errors.is_empty());
+        prop_assert!(fields.text().starts_with("request"));
     }
 }

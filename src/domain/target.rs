@@ -3,7 +3,8 @@
 use std::fmt;
 
 /// A target as typed in chat, before it is looked up.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TargetRef {
     /// A name from the `[[targets]]` configuration.
     Named(String),
@@ -55,7 +56,7 @@ pub enum TargetKind {
 #[error(
     "`{0}` is not a target: use a configured name, role:NAME[@SCOPE], group:NAME[/owner] or azure:ROLE@SCOPE"
 )]
-pub struct TargetRefError(String);
+pub struct TargetRefError(pub(super) String);
 
 impl TargetRef {
     /// Parses one (already unquoted) word.

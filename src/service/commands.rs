@@ -4,11 +4,12 @@ use serde_json::json;
 
 use crate::domain::audit::AuditEvent;
 use crate::domain::authorization::{Action, authorize};
-use crate::domain::command::{self, Command, HELP};
+use crate::domain::command::{Command, HELP};
 use crate::domain::refusal::Refusal;
 use crate::domain::request::{Event, Request, ShortId, State};
 
 use super::identity::{Caller, unidentified};
+use super::inbound::Inbound;
 use super::jobs::{InboundCommand, Job, NewJob};
 use super::limits::Limit;
 use super::notice::Reply;
@@ -20,20 +21,25 @@ impl Service {
     /// `delivery` names a delivery the platform may repeat; a repeat gets an empty reply.
     pub(crate) async fn accept(
         &self,
-        inbound: InboundCommand,
+        inbound: Inbound,
         delivery: Option<&str>,
     ) -> Result<Reply, ServiceError> {
         let repeated = || Reply::text("");
-        let sender = inbound.sender();
+        let Inbound {
+            envelope,
+            text,
+            command,
+        } = inbound;
+        let sender = envelope.sender();
         if let Err(slow) = self.limit(&sender, Limit::Commands) {
             return Ok(Reply::text(slow.to_string()));
         }
-        let parsed = match command::parse(&inbound.text) {
+        let parsed = match command {
             Ok(parsed) => parsed,
             Err(error) => {
-                let actor = unidentified(inbound.platform, &inbound.chat_user);
+                let actor = unidentified(envelope.platform, &envelope.chat_user);
                 let event = AuditEvent::new("command.unparsable", None, actor, "parse_error")
-                    .with_detail(json!({ "text": inbound.text, "error": error.to_string() }));
+                    .with_detail(json!({ "text": text, "error": error.to_string() }));
                 if !self
                     .record_effects(delivery, Some(event), Vec::new())
                     .await?
@@ -55,20 +61,22 @@ impl Service {
             }
             return Ok(Reply::text(HELP));
         }
-        let job = NewJob::now(Job::Command { command: inbound });
-        if !self.record_effects(delivery, None, vec![job]).await? {
-            return Ok(repeated());
-        }
-        self.jobs_ready.notify_one();
         let working = match parsed {
             Command::Request(_) => "Checking your eligibility and the PIM policy…",
             _ => "Working on it…",
         };
+        let command = InboundCommand::new(envelope, text, parsed);
+        let job = NewJob::now(Job::Command { command });
+        if !self.record_effects(delivery, None, vec![job]).await? {
+            return Ok(repeated());
+        }
+        self.jobs_ready.notify_one();
         Ok(Reply::text(working))
     }
 
-    /// The `command` job: identify the caller, carry the command out, answer where it was typed.
-    /// `origin` identifies this command across retries of its job, so a request is created once.
+    /// The `command` job: identify the caller, carry the command out (as it was read when it
+    /// was accepted), answer where it was typed. `origin` identifies this command across retries
+    /// of its job, so a request is created once.
     pub(crate) async fn run_command(
         &self,
         inbound: &InboundCommand,
@@ -85,10 +93,10 @@ impl Service {
                 .await?;
                 Reply::text(refusal.to_string())
             }
-            Ok(caller) => match command::parse(&inbound.text) {
-                Err(error) => Reply::text(error.to_string()),
-                Ok(parsed) => self.execute(&caller, inbound, origin, parsed).await?,
-            },
+            Ok(caller) => {
+                let command = inbound.command.clone();
+                self.execute(&caller, inbound, origin, command).await?
+            }
         };
         if let Some(chat) = self.chat(inbound.platform) {
             chat.reply(&inbound.reply_to, &reply).await?;

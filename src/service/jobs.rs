@@ -4,8 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::command::{self, Command, ParseError};
 use crate::domain::request::{Platform, ShortId};
 
+use super::inbound::Envelope;
 use super::notice::{ApproverNotice, Notice};
 
 mod budget;
@@ -14,31 +16,82 @@ mod lane;
 pub use budget::{RetryBudget, WritePriority};
 pub use lane::Lane;
 
-/// A chat command waiting to be carried out (the handler answered at once; this does the slow work).
+/// A chat command waiting to be carried out (the handler answered at once; this does the slow
+/// work), with the command read once where it arrived: the worker does not read `text` again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredCommand")]
 pub struct InboundCommand {
     pub platform: Platform,
     /// Slack user id or Teams MRI of the person who typed it.
     pub chat_user: String,
     /// Their Slack team id or Teams tenant id (with `chat_user`, who the limits count).
-    #[serde(default)]
     pub workspace: String,
     /// Where it was typed.
     pub conversation: String,
     /// Where to answer (Slack `response_url`).
     pub reply_to: String,
-    /// The command text without the platform's prefix.
+    /// The command as typed, or as a form or button asked it in the grammar's words: for the
+    /// audit trail, logs and messages, never read again.
     pub text: String,
+    /// What it asks.
+    pub command: Command,
 }
 
 impl InboundCommand {
-    /// Who sent it, as the per-user limits count.
-    pub fn sender(&self) -> super::Sender {
-        super::Sender {
-            platform: self.platform,
-            workspace: self.workspace.clone(),
-            user: self.chat_user.clone(),
+    /// `command`, sent as `text` by the sender in `envelope`.
+    pub fn new(envelope: Envelope, text: String, command: Command) -> Self {
+        let Envelope {
+            platform,
+            chat_user,
+            workspace,
+            conversation,
+            reply_to,
+        } = envelope;
+        Self {
+            platform,
+            chat_user,
+            workspace,
+            conversation,
+            reply_to,
+            text,
+            command,
         }
+    }
+}
+
+/// A command job as stored. Jobs queued before the command itself was stored (pimbot before
+/// typed inputs) carry `text` alone: that text was read once already when it was accepted, and
+/// is read again, the one time, when the job is loaded.
+#[derive(Deserialize)]
+struct StoredCommand {
+    platform: Platform,
+    chat_user: String,
+    #[serde(default)]
+    workspace: String,
+    conversation: String,
+    reply_to: String,
+    text: String,
+    #[serde(default)]
+    command: Option<Command>,
+}
+
+impl TryFrom<StoredCommand> for InboundCommand {
+    type Error = ParseError;
+
+    fn try_from(stored: StoredCommand) -> Result<Self, ParseError> {
+        let command = match stored.command {
+            Some(command) => command,
+            None => command::parse(&stored.text)?,
+        };
+        Ok(Self {
+            platform: stored.platform,
+            chat_user: stored.chat_user,
+            workspace: stored.workspace,
+            conversation: stored.conversation,
+            reply_to: stored.reply_to,
+            text: stored.text,
+            command,
+        })
     }
 }
 
@@ -156,4 +209,67 @@ pub struct QueueState {
     pub oldest_due: Option<DateTime<Utc>>,
     /// The earliest `run_at` of any job not leased (due or not).
     pub next_run_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::command::RequestArgs;
+    use crate::domain::target::TargetRef;
+
+    fn envelope() -> Envelope {
+        Envelope {
+            platform: Platform::Slack,
+            chat_user: "U1".into(),
+            workspace: "T1".into(),
+            conversation: "C1".into(),
+            reply_to: "https://hooks.slack.test/1".into(),
+        }
+    }
+
+    #[test]
+    fn a_command_job_carries_the_command_it_was_accepted_with() {
+        let command = Command::Request(RequestArgs {
+            target: Some(TargetRef::Named("app1-secrets".into())),
+            ticket: Some("INC \"7\"".into()),
+            reason: Some("for".into()),
+            ..RequestArgs::default()
+        });
+        let job = Job::Command {
+            command: InboundCommand::new(envelope(), command.to_string(), command.clone()),
+        };
+        let stored = serde_json::to_value(&job).expect("serialises");
+        assert_eq!(stored["command"]["command"]["name"], "request");
+        assert_eq!(stored["command"]["command"]["ticket"], "INC \"7\"");
+        let loaded: Job = serde_json::from_value(stored).expect("reads back");
+        assert_eq!(loaded, job);
+    }
+
+    #[test]
+    fn a_command_job_queued_with_text_alone_is_read_from_its_text() {
+        let old = json!({"kind": "command", "command": {
+            "platform": "slack", "chat_user": "U1", "conversation": "C1",
+            "reply_to": "https://hooks.slack.test/1",
+            "text": "request app1-secrets for 2h ticket INC-1 \"for\""}});
+        let Ok(Job::Command { command }) = serde_json::from_value::<Job>(old) else {
+            panic!("the old shape is still read");
+        };
+        assert_eq!(command.workspace, "", "older still: no workspace");
+        assert_eq!(
+            command.text,
+            "request app1-secrets for 2h ticket INC-1 \"for\""
+        );
+        let Command::Request(args) = command.command else {
+            panic!("{:?}", command.command);
+        };
+        assert_eq!(args.ticket.as_deref(), Some("INC-1"));
+        assert_eq!(args.reason.as_deref(), Some("for"));
+        let unreadable = json!({"kind": "command", "command": {
+            "platform": "slack", "chat_user": "U1", "conversation": "C1", "reply_to": "r",
+            "text": "request \"open"}});
+        let error = serde_json::from_value::<Job>(unreadable).expect_err("not a command");
+        assert!(error.to_string().contains("quote"), "{error}");
+    }
 }

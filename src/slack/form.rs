@@ -1,12 +1,14 @@
-//! The request form's logic, free of I/O: what the modal carries in `private_metadata`, checking a
-//! submission against what the form offered, and turning it into the command text the service
-//! parses. The service checks everything again; this only puts errors on the right field.
+//! The request form's logic, free of I/O: what the modal carries in `private_metadata`, and reading
+//! a submission field by field (free text stays as written) into the `request` it asks, checked
+//! against what the form offered. The service checks everything again; this only puts errors on
+//! the right field.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::payload::ViewState;
+use crate::domain::command::{Field, RequestArgs, RequestFields};
 use crate::domain::duration::ElevationDuration;
 use crate::domain::refusal::Refusal;
 use crate::service::ports::EligibleTarget;
@@ -100,116 +102,70 @@ impl FormMetadata {
 /// Field errors by `block_id`, as `response_action: errors` wants them.
 pub(crate) type FieldErrors = BTreeMap<&'static str, String>;
 
-/// A checked submission.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FormRequest {
-    pub(crate) key: String,
-    pub(crate) duration: Option<ElevationDuration>,
-    pub(crate) ticket: Option<String>,
-    pub(crate) justification: Option<String>,
+/// The `block_id` of a form field.
+fn block(field: Field) -> &'static str {
+    match field {
+        Field::Target => TARGET,
+        Field::Duration => DURATION,
+        Field::Ticket => TICKET,
+        Field::Justification => JUSTIFICATION,
+    }
 }
 
-/// Checks a submission against what the form offered.
+/// Reads a submission field by field and checks it against what the form offered: the request
+/// it asks, or an error on each field that needs one.
 pub(crate) fn validate(
     state: &ViewState,
     metadata: &FormMetadata,
-) -> Result<FormRequest, FieldErrors> {
-    let mut errors = FieldErrors::new();
-    let key = state.text(TARGET, TARGET);
-    let duration = state.text(DURATION, DURATION);
-    let ticket = state.text(TICKET, TICKET);
-    let justification = state.text(JUSTIFICATION, JUSTIFICATION);
-    let limits = key
+) -> Result<RequestArgs, FieldErrors> {
+    let fields = RequestFields {
+        target: state.text(TARGET, TARGET),
+        duration: state.text(DURATION, DURATION),
+        ticket: state.text(TICKET, TICKET),
+        justification: state.text(JUSTIFICATION, JUSTIFICATION),
+    };
+    let (mut args, read_errors) = fields.read_each();
+    let mut errors: FieldErrors = read_errors
+        .into_iter()
+        .map(|(field, message)| (block(field), message))
+        .collect();
+    let limits = fields
+        .target
         .as_deref()
         .and_then(|k| metadata.targets.iter().find(|t| t.key == k));
-    match (&key, limits) {
-        (None, _) => {
-            errors.insert(TARGET, "Choose what you need.".into());
-        }
-        (Some(_), None) if !metadata.partial => {
-            errors.insert(
-                TARGET,
-                "That target is not offered any more: close the form and open it again.".into(),
-            );
-        }
-        _ => {}
+    if fields.target.is_some() && limits.is_none() && !metadata.partial {
+        errors.insert(
+            TARGET,
+            "That target is not offered any more: close the form and open it again.".into(),
+        );
     }
-    let duration = match duration.as_deref().map(ElevationDuration::parse) {
-        None => limits.and_then(|l| ElevationDuration::from_minutes(l.default)),
-        Some(Err(e)) => {
-            errors.insert(DURATION, e.to_string());
-            None
+    match args.duration {
+        None if !errors.contains_key(DURATION) => {
+            args.duration = limits.and_then(|l| ElevationDuration::from_minutes(l.default));
         }
-        Some(Ok(requested)) => {
+        None => {}
+        Some(requested) => {
             let maximum = limits.and_then(|l| ElevationDuration::from_minutes(l.max));
             if let Some(maximum) = maximum.filter(|m| requested > *m) {
                 let refusal = Refusal::OverMaximum { requested, maximum };
                 errors.insert(DURATION, refusal.to_string());
             }
-            Some(requested)
         }
-    };
-    match &ticket {
-        None if limits.is_some_and(|l| l.ticket) => {
-            errors.insert(TICKET, "This target requires a ticket id.".into());
-        }
-        Some(t) if t.contains(is_quote) => {
-            errors.insert(TICKET, "A ticket id cannot contain quotes.".into());
-        }
-        _ => {}
     }
-    match justification.as_deref() {
-        None if limits.is_some_and(|l| l.justification) => {
-            errors.insert(
-                JUSTIFICATION,
-                "This target requires a justification: say why you need it.".into(),
-            );
-        }
-        Some(j) if j.eq_ignore_ascii_case("for") || j.eq_ignore_ascii_case("ticket") => {
-            errors.insert(JUSTIFICATION, "Say a little more about why.".into());
-        }
-        _ => {}
+    if args.ticket.is_none() && limits.is_some_and(|l| l.ticket) {
+        errors.insert(TICKET, "This target requires a ticket id.".into());
     }
-    match key {
-        Some(key) if errors.is_empty() => Ok(FormRequest {
-            key,
-            duration,
-            ticket,
-            justification,
-        }),
-        _ => Err(errors),
+    if args.reason.is_none() && limits.is_some_and(|l| l.justification) {
+        errors.insert(
+            JUSTIFICATION,
+            "This target requires a justification: say why you need it.".into(),
+        );
     }
-}
-
-impl FormRequest {
-    /// `request <key> for <duration> ticket <ticket> "<justification>"`, quoted so that the
-    /// grammar reads back exactly these parts (a reason starting with `for` stays a reason).
-    pub(crate) fn command_text(&self) -> String {
-        let mut text = format!("request {}", self.key);
-        if let Some(duration) = self.duration {
-            text.push_str(&format!(" for {duration}"));
-        }
-        if let Some(ticket) = &self.ticket {
-            if ticket.contains(char::is_whitespace) {
-                text.push_str(&format!(" ticket \"{ticket}\""));
-            } else {
-                text.push_str(&format!(" ticket {ticket}"));
-            }
-        }
-        if let Some(justification) = &self.justification {
-            let unquoted: String = justification
-                .chars()
-                .map(|c| if is_quote(c) { '\'' } else { c })
-                .collect();
-            text.push_str(&format!(" \"{unquoted}\""));
-        }
-        text
+    if errors.is_empty() {
+        Ok(args)
+    } else {
+        Err(errors)
     }
-}
-
-/// The quote characters the command tokenizer treats as quotes.
-fn is_quote(c: char) -> bool {
-    matches!(c, '"' | '\u{201c}' | '\u{201d}')
 }
 
 /// The service's `form_ref` for a Slack modal: the view id, and the channel the form was opened

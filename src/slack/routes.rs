@@ -1,6 +1,7 @@
 //! The inbound routes: `/slack/commands`, `/slack/interactions`, `/slack/events`. Each checks the
-//! signature over the raw body first, then parses, calls one use case and answers within Slack's
-//! 3 s; anything slow (posting to a `response_url`) runs in a spawned task.
+//! signature over the raw body first, then parses (a slash command's text through the grammar,
+//! once; a click or a form into the command it asks), calls one use case and answers within
+//! Slack's 3 s; anything slow (posting to a `response_url`) runs in a spawned task.
 
 mod interaction;
 mod outcome;
@@ -20,11 +21,10 @@ use super::form::FormRef;
 use super::payload::{EventEnvelope, PayloadError, SlashCommand};
 use super::signature::{self, SignatureError};
 use super::{SlackClient, SlackSettings, render};
-use crate::domain::command::opens_form;
 use crate::domain::request::Platform;
-use crate::service::jobs::InboundCommand;
+use crate::service::Service;
+use crate::service::inbound::{Envelope, Inbound};
 use crate::service::notice::Reply;
-use crate::service::{Sender, Service};
 use outcome::Failure;
 
 /// What the Slack routes need.
@@ -93,26 +93,21 @@ async fn handle_command(
         return Ok(StatusCode::OK.into_response());
     }
     let command = SlashCommand::parse(&body)?;
-    if opens_form(&command.text) {
-        let sender = Sender {
-            platform: Platform::Slack,
-            workspace: command.team_id.clone(),
-            user: command.user_id.clone(),
-        };
+    let envelope = Envelope {
+        platform: Platform::Slack,
+        chat_user: command.user_id.clone(),
+        workspace: command.team_id.clone(),
+        conversation: command.channel_id.clone(),
+        reply_to: command.response_url.clone(),
+    };
+    let inbound = Inbound::typed(envelope, command.text.clone());
+    if inbound.opens_form() {
         // Checked before the modal opens: a flood of `request` must not cost Slack API calls.
-        if let Err(slow) = state.service.limit_command(&sender) {
+        if let Err(slow) = state.service.limit_command(&inbound.envelope.sender()) {
             return Ok(Json(render::ephemeral(&Reply::text(slow.to_string()))).into_response());
         }
         return Ok(open_form(&state, &command, &headers).await);
     }
-    let inbound = InboundCommand {
-        platform: Platform::Slack,
-        chat_user: command.user_id,
-        workspace: command.team_id,
-        conversation: command.channel_id,
-        reply_to: command.response_url,
-        text: command.text,
-    };
     Ok(match state.service.accept_command(inbound).await {
         Ok(reply) if reply.text.trim().is_empty() => StatusCode::OK.into_response(),
         Ok(reply) => Json(render::ephemeral(&reply)).into_response(),

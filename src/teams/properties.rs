@@ -1,6 +1,6 @@
 //! Property tests of everything Teams sends that pimbot parses: activities (any JSON), the
 //! message text with its mentions and HTML, and the request form's card data. None may panic,
-//! and the form's inputs read back through the command grammar as exactly what was typed.
+//! and the form's inputs are read field by field as exactly what was typed.
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use super::activity::{Activity, unhtml};
 use super::render::{self, DURATION, JUSTIFICATION, TARGET, TICKET};
 use crate::arbitrary::{json_with, text_with};
-use crate::domain::command::{self, Command};
+use crate::domain::command::{self, Field};
+use crate::domain::target::TargetRef;
 
 /// Field names, entities and tags Teams sends, so generated activities get past the first check.
 const TEAMS_WORDS: &[&str] = &[
@@ -103,13 +104,16 @@ proptest! {
 
     #[test]
     fn no_form_data_panics_the_form_reader(data in json_with(TEAMS_WORDS)) {
-        if let Ok(text) = render::form::command_text(&data) {
-            let _ = command::parse(&text);
+        let fields = render::form::submitted(&data);
+        match fields.read() {
+            Ok(args) => prop_assert!(args.target.is_some()),
+            Err(errors) => prop_assert!(!errors.is_empty()),
         }
+        let _ = fields.text();
     }
 
     #[test]
-    fn the_forms_inputs_read_back_as_typed(
+    fn the_forms_inputs_are_read_as_typed(
         key in "[a-z][a-z0-9-]{0,20}",
         duration in proptest::option::of(prop_oneof!["[1-9][0-9]?h", "[1-9][0-9]?m", any::<String>()]),
         ticket in proptest::option::of(any::<String>()),
@@ -120,24 +124,20 @@ proptest! {
         let data = json!({
             TARGET: key, DURATION: duration, TICKET: ticket, JUSTIFICATION: justification,
         });
-        let text = render::form::command_text(&data).map_err(TestCaseError::fail)?;
         let typed = |field: &Option<String>| {
-            field
-                .as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(|v| v.replace(['"', '\u{201c}', '\u{201d}'], "'"))
+            field.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
         };
-        match command::parse(&text) {
-            Ok(Command::Request(args)) => {
+        match render::form::submitted(&data).read() {
+            Ok(args) => {
+                prop_assert_eq!(args.target, Some(TargetRef::Named(key)));
                 prop_assert_eq!(args.ticket, typed(&ticket));
                 prop_assert_eq!(args.reason, typed(&justification));
                 prop_assert_eq!(args.duration.is_some(), typed(&duration).is_some());
             }
-            Ok(other) => return Err(TestCaseError::fail(format!("{text:?} gave {other:?}"))),
-            Err(error) => {
+            Err(errors) => {
                 // Only a duration that is not one may fail, with the formats in the message.
-                prop_assert!(error.to_string().contains("use 30m, 2h"), "{text:?}: {error}");
+                prop_assert_eq!(errors.keys().copied().collect::<Vec<_>>(), vec![Field::Duration]);
+                prop_assert!(errors[&Field::Duration].contains("use 30m, 2h"), "{errors:?}");
             }
         }
     }

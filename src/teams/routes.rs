@@ -1,7 +1,7 @@
 //! `POST /api/messages`: every activity is authenticated first (401 and nothing stored otherwise),
 //! then its conversation reference is remembered and it is handled: messages are commands (the
-//! bot's mention stripped), `adaptiveCard/action` invokes are card clicks answered in the HTTP
-//! response. Replies to messages go out through the Connector after the 200.
+//! bot's mention stripped, the text read once by the grammar), `adaptiveCard/action` invokes are
+//! card clicks (the command built from the card's data) answered in the HTTP response. Replies to messages go out through the Connector after the 200.
 
 mod invoke;
 
@@ -18,12 +18,11 @@ use tracing::Instrument;
 use super::activity::Activity;
 use super::auth::{AuthError, Authenticator};
 use super::chat::{TeamsChat, person_key};
-use crate::domain::command::opens_form;
 use crate::domain::request::Platform;
-use crate::service::jobs::InboundCommand;
+use crate::service::inbound::{Envelope, Inbound};
 use crate::service::notice::Reply;
 use crate::service::ports::{Chat, ConversationRef};
-use crate::service::{Sender, Service, ServiceError};
+use crate::service::{Service, ServiceError};
 
 /// What the Teams route needs.
 #[derive(Clone)]
@@ -158,14 +157,16 @@ async fn on_message(state: &TeamsState, activity: Activity, headers: &HeaderMap)
         send_reply(state, conversation, Reply::text(answer));
         return StatusCode::OK.into_response();
     }
-    let text = activity.command_text();
-    if opens_form(&text) {
-        let sender = Sender {
-            platform: Platform::Teams,
-            workspace: tenant,
-            user: user.clone(),
-        };
-        if let Err(slow) = state.service.limit_command(&sender) {
+    let envelope = Envelope {
+        platform: Platform::Teams,
+        chat_user: user.clone(),
+        workspace: tenant,
+        conversation: conversation.clone(),
+        reply_to: conversation.clone(),
+    };
+    let inbound = Inbound::typed(envelope, activity.command_text());
+    if inbound.opens_form() {
+        if let Err(slow) = state.service.limit_command(&inbound.envelope.sender()) {
             send_reply(state, conversation, Reply::text(slow.to_string()));
             return StatusCode::OK.into_response();
         }
@@ -178,14 +179,6 @@ async fn on_message(state: &TeamsState, activity: Activity, headers: &HeaderMap)
         }
         return StatusCode::OK.into_response();
     }
-    let inbound = InboundCommand {
-        platform: Platform::Teams,
-        chat_user: user,
-        workspace: tenant,
-        conversation: conversation.clone(),
-        reply_to: conversation.clone(),
-        text,
-    };
     let accepted = state
         .service
         .accept_delivered_command(inbound, delivery)

@@ -42,24 +42,14 @@ async fn the_requester_is_warned_before_the_end_and_can_end_it_from_the_warning(
 #[tokio::test]
 async fn in_teams_the_warning_is_a_card_whose_end_now_ends_the_elevation() {
     use crate::adaptive_cards::validate;
-    use crate::fake_teams::{ALICE, BOB, THREAD};
+    use crate::fake_teams::{ALICE, BOB};
     use serde_json::json;
 
     let config = format!("[defaults]\nend_warning = \"7198s\"\n{TARGETS_TOML}");
     let teams_app = crate::teams_app::TeamsApp::start(&config).await;
     let request = teams_app.channel_message(ALICE, crate::story::REQUEST_TEXT);
     assert_eq!(teams_app.send(&request).await.status, 200);
-    let posted = teams_app
-        .teams
-        .wait_for("the approval card", |c| {
-            c.path.contains(THREAD) && c.body.to_string().contains("elevation request")
-        })
-        .await;
-    let id = regex::Regex::new(r"PIM-\d+")
-        .expect("regex")
-        .find(&posted.body.to_string())
-        .map(|m| m.as_str().to_owned())
-        .expect("request id");
+    let id = teams_app.approval_card_id().await;
     let approve = teams_app.invoke(BOB, "card", "approve", json!({"request": id}));
     assert_eq!(teams_app.send(&approve).await.status, 200);
 

@@ -15,7 +15,7 @@ mod modal;
 mod outside;
 mod upstreams;
 
-pub(crate) use database::{fresh_database, run_sql, tamper_with_audit_event};
+pub(crate) use database::{fresh_database, queue_raw_job, run_sql, tamper_with_audit_event};
 pub(crate) use modal::text_input;
 pub(crate) use upstreams::Upstreams;
 

@@ -43,4 +43,5 @@ mod teams_keys;
 mod teams_refresh;
 mod teams_story;
 mod teams_text;
+mod typed_inputs;
 mod unknown_assignments;

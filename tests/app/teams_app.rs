@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::fake_teams::{self, APP_ID, AUDIT_CONVERSATION, BOT_ID, CHANNEL, FakeTeams, THREAD};
+use crate::fake_teams::{
+    self, APP_ID, AUDIT_CONVERSATION, BOT_ID, CHANNEL, ConnectorCall, FakeTeams, THREAD,
+};
 use crate::harness::{TENANT_ID, TestApp, fastrand};
 
 pub(crate) struct TeamsApp {
@@ -114,6 +116,32 @@ audit_conversation = "{AUDIT_CONVERSATION}"
             "mentioned": {"id": BOT_ID, "name": "pimbot"}
         }]);
         activity
+    }
+
+    /// The request id on the approval card posted in the team channel's thread.
+    pub(crate) async fn approval_card_id(&self) -> String {
+        let posted = self
+            .teams
+            .wait_for("the approval card", |c| {
+                c.path == format!("v3/conversations/{THREAD}/activities")
+                    && c.body.to_string().contains("elevation request")
+            })
+            .await;
+        regex::Regex::new(r"PIM-\d+")
+            .expect("regex")
+            .find(&posted.body.to_string())
+            .map(|m| m.as_str().to_owned())
+            .expect("the card names its request")
+    }
+
+    /// Waits for a message in a 1:1 chat whose text contains `needle`.
+    pub(crate) async fn wait_for_dm(&self, needle: &str) -> ConnectorCall {
+        self.teams
+            .wait_for(&format!("a 1:1 message containing `{needle}`"), |c| {
+                c.path.starts_with("v3/conversations/a:1on1-")
+                    && c.body["text"].as_str().is_some_and(|t| t.contains(needle))
+            })
+            .await
     }
 
     /// A click on an `Action.Execute` of the card `reply_to`.

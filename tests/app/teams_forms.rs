@@ -116,14 +116,7 @@ async fn the_form_offers_eligible_targets_and_its_submission_becomes_a_request_t
         "{}",
         again.body
     );
-    app.teams
-        .wait_for("the denial DM", |c| {
-            c.path.starts_with("v3/conversations/a:1on1-")
-                && c.body["text"]
-                    .as_str()
-                    .is_some_and(|t| t.contains("denied by Bob Owner"))
-        })
-        .await;
+    app.wait_for_dm("denied by Bob Owner").await;
     assert!(
         app.app.emulator.schedule_requests().is_empty(),
         "a denial calls no PIM API"

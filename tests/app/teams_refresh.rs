@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::fake_teams::{ALICE, BOB, THREAD};
+use crate::fake_teams::{ALICE, BOB};
 use crate::story::{REQUEST_TEXT, TARGETS_TOML};
 use crate::teams_app::TeamsApp;
 
@@ -20,18 +20,7 @@ async fn only_the_requester_and_approvers_get_a_refreshed_card() {
     let app = TeamsApp::start(TARGETS_TOML).await;
     let answer = app.send(&app.channel_message(ALICE, REQUEST_TEXT)).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    let posted = app
-        .teams
-        .wait_for("the approval card", |c| {
-            c.path == format!("v3/conversations/{THREAD}/activities")
-                && c.body.to_string().contains("elevation request")
-        })
-        .await;
-    let id = regex::Regex::new(r"PIM-\d+")
-        .expect("regex")
-        .find(&posted.body.to_string())
-        .map(|m| m.as_str().to_owned())
-        .expect("the card names its request");
+    let id = app.approval_card_id().await;
     let refresh = |user| app.invoke(user, "1", "refresh", json!({"request": id}));
 
     let outsider = app.send(&refresh(DAVE)).await;

@@ -144,11 +144,144 @@ fn mutating_commands_are_marked() {
 
 #[test]
 fn request_without_a_target_opens_the_form() {
-    assert!(opens_form("request"));
-    assert!(opens_form("  request  "));
-    assert!(opens_form("request for 1h"));
-    assert!(!opens_form("request app1-secrets for 1h"));
-    assert!(!opens_form(""));
-    assert!(!opens_form("list"));
-    assert!(!opens_form("request \"unclosed"));
+    let opens = |text| parse(text).is_ok_and(|c| c.opens_form());
+    assert!(opens("request"));
+    assert!(opens("  request  "));
+    assert!(opens("request for 1h"));
+    assert!(!opens("request app1-secrets for 1h"));
+    assert!(!opens(""));
+    assert!(!opens("list"));
+    assert!(!opens("request \"unclosed"));
+}
+
+#[test]
+fn commands_are_written_back_in_the_grammars_words() {
+    let cases = [
+        ("help", "help"),
+        ("status", "status"),
+        ("status 7", "status PIM-7"),
+        ("cancel pim-7", "cancel PIM-7"),
+        ("approve 7 looks fine", "approve PIM-7 looks fine"),
+        ("deny 7 \"no  ticket\"", "deny PIM-7 \"no  ticket\""),
+        (
+            "request app1-secrets for 2h ticket INC-1234 rotating the cert",
+            "request app1-secrets for 2h ticket INC-1234 rotating the cert",
+        ),
+        (
+            r#"request role:"Application Secret Manager"@App1 for 30m "for" "#,
+            r#"request "role:Application Secret Manager@App1" for 30m "for""#,
+        ),
+        (
+            "request for 1h ticket \"CHG 7\" x",
+            "request for 1h ticket \"CHG 7\" x",
+        ),
+        (
+            "request \"ticket\" ticket for",
+            "request \"ticket\" ticket \"for\"",
+        ),
+    ];
+    for (typed, written) in cases {
+        let command = parse(typed).expect(typed);
+        assert_eq!(command.to_string(), written, "{typed}");
+        assert_eq!(parse(written), Ok(command), "{written} reads back");
+    }
+}
+
+#[test]
+fn a_target_key_is_one_word_of_the_grammar() {
+    assert_eq!(
+        parse_target(r#"role:"Security Reader"@/"#),
+        Ok(TargetRef::Role {
+            role: "Security Reader".into(),
+            scope: Some("/".into())
+        })
+    );
+    assert_eq!(
+        parse_target("for"),
+        Ok(TargetRef::Named("for".into())),
+        "a key is never a keyword"
+    );
+    for bad in ["app1 for 2h", "\"open", "", "role:"] {
+        let error = parse_target(bad).expect_err(bad);
+        assert!(
+            error.to_string().contains("is not a target"),
+            "{bad}: {error}"
+        );
+    }
+}
+
+#[test]
+fn form_fields_are_taken_as_written_and_never_read_as_grammar() {
+    let fields = RequestFields {
+        target: Some("app1-secrets".into()),
+        duration: Some("90m".into()),
+        ticket: Some("INC \"42\"".into()),
+        justification: Some("for".into()),
+    };
+    let args = fields.read().expect("valid");
+    assert_eq!(args.target, Some(TargetRef::Named("app1-secrets".into())));
+    assert_eq!(args.duration, minutes(90));
+    assert_eq!(args.ticket.as_deref(), Some("INC \"42\""));
+    assert_eq!(args.reason.as_deref(), Some("for"));
+    let written = Command::Request(args).to_string();
+    assert_eq!(
+        written, "request app1-secrets for 1h30m ticket \"INC \"42\"\" \"for\"",
+        "for the audit trail: a quote cannot be written so that it reads back"
+    );
+}
+
+#[test]
+fn each_unreadable_field_gets_its_own_error() {
+    let fields = RequestFields {
+        target: Some("two words".into()),
+        duration: Some("soon".into()),
+        ticket: None,
+        justification: Some("ticket".into()),
+    };
+    let errors = fields.read().expect_err("invalid");
+    assert_eq!(
+        errors.keys().copied().collect::<Vec<_>>(),
+        [Field::Target, Field::Duration]
+    );
+    assert!(errors[&Field::Target].contains("`two words` is not a target"));
+    assert!(errors[&Field::Duration].contains("use 30m, 2h"));
+    let (args, _) = fields.read_each();
+    assert_eq!(
+        args.reason.as_deref(),
+        Some("ticket"),
+        "what could be read is kept"
+    );
+    assert_eq!(
+        fields.text(),
+        "request \"two words\" for soon \"ticket\"",
+        "the audit trail's view of it"
+    );
+    let nothing = RequestFields::default().read().expect_err("no target");
+    assert_eq!(nothing[&Field::Target], "Choose what you need.");
+}
+
+#[test]
+fn commands_are_stored_as_tagged_json() {
+    let command =
+        parse("request role:\"Security Reader\"@/ for 2h ticket INC-1 fix").expect("parses");
+    let json = serde_json::to_value(&command).expect("serialises");
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "name": "request",
+            "target": {"role": {"role": "Security Reader", "scope": "/"}},
+            "duration": "PT2H",
+            "ticket": "INC-1",
+            "reason": "fix",
+        })
+    );
+    assert_eq!(serde_json::from_value::<Command>(json).ok(), Some(command));
+    let deny = serde_json::json!({"name": "deny", "id": 7, "reason": "no"});
+    assert_eq!(
+        serde_json::from_value::<Command>(deny).ok(),
+        Some(Command::Deny {
+            id: ShortId(7),
+            reason: "no".into()
+        })
+    );
 }

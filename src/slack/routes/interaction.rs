@@ -8,8 +8,9 @@ use serde_json::json;
 
 use super::outcome::{self, Failure};
 use super::{Rejection, SlackState, spawn};
+use crate::domain::command::Command;
 use crate::domain::request::{Platform, ShortId};
-use crate::service::jobs::InboundCommand;
+use crate::service::inbound::{Envelope, Inbound};
 use crate::service::notice::Reply;
 use crate::slack::client::DM_PREFIX;
 use crate::slack::form::{self, FormMetadata, TARGET};
@@ -43,8 +44,8 @@ async fn on_click(state: &SlackState, click: BlockActions, headers: &HeaderMap) 
     };
     let answer = match action {
         APPROVE_ACTION => approve(state, &click.user.id, id, headers).await,
-        END_NOW_ACTION => typed_in_dm(state, &click, format!("end {id}"), headers).await,
-        EXTEND_ACTION => typed_in_dm(state, &click, format!("extend {id}"), headers).await,
+        END_NOW_ACTION => in_dm(state, &click, Command::End { id }, headers).await,
+        EXTEND_ACTION => in_dm(state, &click, Command::Extend { id }, headers).await,
         _ => ask_deny_reason(state, &click.trigger_id, id).await,
     };
     if let (Some(answer), Some(response_url)) = (answer, click.response_url) {
@@ -77,22 +78,25 @@ fn button(click: &BlockActions) -> Option<(&'static str, ShortId)> {
 
 /// A button on the ending-soon DM (End now, Extend): its command (`end ID`, `extend ID`), as if
 /// typed there; the service checks who may, and its answers arrive in the DM.
-async fn typed_in_dm(
+async fn in_dm(
     state: &SlackState,
     click: &BlockActions,
-    text: String,
+    command: Command,
     headers: &HeaderMap,
 ) -> Option<String> {
     let user = click.user.id.clone();
-    let inbound = InboundCommand {
+    let envelope = Envelope {
         platform: Platform::Slack,
         chat_user: user.clone(),
         workspace: workspace(click.team.as_ref(), &click.user),
         conversation: format!("{DM_PREFIX}{user}"),
         reply_to: format!("{DM_PREFIX}{user}"),
-        text,
     };
-    match state.service.accept_command(inbound).await {
+    match state
+        .service
+        .accept_command(Inbound::built(envelope, command))
+        .await
+    {
         Ok(reply) => Some(reply.text).filter(|t| !t.trim().is_empty()),
         Err(e) => Some(Failure::new(&e, headers).text),
     }
@@ -155,8 +159,9 @@ async fn on_deny_reason(
     }
 }
 
-/// The request form: field errors stay in the form; a valid request becomes a `request` command
-/// whose answers go to the requester's DMs.
+/// The request form: field errors stay in the form; a valid request is a `request` command
+/// (built from the fields, not written out and read again) whose answers go to the requester's
+/// DMs.
 async fn on_request_form(
     state: &SlackState,
     submission: ViewSubmission,
@@ -168,15 +173,15 @@ async fn on_request_form(
         Ok(request) => request,
         Err(errors) => return outcome::field_errors(&errors),
     };
-    let inbound = InboundCommand {
+    let envelope = Envelope {
         platform: Platform::Slack,
         chat_user: user.clone(),
         workspace: workspace(submission.team.as_ref(), &submission.user),
         conversation: metadata.channel.unwrap_or_else(|| user.clone()),
         reply_to: format!("{DM_PREFIX}{user}"),
-        text: request.command_text(),
     };
-    let reply_to = inbound.reply_to.clone();
+    let reply_to = envelope.reply_to.clone();
+    let inbound = Inbound::built(envelope, Command::Request(request));
     match state.service.accept_command(inbound).await {
         Ok(reply) => {
             send_receipt(state, reply_to, reply);

@@ -1,11 +1,12 @@
-//! The request form card (eligible targets only, duration, ticket, justification) and the small
-//! cards that replace it: an error, or "request sent".
+//! The request form card (eligible targets only, duration, ticket, justification), its inputs as
+//! submitted, and the small cards that replace it: an error, or "request sent".
 
 use serde_json::{Value, json};
 
 use super::{
     DURATION, JUSTIFICATION, TARGET, TICKET, VERB_REQUEST, card, clip, escape, execute, text_block,
 };
+use crate::domain::command::RequestFields;
 use crate::service::ports::EligibleTarget;
 
 /// Offered targets; a longer list is cut (the card must stay small).
@@ -82,40 +83,30 @@ fn choice_title(target: &EligibleTarget) -> String {
     title
 }
 
-/// The form's inputs as a `request` command, quoted for the shared parser.
-pub(crate) fn command_text(inputs: &Value) -> Result<String, &'static str> {
+/// The form's inputs as submitted, each field on its own (card data is untrusted: a value that
+/// is not text is blank). Target keys are pimbot's own choices, in the grammar's words.
+pub(crate) fn submitted(inputs: &Value) -> RequestFields {
     let field = |name: &str| {
         inputs[name]
             .as_str()
             .map(str::trim)
             .filter(|v| !v.is_empty())
-            .map(|v| v.replace(['"', '\u{201c}', '\u{201d}'], "'"))
+            .map(str::to_owned)
     };
-    // Target keys come from pimbot's own choices (already in command syntax, quotes included);
-    // anything else fails to parse or to resolve.
-    let target = inputs[TARGET]
-        .as_str()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or("Choose what you need.")?;
-    let mut text = format!("request {target}");
-    if let Some(duration) = field(DURATION) {
-        text.push_str(&format!(" for \"{duration}\""));
+    RequestFields {
+        target: field(TARGET),
+        duration: field(DURATION),
+        ticket: field(TICKET),
+        justification: field(JUSTIFICATION),
     }
-    if let Some(ticket) = field(TICKET) {
-        text.push_str(&format!(" ticket \"{ticket}\""));
-    }
-    if let Some(justification) = field(JUSTIFICATION) {
-        text.push_str(&format!(" \"{justification}\""));
-    }
-    Ok(text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::command::{Command, parse};
+    use crate::domain::command::Field;
     use crate::domain::duration::ElevationDuration;
+    use crate::domain::target::TargetRef;
 
     fn target(key: &str) -> EligibleTarget {
         EligibleTarget {
@@ -149,16 +140,23 @@ mod tests {
     }
 
     #[test]
-    fn the_inputs_become_a_command_the_shared_parser_reads() {
-        let inputs = json!({"target": "app1-secrets", "duration": "2h", "ticket": "INC 7",
-                            "justification": "rotating \"the\" cert"});
-        let text = command_text(&inputs).expect("command");
-        let Ok(Command::Request(args)) = parse(&text) else {
-            panic!("not a request: {text}");
-        };
-        assert_eq!(args.ticket.as_deref(), Some("INC 7"));
-        assert_eq!(args.reason.as_deref(), Some("rotating 'the' cert"));
+    fn the_inputs_are_read_as_typed_and_never_as_grammar() {
+        let inputs = json!({"target": "role:\"Security Reader\"@/", "duration": " 2h ",
+                            "ticket": "INC \"7\"", "justification": "for"});
+        let args = submitted(&inputs).read().expect("a request");
+        assert_eq!(
+            args.target,
+            Some(TargetRef::Role {
+                role: "Security Reader".into(),
+                scope: Some("/".into())
+            })
+        );
+        assert_eq!(args.ticket.as_deref(), Some("INC \"7\""));
+        assert_eq!(args.reason.as_deref(), Some("for"));
         assert_eq!(args.duration.map(|d| d.to_string()).as_deref(), Some("2h"));
-        assert!(command_text(&json!({"duration": "2h"})).is_err());
+        let missing = submitted(&json!({"duration": 2, "ticket": "  "}));
+        assert_eq!(missing, RequestFields::default());
+        let errors = missing.read().expect_err("no target");
+        assert_eq!(errors[&Field::Target], "Choose what you need.");
     }
 }

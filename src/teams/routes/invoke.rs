@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Json, Response};
 use serde_json::{Value, json};
 
 use super::{TeamsState, failure_text};
+use crate::domain::command::{Command, Field, ParseError};
 use crate::domain::request::{Platform, ShortId};
-use crate::service::jobs::InboundCommand;
+use crate::service::inbound::{Envelope, Inbound};
 use crate::teams::activity::Activity;
 use crate::teams::render::{
     self, CARD_CONTENT_TYPE, REASON, VERB_APPROVE, VERB_DENY, VERB_END_NOW, VERB_EXTEND,
@@ -92,8 +93,8 @@ async fn dispatch(state: &TeamsState, click: &Click<'_>, verb: &str, data: &Valu
         VERB_APPROVE | VERB_DENY => decide(state, click, verb == VERB_APPROVE, data).await,
         VERB_REFRESH => refresh(state, click.user, data).await,
         VERB_REQUEST => request(state, click, data).await,
-        VERB_END_NOW => on_ending(state, click, "end", data).await,
-        VERB_EXTEND => on_ending(state, click, "extend", data).await,
+        VERB_END_NOW => on_ending(state, click, |id| Command::End { id }, data).await,
+        VERB_EXTEND => on_ending(state, click, |id| Command::Extend { id }, data).await,
         _ => {
             tracing::debug!(teams.verb = verb, "ignored a Teams card action");
             Answer::Message("pimbot does not know this button.".into())
@@ -168,23 +169,38 @@ async fn refresh(state: &TeamsState, user: &str, data: &Value) -> Answer {
 
 /// Extend or End now on the ending-soon card: `extend ID` or `end ID` as the clicker (the
 /// service checks who may), answered in the conversation.
-async fn on_ending(state: &TeamsState, click: &Click<'_>, command: &str, data: &Value) -> Answer {
+async fn on_ending(
+    state: &TeamsState,
+    click: &Click<'_>,
+    command: fn(ShortId) -> Command,
+    data: &Value,
+) -> Answer {
     let id = match request_id(data) {
         Ok(id) => id,
         Err(answer) => return answer,
     };
-    match as_command(state, click, format!("{command} {id}")).await {
+    let inbound = Inbound::built(click.envelope(), command(id));
+    match as_command(state, click, inbound).await {
         Ok(reply) | Err(reply) => Answer::Message(reply),
     }
 }
 
-/// The request form: its inputs become a `request` command answered in the conversation.
+/// The request form: its inputs, read field by field, are a `request` answered in the
+/// conversation; inputs that cannot be read are answered as an unreadable command is.
 async fn request(state: &TeamsState, click: &Click<'_>, data: &Value) -> Answer {
-    let text = match render::form::command_text(data) {
-        Ok(text) => text,
-        Err(message) => return Answer::Message(message.into()),
+    let fields = render::form::submitted(data);
+    let inbound = match fields.read() {
+        Ok(args) => Inbound::built(click.envelope(), Command::Request(args)),
+        Err(mut errors) if fields.target.is_none() => {
+            return Answer::Message(errors.remove(&Field::Target).unwrap_or_default());
+        }
+        Err(errors) => {
+            let messages: Vec<String> = errors.into_values().collect();
+            let error = ParseError::Invalid(messages.join("\n"));
+            Inbound::unreadable(click.envelope(), fields.text(), error)
+        }
     };
-    match as_command(state, click, text).await {
+    match as_command(state, click, inbound).await {
         Ok(reply) => Answer::Card {
             card: render::form_message_card(&reply),
             text: reply,
@@ -193,17 +209,26 @@ async fn request(state: &TeamsState, click: &Click<'_>, data: &Value) -> Answer 
     }
 }
 
-/// A card action carried out as the chat command `text` typed by `user` in `conversation`:
-/// the immediate answer, or what went wrong, in words.
-async fn as_command(state: &TeamsState, click: &Click<'_>, text: String) -> Result<String, String> {
-    let inbound = InboundCommand {
-        platform: Platform::Teams,
-        chat_user: click.user.to_owned(),
-        workspace: click.tenant.to_owned(),
-        conversation: click.conversation.to_owned(),
-        reply_to: click.conversation.to_owned(),
-        text,
-    };
+impl Click<'_> {
+    /// The clicker, where they clicked: a command from this card is answered there.
+    fn envelope(&self) -> Envelope {
+        Envelope {
+            platform: Platform::Teams,
+            chat_user: self.user.to_owned(),
+            workspace: self.tenant.to_owned(),
+            conversation: self.conversation.to_owned(),
+            reply_to: self.conversation.to_owned(),
+        }
+    }
+}
+
+/// A card action carried out as a chat command of the clicker: the immediate answer, or what
+/// went wrong, in words.
+async fn as_command(
+    state: &TeamsState,
+    click: &Click<'_>,
+    inbound: Inbound,
+) -> Result<String, String> {
     let accepted = state
         .service
         .accept_delivered_command(inbound, click.delivery)
