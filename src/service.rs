@@ -28,8 +28,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::domain::request::{Platform, ShortId};
-use inbound::Inbound;
+use crate::domain::request::Platform;
 use jobs::{ClaimedJob, Job, NewJob};
 use limits::{Limit, Limiter};
 pub use limits::{LimitSettings, Sender, SlowDown};
@@ -181,23 +180,6 @@ impl Service {
         self.jobs_ready.clone()
     }
 
-    /// Takes a chat command: answers at once (help, usage errors, "working on it") and leaves the
-    /// slow part to a job that carries the command and answers through its envelope's `reply_to`.
-    pub async fn accept_command(&self, command: Inbound) -> Result<Reply, ServiceError> {
-        self.accept(command, None).await
-    }
-
-    /// [`Service::accept_command`] for a delivery the platform may repeat (`delivery` names it):
-    /// the delivery is recorded in the transaction that records what the command causes, and a
-    /// repeat of a delivery already handled gets an empty reply and changes nothing.
-    pub async fn accept_delivered_command(
-        &self,
-        command: Inbound,
-        delivery: Option<&str>,
-    ) -> Result<Reply, ServiceError> {
-        self.accept(command, delivery).await
-    }
-
     /// Counts one command of an authenticated `sender` for a route that does not hand the command
     /// to [`Service::accept_command`] (opening the request form); over the limit, the route
     /// answers with the [`SlowDown`] and does nothing else. Approve and Deny clicks are not
@@ -260,20 +242,6 @@ impl Service {
             (None, None) if jobs.is_empty() => Ok(true),
             (None, None) => self.store.enqueue(jobs).await.map(|()| true),
         }
-    }
-
-    /// An approver clicked Approve or Deny (or typed it). Only reads and writes the database, so it
-    /// answers within the platform's deadline; the answer is for the clicker only.
-    pub async fn decide(
-        &self,
-        platform: Platform,
-        chat_user: &str,
-        id: ShortId,
-        approve: bool,
-        reason: Option<String>,
-    ) -> Result<notice::Decided, ServiceError> {
-        self.decide_clicked(platform, chat_user, id, approve, reason)
-            .await
     }
 
     /// Records an inbound delivery id; `false` when it is a retry already handled.

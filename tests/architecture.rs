@@ -417,23 +417,12 @@ fn admin_reaches_the_tenant_through_pim_alone() {
 
 /// Rooms a newcomer can take in at once: no production file over 400 lines, and no function over
 /// 80 outside the emulator (whose handlers mirror Graph's long documents).
-/// Files being reshaped on their own branches (issue 13, item 3); each leaves this list as
-/// its reshaping lands.
-const WAITING_TO_BE_SPLIT: &[&str] = &["src/service/decide.rs"];
-
 #[test]
 fn no_file_over_400_lines_and_no_function_over_80_outside_the_emulator() {
     const MAX_FILE: usize = 400;
     const MAX_FUNCTION: usize = 80;
     let mut too_big = Vec::new();
     for module in modules() {
-        let file = module.file.to_string_lossy();
-        if WAITING_TO_BE_SPLIT
-            .iter()
-            .any(|known| file.ends_with(known))
-        {
-            continue;
-        }
         if module.lines > MAX_FILE {
             too_big.push(format!("{}: {} lines", module.file.display(), module.lines));
         }

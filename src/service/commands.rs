@@ -17,9 +17,13 @@ use super::transition::{Outcome, Step};
 use super::{Service, ServiceError};
 
 impl Service {
-    /// See [`Service::accept_command`](super::Service::accept_command).
-    /// `delivery` names a delivery the platform may repeat; a repeat gets an empty reply.
-    pub(crate) async fn accept(
+    /// Takes a chat command: answers at once (help, usage errors, "working on it") and leaves the
+    /// slow part to a job that carries the command and answers through its envelope's `reply_to`.
+    ///
+    /// `delivery` names a delivery the platform may repeat (Teams activity ids): it is recorded in
+    /// the transaction that records what the command causes, and a repeat of a delivery already
+    /// handled gets an empty reply and changes nothing.
+    pub async fn accept_command(
         &self,
         inbound: Inbound,
         delivery: Option<&str>,

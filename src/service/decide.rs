@@ -18,8 +18,9 @@ use super::{Service, ServiceError};
 const DECIDE_ATTEMPTS: usize = 5;
 
 impl Service {
-    /// See [`Service::decide`](super::Service::decide).
-    pub(crate) async fn decide_clicked(
+    /// An approver clicked Approve or Deny. Only reads and writes the database, so it answers
+    /// within the platform's deadline; the answer is for the clicker only.
+    pub async fn decide(
         &self,
         platform: Platform,
         chat_user: &str,

@@ -108,7 +108,7 @@ async fn handle_command(
         }
         return Ok(open_form(&state, &command, &headers).await);
     }
-    Ok(match state.service.accept_command(inbound).await {
+    Ok(match state.service.accept_command(inbound, None).await {
         Ok(reply) if reply.text.trim().is_empty() => StatusCode::OK.into_response(),
         Ok(reply) => Json(render::ephemeral(&reply)).into_response(),
         Err(e) => Json(Failure::new(&e, &headers).ephemeral()).into_response(),

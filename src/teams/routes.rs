@@ -179,10 +179,7 @@ async fn on_message(state: &TeamsState, activity: Activity, headers: &HeaderMap)
         }
         return StatusCode::OK.into_response();
     }
-    let accepted = state
-        .service
-        .accept_delivered_command(inbound, delivery)
-        .await;
+    let accepted = state.service.accept_command(inbound, delivery).await;
     let reply = match accepted {
         Ok(reply) => reply,
         Err(e) => Reply::text(failure_text(&e, headers)),

@@ -94,7 +94,7 @@ async fn in_dm(
     };
     match state
         .service
-        .accept_command(Inbound::built(envelope, command))
+        .accept_command(Inbound::built(envelope, command), None)
         .await
     {
         Ok(reply) => Some(reply.text).filter(|t| !t.trim().is_empty()),
@@ -182,7 +182,7 @@ async fn on_request_form(
     };
     let reply_to = envelope.reply_to.clone();
     let inbound = Inbound::built(envelope, Command::Request(request));
-    match state.service.accept_command(inbound).await {
+    match state.service.accept_command(inbound, None).await {
         Ok(reply) => {
             send_receipt(state, reply_to, reply);
             outcome::clear()

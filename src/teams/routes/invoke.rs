@@ -229,10 +229,7 @@ async fn as_command(
     click: &Click<'_>,
     inbound: Inbound,
 ) -> Result<String, String> {
-    let accepted = state
-        .service
-        .accept_delivered_command(inbound, click.delivery)
-        .await;
+    let accepted = state.service.accept_command(inbound, click.delivery).await;
     accepted
         .map(|reply| reply.text)
         .map_err(|e| failure_text(&e, click.headers))
