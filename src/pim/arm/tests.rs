@@ -238,7 +238,7 @@ async fn missing_rbac_at_the_scope_is_explained_and_policy_errors_are_not_retrie
         .await
         .expect_err("403");
     assert_eq!(error.kind, UpstreamErrorKind::Unauthorized);
-    assert_eq!(error.service, "arm");
+    assert_eq!(error.service, crate::service::ports::Upstream::Arm);
     assert!(
         error.user_message().contains("User Access Administrator"),
         "{}",
