@@ -95,7 +95,7 @@ fn grant() -> Grant {
         duration: ElevationDuration::from_minutes(120).expect("valid"),
         justification: "pimbot PIM-7".into(),
         ticket: None,
-        request: ShortId(7),
+        request: ShortId::new(7),
         intent: "PIM-7@1".into(),
     }
 }
