@@ -230,7 +230,7 @@ mod tests {
             .map(|seq| {
                 let event = AuditEvent::new(
                     "request.submitted",
-                    Some(ShortId(seq)),
+                    Some(ShortId::new(seq)),
                     AuditActor::system(),
                     "ok",
                 );

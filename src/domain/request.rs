@@ -15,8 +15,10 @@ mod tests;
 pub use machine::{Applied, Change, Event, InvalidTransition, Work};
 
 /// The id people type: `PIM-1042`. The number is the database id.
+/// Serialised as the bare number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct ShortId(pub i64);
+#[serde(transparent)]
+pub struct ShortId(i64);
 
 /// A request id that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,6 +26,16 @@ pub struct ShortId(pub i64);
 pub struct ShortIdError(String);
 
 impl ShortId {
+    /// The request with database id `id`.
+    pub const fn new(id: i64) -> Self {
+        Self(id)
+    }
+
+    /// The database id.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
     /// Accepts `PIM-1042`, `pim-1042` and `1042`.
     pub fn parse(text: &str) -> Result<Self, ShortIdError> {
         let digits = text
@@ -34,7 +46,7 @@ impl ShortId {
             .parse::<i64>()
             .ok()
             .filter(|n| *n > 0)
-            .map(ShortId)
+            .map(ShortId::new)
             .ok_or_else(|| ShortIdError(text.chars().take(40).collect()))
     }
 }

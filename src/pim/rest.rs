@@ -114,7 +114,7 @@ const MAX_PAGES: usize = 1000;
 /// A successful answer.
 #[derive(Debug)]
 pub(crate) struct Answer {
-    pub(crate) service: &'static str,
+    pub(crate) service: crate::service::ports::Upstream,
     pub(crate) request_id: Option<String>,
     pub(crate) body: serde_json::Value,
 }
@@ -160,7 +160,7 @@ impl Rest {
 
     /// `pimbot_pim_call_seconds` and, for a refusal, `pimbot_pim_errors_total`.
     fn record(&self, started: Instant, outcome: &str, refused: Option<&str>) {
-        let api = self.api.service();
+        let api = self.api.service().as_str();
         metrics::histogram!("pimbot_pim_call_seconds", "api" => api, "outcome" => outcome.to_owned())
             .record(started.elapsed().as_secs_f64());
         let code = refused

@@ -15,7 +15,7 @@ use azure_core::http::ClientOptions;
 use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
 
 use crate::secret::Secret;
-use crate::service::ports::{UpstreamError, UpstreamErrorKind};
+use crate::service::ports::{Upstream, UpstreamError, UpstreamErrorKind};
 
 pub use client_credentials::ClientCredentialsTokens;
 pub use credentials::{CredentialKind, credential_tokens};
@@ -71,7 +71,12 @@ pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
 }
 
 fn config_error(message: String) -> UpstreamError {
-    let mut error = UpstreamError::new("token", "configure", UpstreamErrorKind::Rejected, message);
+    let mut error = UpstreamError::new(
+        Upstream::Token,
+        "configure",
+        UpstreamErrorKind::Rejected,
+        message,
+    );
     error.user_message = Some(format!(
         "pimbot's Entra sign-in is misconfigured: {}",
         error.message
@@ -142,7 +147,12 @@ fn azure_error(scope: &str, error: &azure_core::Error) -> UpstreamError {
         // 5xx, or no status at all: the STS could not be reached.
         _ => UpstreamErrorKind::Unavailable,
     };
-    let mut out = UpstreamError::new("token", format!("token {scope}"), kind, error.to_string());
+    let mut out = UpstreamError::new(
+        Upstream::Token,
+        format!("token {scope}"),
+        kind,
+        error.to_string(),
+    );
     if out.kind == UpstreamErrorKind::Unauthorized {
         out.user_message = Some(
             "Microsoft Entra refused pimbot's sign-in; check the app registration's client id and secret."

@@ -15,6 +15,7 @@ use super::jobs::{ClaimedJob, NewJob, QueueState};
 
 mod chat;
 mod pim;
+mod upstream;
 
 pub use chat::{
     Chat, ChatAccount, ConversationRef, EligibleTarget, MessageRef, UntrustedAccount, UserMapping,
@@ -22,106 +23,7 @@ pub use chat::{
 pub use pim::{
     ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition,
 };
-
-// ---------------------------------------------------------------------------------------------
-// Upstream errors (Graph, ARM, Slack, Bot Connector)
-// ---------------------------------------------------------------------------------------------
-
-/// How an upstream call failed, classified so the core can react.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UpstreamErrorKind {
-    /// 429: try again after the given seconds.
-    Throttled {
-        retry_after_secs: Option<u64>,
-    },
-    /// 5xx, timeout or connection failure: worth retrying.
-    Unavailable,
-    /// 401/403: credentials or permissions are wrong; retrying will not help.
-    Unauthorized,
-    NotFound,
-    /// The upstream refused the request (4xx, a PIM policy error, a Slack `ok: false`).
-    Rejected,
-    /// PIM refused an assignment the principal already holds, from something other than this
-    /// request (a standing assignment, another request): nothing to grant, and nothing of
-    /// pimbot's to remove later.
-    AlreadyAssigned,
-}
-
-/// A failed call to an upstream API.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{service} {operation} failed: {message}")]
-pub struct UpstreamError {
-    pub kind: UpstreamErrorKind,
-    /// `graph`, `arm`, `slack`, `teams`, `token`.
-    pub service: &'static str,
-    /// What was attempted, e.g. `adminAssign`.
-    pub operation: String,
-    /// The upstream's error code (`RoleAssignmentExists`, `channel_not_found`), when it sent one.
-    pub code: Option<String>,
-    /// The technical message, for logs.
-    pub message: String,
-    /// What to tell a user, when the adapter knows better than "try again later".
-    pub user_message: Option<String>,
-    /// The upstream's request id (Graph `request-id`), for support.
-    pub upstream_request_id: Option<String>,
-}
-
-impl UpstreamError {
-    pub fn new(
-        service: &'static str,
-        operation: impl Into<String>,
-        kind: UpstreamErrorKind,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            kind,
-            service,
-            operation: operation.into(),
-            code: None,
-            message: message.into(),
-            user_message: None,
-            upstream_request_id: None,
-        }
-    }
-
-    /// Whether the same call may succeed later.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self.kind,
-            UpstreamErrorKind::Throttled { .. } | UpstreamErrorKind::Unavailable
-        )
-    }
-
-    /// The message for the person affected.
-    pub fn user_message(&self) -> String {
-        self.user_message
-            .clone()
-            .unwrap_or_else(|| match self.kind {
-                UpstreamErrorKind::Throttled { .. } | UpstreamErrorKind::Unavailable => {
-                    format!(
-                        "{} is not answering right now; pimbot kept retrying and gave up.",
-                        self.service_name()
-                    )
-                }
-                _ => format!(
-                    "{} refused the call ({}).",
-                    self.service_name(),
-                    self.code.as_deref().unwrap_or("no error code")
-                ),
-            })
-    }
-
-    fn service_name(&self) -> &'static str {
-        match self.service {
-            "graph" => "Microsoft Graph",
-            "arm" => "Azure Resource Manager",
-            "slack" => "Slack",
-            "teams" => "Microsoft Teams",
-            "token" => "Microsoft Entra sign-in",
-            _ => "An upstream service",
-        }
-    }
-}
+pub use upstream::{Upstream, UpstreamError, UpstreamErrorKind};
 
 // ---------------------------------------------------------------------------------------------
 // Directory (Graph users and groups)

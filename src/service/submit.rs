@@ -100,7 +100,7 @@ impl Service {
             .unwrap_or_else(|| inbound.conversation.clone());
         let now = self.now();
         Ok(Ok(Request {
-            id: ShortId(0),
+            id: ShortId::new(0),
             version: 0,
             state: State::PendingApproval,
             platform: inbound.platform,

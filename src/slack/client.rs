@@ -13,9 +13,9 @@ use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
 use super::SlackSettings;
-use crate::service::ports::{MessageRef, UpstreamError, UpstreamErrorKind};
+use crate::service::ports::{MessageRef, Upstream, UpstreamError, UpstreamErrorKind};
 
-const SERVICE: &str = "slack";
+const SERVICE: Upstream = Upstream::Slack;
 
 /// Slack `error` codes that mean the token or its scopes are wrong.
 const AUTH_ERRORS: [&str; 8] = [
@@ -86,7 +86,7 @@ impl SlackClient {
     async fn send(&self, method: &str, request: RequestBuilder) -> Result<Value, UpstreamError> {
         self.exchange(method, request)
             .await
-            .inspect_err(|e| crate::metrics::chat_api_error(SERVICE, e))
+            .inspect_err(|e| crate::metrics::chat_api_error(SERVICE.as_str(), e))
     }
 
     async fn exchange(
@@ -187,7 +187,7 @@ impl SlackClient {
             .send()
             .await
             .map_err(|e| transport_error(OPERATION, e))
-            .inspect_err(|e| crate::metrics::chat_api_error(SERVICE, e))?;
+            .inspect_err(|e| crate::metrics::chat_api_error(SERVICE.as_str(), e))?;
         let status = response.status();
         let headers = response.headers().clone();
         if status.is_success() {
@@ -195,7 +195,7 @@ impl SlackClient {
         }
         let text = response.text().await.unwrap_or_default();
         let error = http_error(OPERATION, status, &headers, &text);
-        crate::metrics::chat_api_error(SERVICE, &error);
+        crate::metrics::chat_api_error(SERVICE.as_str(), &error);
         Err(error)
     }
 }

@@ -30,7 +30,7 @@ pub(crate) fn request_from_row(
 ) -> Result<Request, StoreError> {
     let mut request: Request = serde_json::from_str(data)
         .map_err(|e| StoreError::Corrupt(format!("request {id}: unreadable data: {e}")))?;
-    request.id = ShortId(id);
+    request.id = ShortId::new(id);
     request.version = version;
     request.state = State::from_db(state)
         .ok_or_else(|| StoreError::Corrupt(format!("request {id}: unknown state `{state}`")))?;

@@ -146,7 +146,7 @@ pub(crate) fn person(entra_id: &str, name: &str, chat_id: Option<&str>) -> Perso
 pub(crate) fn sample_request(requester: &str) -> Request {
     let now = Utc::now();
     Request {
-        id: ShortId(0),
+        id: ShortId::new(0),
         version: 0,
         state: State::PendingApproval,
         platform: Platform::Slack,

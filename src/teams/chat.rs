@@ -55,7 +55,7 @@ impl TeamsChat {
             .await
             .map_err(|e| {
                 UpstreamError::new(
-                    "teams",
+                    crate::service::ports::Upstream::Teams,
                     "conversation_ref",
                     UpstreamErrorKind::Unavailable,
                     e.to_string(),

@@ -9,9 +9,9 @@ use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
 use super::ConnectorToken;
-use crate::service::ports::{UpstreamError, UpstreamErrorKind};
+use crate::service::ports::{Upstream, UpstreamError, UpstreamErrorKind};
 
-const SERVICE: &str = "teams";
+const SERVICE: Upstream = Upstream::Teams;
 
 /// Calls the Connector as the bot.
 #[derive(Clone)]
@@ -108,7 +108,7 @@ impl Connector {
     ) -> Result<Value, UpstreamError> {
         self.exchange(method, url, body, operation)
             .await
-            .inspect_err(|e| crate::metrics::chat_api_error(SERVICE, e))
+            .inspect_err(|e| crate::metrics::chat_api_error(SERVICE.as_str(), e))
     }
 
     async fn exchange(

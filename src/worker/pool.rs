@@ -140,7 +140,7 @@ mod tests {
             id,
             attempts: 1,
             job: Job::UpdateApproval {
-                request: ShortId(request),
+                request: ShortId::new(request),
             },
             created_at: chrono::Utc::now(),
         }
@@ -159,7 +159,7 @@ mod tests {
             "another request runs"
         );
         assert!(order.admit(Lane::Pim, claimed(4, 7)).is_none());
-        let next = order.finished(Some(ShortId(7))).map(|(_, job)| job.id);
+        let next = order.finished(Some(ShortId::new(7))).map(|(_, job)| job.id);
         assert_eq!(next, Some(2));
         assert_eq!(order.abandon(), vec![4]);
     }

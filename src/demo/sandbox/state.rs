@@ -34,7 +34,7 @@ pub(super) async fn handle_state(
     for id in ids.into_iter().rev() {
         let found = inner
             .store
-            .request(ShortId(id))
+            .request(ShortId::new(id))
             .await
             .map_err(|e| SandboxError::Internal(e.to_string()))?;
         if let Some(request) = found {

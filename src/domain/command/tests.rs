@@ -280,7 +280,7 @@ fn commands_are_stored_as_tagged_json() {
     assert_eq!(
         serde_json::from_value::<Command>(deny).ok(),
         Some(Command::Deny {
-            id: ShortId(7),
+            id: ShortId::new(7),
             reason: "no".into()
         })
     );

@@ -20,7 +20,7 @@ fn person(id: &str) -> Person {
 
 fn pending(required: u32) -> Request {
     Request {
-        id: ShortId(7),
+        id: ShortId::new(7),
         version: 1,
         state: State::PendingApproval,
         platform: Platform::Slack,
@@ -86,13 +86,21 @@ fn run(mut request: Request, events: Vec<Event>) -> (Request, Vec<Applied>) {
 
 #[test]
 fn short_ids_parse_in_every_typed_form() {
-    assert_eq!(ShortId::parse("PIM-1042"), Ok(ShortId(1042)));
-    assert_eq!(ShortId::parse("pim-7"), Ok(ShortId(7)));
-    assert_eq!(ShortId::parse("7"), Ok(ShortId(7)));
+    assert_eq!(ShortId::parse("PIM-1042"), Ok(ShortId::new(1042)));
+    assert_eq!(ShortId::parse("pim-7"), Ok(ShortId::new(7)));
+    assert_eq!(ShortId::parse("7"), Ok(ShortId::new(7)));
     assert!(ShortId::parse("PIM-").is_err());
     assert!(ShortId::parse("0").is_err());
     assert!(ShortId::parse("PIM-x").is_err());
-    assert_eq!(ShortId(12).to_string(), "PIM-12");
+    assert_eq!(ShortId::new(12).to_string(), "PIM-12");
+    assert_eq!(ShortId::new(12).get(), 12);
+}
+
+#[test]
+fn a_short_id_serialises_as_the_bare_number() {
+    assert_eq!(serde_json::json!(ShortId::new(12)), serde_json::json!(12));
+    let read: ShortId = serde_json::from_str("12").expect("number");
+    assert_eq!(read, ShortId::new(12));
 }
 
 #[test]

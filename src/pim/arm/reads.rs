@@ -11,7 +11,7 @@ use crate::domain::policy::PimPolicy;
 use crate::domain::target::{ResolvedTarget, TargetKind};
 use crate::pim::rules;
 use crate::service::ports::{
-    ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition,
+    ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition, Upstream,
     UpstreamError, UpstreamErrorKind,
 };
 
@@ -47,7 +47,7 @@ fn version(v: &str) -> [(&'static str, String); 1] {
 /// ARM was asked about a target kind Graph serves (a wiring mistake, not a user's).
 fn wrong_provider(operation: &str, kind: TargetKind) -> UpstreamError {
     UpstreamError::new(
-        "arm",
+        Upstream::Arm,
         operation,
         UpstreamErrorKind::Rejected,
         format!("{kind:?} targets are served by Microsoft Graph, not ARM"),
@@ -152,7 +152,7 @@ impl Pim for ArmClient {
         });
         let Some(rules) = rules else {
             return Err(UpstreamError::new(
-                "arm",
+                Upstream::Arm,
                 OPERATION,
                 UpstreamErrorKind::NotFound,
                 format!(

@@ -95,7 +95,7 @@ fn grant() -> Grant {
         duration: ElevationDuration::from_minutes(120).expect("valid"),
         justification: "pimbot PIM-7".into(),
         ticket: None,
-        request: ShortId(7),
+        request: ShortId::new(7),
         intent: "PIM-7@1".into(),
     }
 }
@@ -238,7 +238,7 @@ async fn missing_rbac_at_the_scope_is_explained_and_policy_errors_are_not_retrie
         .await
         .expect_err("403");
     assert_eq!(error.kind, UpstreamErrorKind::Unauthorized);
-    assert_eq!(error.service, "arm");
+    assert_eq!(error.service, crate::service::ports::Upstream::Arm);
     assert!(
         error.user_message().contains("User Access Administrator"),
         "{}",

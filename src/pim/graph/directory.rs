@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::GraphClient;
 use super::odata::{self, Named, USER_SELECT, User};
 use crate::service::ports::{
-    Directory, DirectoryGroup, DirectoryUser, UpstreamError, UpstreamErrorKind,
+    Directory, DirectoryGroup, DirectoryUser, Upstream, UpstreamError, UpstreamErrorKind,
 };
 
 #[async_trait]
@@ -155,7 +155,7 @@ pub(super) fn only_one<T>(
 ) -> Result<Option<T>, UpstreamError> {
     if items.len() > 1 {
         let mut error = UpstreamError::new(
-            "graph",
+            Upstream::Graph,
             operation,
             UpstreamErrorKind::Rejected,
             format!("{} objects match `{name}`", items.len()),

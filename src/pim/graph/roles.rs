@@ -11,7 +11,7 @@ use crate::domain::policy::PimPolicy;
 use crate::domain::target::{ResolvedTarget, TargetKind};
 use crate::pim::rules;
 use crate::service::ports::{
-    ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition,
+    ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition, Upstream,
     UpstreamError, UpstreamErrorKind,
 };
 
@@ -138,7 +138,7 @@ impl Pim for GraphClient {
 /// Graph was asked about a target kind it does not serve (a wiring mistake, not a user's).
 pub(crate) fn wrong_provider(operation: &str, kind: TargetKind) -> UpstreamError {
     UpstreamError::new(
-        "graph",
+        Upstream::Graph,
         operation,
         UpstreamErrorKind::Rejected,
         format!("{kind:?} targets are served by another PIM provider"),
@@ -263,7 +263,7 @@ impl GraphClient {
             .find_map(|a| a.get("policy")?.get("rules")?.as_array())
         else {
             return Err(UpstreamError::new(
-                "graph",
+                Upstream::Graph,
                 operation,
                 UpstreamErrorKind::NotFound,
                 format!("no PIM policy assignment for {what}"),

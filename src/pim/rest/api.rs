@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::service::ports::Upstream;
+
 /// Where an API is and how hard to try.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiSettings {
@@ -44,10 +46,10 @@ pub(crate) enum Api {
 
 impl Api {
     /// The `service` of the errors it produces.
-    pub(crate) fn service(self) -> &'static str {
+    pub(crate) fn service(self) -> Upstream {
         match self {
-            Api::Graph => "graph",
-            Api::Arm => "arm",
+            Api::Graph => Upstream::Graph,
+            Api::Arm => Upstream::Arm,
         }
     }
 

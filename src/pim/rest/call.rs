@@ -93,7 +93,7 @@ impl Rest {
                 let error = errors::from_transport(service, sent.operation, &e);
                 self.record(sent.started, transport_outcome(&e), None);
                 warn!(
-                    api.service = service,
+                    api.service = service.as_str(),
                     api.operation = sent.operation,
                     api.client_request_id = %sent.client_request_id,
                     duration_ms = sent.duration_ms(),
@@ -151,7 +151,7 @@ impl Rest {
         );
         warn!(
             api.request_id = error.upstream_request_id.as_deref().unwrap_or("-"),
-            api.service = self.api.service(),
+            api.service = self.api.service().as_str(),
             api.operation = sent.operation,
             api.status = status.as_u16(),
             api.code = error.code.as_deref().unwrap_or("-"),
@@ -179,7 +179,7 @@ impl Rest {
         if sent.method == Method::GET {
             debug!(
                 api.request_id = logged_id,
-                api.service = service,
+                api.service = service.as_str(),
                 api.operation = sent.operation,
                 api.status = status,
                 duration_ms,
@@ -188,7 +188,7 @@ impl Rest {
         } else {
             info!(
                 api.request_id = logged_id,
-                api.service = service,
+                api.service = service.as_str(),
                 api.operation = sent.operation,
                 api.status = status,
                 duration_ms,

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::service::ports::{UpstreamError, UpstreamErrorKind};
+use crate::service::ports::{Upstream, UpstreamError, UpstreamErrorKind};
 
 pub(crate) const POLICY_VALIDATION_FAILED: &str = "RoleAssignmentRequestPolicyValidationFailed";
 pub(crate) const ASSIGNMENT_EXISTS: &str = "RoleAssignmentExists";
@@ -19,7 +19,7 @@ const MINIMUM_ACTIVE_SECS: u64 = 5 * 60;
 
 /// A non-2xx answer.
 pub(crate) fn from_response(
-    service: &'static str,
+    service: Upstream,
     operation: &str,
     status: StatusCode,
     headers: &HeaderMap,
@@ -78,7 +78,7 @@ pub(crate) fn from_response(
 
 /// A call that got no HTTP answer: timeout, refused connection, reset.
 pub(crate) fn from_transport(
-    service: &'static str,
+    service: Upstream,
     operation: &str,
     error: &reqwest::Error,
 ) -> UpstreamError {
@@ -99,7 +99,7 @@ pub(crate) fn from_transport(
 
 /// A 2xx answer whose body is not what the API documents.
 pub(crate) fn unreadable(
-    service: &'static str,
+    service: Upstream,
     operation: &str,
     request_id: Option<String>,
     detail: impl std::fmt::Display,
@@ -145,7 +145,7 @@ pub(crate) fn failed_rules(message: &str) -> Vec<&'static str> {
 }
 
 fn user_message(
-    service: &'static str,
+    service: Upstream,
     operation: &str,
     status: StatusCode,
     code: Option<&str>,
@@ -167,7 +167,7 @@ fn user_message(
             "Azure refused the PIM policy as invalid; an administrator must fix the role settings in PIM."
                 .to_owned(),
         ),
-        _ if service == "arm" && (status == StatusCode::FORBIDDEN || code == Some(AUTHORIZATION_FAILED)) => {
+        _ if service == Upstream::Arm && (status == StatusCode::FORBIDDEN || code == Some(AUTHORIZATION_FAILED)) => {
             Some(
                 "pimbot's identity lacks an Azure role at this scope that allows Microsoft.Authorization/roleAssignmentScheduleRequests/write (e.g. User Access Administrator); ask an Azure administrator to grant it."
                     .to_owned(),
@@ -183,7 +183,7 @@ fn user_message(
         }
         _ if status == StatusCode::UNAUTHORIZED => Some(format!(
             "{} did not accept pimbot's token; check the app registration and the tenant in the configuration.",
-            if service == "arm" { "Azure Resource Manager" } else { "Microsoft Graph" }
+            service.name()
         )),
         _ => None,
     }
@@ -244,7 +244,7 @@ mod tests {
     fn refuse(status: u16, body: &str) -> UpstreamError {
         let status = StatusCode::from_u16(status).expect("status");
         from_response(
-            "graph",
+            Upstream::Graph,
             "adminAssign",
             status,
             &HeaderMap::new(),
@@ -326,7 +326,11 @@ mod contract_tests {
                 .or_else(|| entry["messageTemplate"].as_str())
                 .unwrap_or_default();
             for api in entry["apis"].as_array().into_iter().flatten() {
-                let service = if api == "arm" { "arm" } else { "graph" };
+                let service = if api == "arm" {
+                    Upstream::Arm
+                } else {
+                    Upstream::Graph
+                };
                 let body = serde_json::json!({"error": {"code": code, "message": message}});
                 let error = from_response(
                     service,

@@ -31,7 +31,7 @@ impl Rest {
                         return Err(error);
                     };
                     debug!(
-                        api.service = self.api.service(),
+                        api.service = self.api.service().as_str(),
                         api.operation = operation,
                         attempt,
                         wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
@@ -61,7 +61,7 @@ impl Rest {
         let Some(wait) = self.retry_wait(operation, &error, *attempt, started) else {
             return Err(error);
         };
-        warn!(api.service = self.api.service(), api.operation = operation, attempt = *attempt, error = %error, "retrying schedule request");
+        warn!(api.service = self.api.service().as_str(), api.operation = operation, attempt = *attempt, error = %error, "retrying schedule request");
         tokio::time::sleep(wait).await;
         *attempt += 1;
         Ok(())

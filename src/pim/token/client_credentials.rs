@@ -9,7 +9,7 @@ use tokio::sync::Mutex;
 
 use super::{TokenProvider, TokenSettings, config_error, is_loopback};
 use crate::secret::Secret;
-use crate::service::ports::{UpstreamError, UpstreamErrorKind};
+use crate::service::ports::{Upstream, UpstreamError, UpstreamErrorKind};
 
 /// Refresh this long before a token expires (or at half its lifetime, for short-lived tokens).
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -64,8 +64,9 @@ impl ClientCredentialsTokens {
 
     async fn request(&self, scope: &str) -> Result<CachedToken, UpstreamError> {
         let operation = format!("token {scope}");
-        let error =
-            |kind, message: String| UpstreamError::new("token", operation.clone(), kind, message);
+        let error = |kind, message: String| {
+            UpstreamError::new(Upstream::Token, operation.clone(), kind, message)
+        };
         let response = self
             .http
             .post(self.endpoint.clone())

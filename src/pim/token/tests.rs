@@ -64,7 +64,7 @@ async fn a_refused_client_secret_is_unauthorized_with_the_sts_error_code() {
     let tokens = ClientCredentialsTokens::new(&token_settings(&authority)).expect("loopback");
     let error = tokens.token(GRAPH).await.expect_err("refused");
     assert_eq!(error.kind, UpstreamErrorKind::Unauthorized);
-    assert_eq!(error.service, "token");
+    assert_eq!(error.service, Upstream::Token);
     assert_eq!(error.code.as_deref(), Some("invalid_client"));
     assert!(error.message.contains("AADSTS7000215"), "{}", error.message);
 }

@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn every_kind_has_one_lane() {
-        let request = ShortId(1);
+        let request = ShortId::new(1);
         let jobs = [
             Job::PostApproval { request },
             Job::UpdateApproval { request },

@@ -64,7 +64,7 @@ async fn ok_false_is_a_rejection_with_slacks_error_code() {
     );
     let error = client.post_approval(&request()).await.expect_err("refused");
     assert_eq!(error.kind, UpstreamErrorKind::Rejected);
-    assert_eq!(error.service, "slack");
+    assert_eq!(error.service, Upstream::Slack);
     assert_eq!(error.code.as_deref(), Some("channel_not_found"));
     assert_eq!(error.upstream_request_id.as_deref(), Some("req-1"));
     assert!(!error.is_retryable());

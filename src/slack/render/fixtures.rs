@@ -37,7 +37,7 @@ pub(crate) fn decision(
 /// PIM-12: Alice asks for app1-secrets for 2h, approvers Bob (Slack) and Carol (no Slack id).
 pub(crate) fn request() -> Request {
     Request {
-        id: ShortId(12),
+        id: ShortId::new(12),
         version: 1,
         state: State::PendingApproval,
         platform: Platform::Slack,

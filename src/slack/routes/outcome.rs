@@ -86,7 +86,7 @@ mod tests {
     fn other_failures_are_generic_with_a_reference() {
         use crate::service::ports::{UpstreamError, UpstreamErrorKind};
         let error = ServiceError::Upstream(UpstreamError::new(
-            "graph",
+            crate::service::ports::Upstream::Graph,
             "user",
             UpstreamErrorKind::Unavailable,
             "secret internals",

@@ -22,7 +22,7 @@ impl<D: Dialect> WriteTx<D> {
         .bind(seq)
         .bind(event.at)
         .bind(&event.kind)
-        .bind(event.request_id.map(|id| id.0))
+        .bind(event.request_id.map(|id| id.get()))
         .bind(&canonical)
         .bind(&prev_hash)
         .bind(&hash)

@@ -20,7 +20,7 @@ impl<D: Dialect> SqlStore<D> {
              VALUES ($1, $2, $3, $4) ON CONFLICT (request_id, platform) DO UPDATE \
              SET conversation = excluded.conversation, message_id = excluded.message_id",
         )
-        .bind(request.0)
+        .bind(request.get())
         .bind(platform.as_str())
         .bind(&message.conversation)
         .bind(&message.message_id)
@@ -39,7 +39,7 @@ impl<D: Dialect> SqlStore<D> {
                 "SELECT conversation, message_id FROM chat_messages \
                  WHERE request_id = $1 AND platform = $2",
             )
-            .bind(request.0)
+            .bind(request.get())
             .bind(platform.as_str())
             .fetch_optional()
             .await?;

@@ -49,7 +49,7 @@ impl<D: Dialect> WriteTx<D> {
             .bind(rows::job_json(&new.job)?)
             .bind(new.run_at)
             .bind(now)
-            .bind(new.job.request().map(|id| id.0))
+            .bind(new.job.request().map(|id| id.get()))
             .execute()
             .await?;
         }

@@ -19,7 +19,7 @@ fn requests_of(found: Vec<RequestRow>) -> Result<Vec<Request>, StoreError> {
 
 impl<D: Dialect> SqlStore<D> {
     pub(crate) async fn next_request_id(&self) -> Result<ShortId, StoreError> {
-        D::next_request_id(self).await.map(ShortId)
+        D::next_request_id(self).await.map(ShortId::new)
     }
 
     pub(crate) async fn create_request(&self, new: NewRequest) -> Result<Request, StoreError> {
@@ -36,7 +36,7 @@ impl<D: Dialect> SqlStore<D> {
                  created_at, updated_at, data, origin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (origin) DO NOTHING",
             )
-            .bind(request.id.0)
+            .bind(request.id.get())
             .bind(request.version)
             .bind(request.state.as_str())
             .bind(request.platform.as_str())
@@ -75,7 +75,7 @@ impl<D: Dialect> SqlStore<D> {
             .bind(request.state.as_str())
             .bind(rows::request_json(request)?)
             .bind(request.updated_at)
-            .bind(request.id.0)
+            .bind(request.id.get())
             .bind(write.expected_version)
             .execute()
             .await?;
@@ -91,7 +91,7 @@ impl<D: Dialect> SqlStore<D> {
                      VALUES ($1, $2, $3, $4, $5) \
                      ON CONFLICT (request_id, approver_entra_id) DO NOTHING",
                 )
-                .bind(request.id.0)
+                .bind(request.id.get())
                 .bind(&decision.approver.entra_id)
                 .bind(decision.approve)
                 .bind(decision.reason.as_deref())
@@ -112,7 +112,7 @@ impl<D: Dialect> SqlStore<D> {
     pub(crate) async fn request(&self, id: ShortId) -> Result<Option<Request>, StoreError> {
         let row = self
             .read("SELECT id, version, state, data FROM requests WHERE id = $1")
-            .bind(id.0)
+            .bind(id.get())
             .fetch_optional()
             .await?;
         row.map(request_of).transpose()

@@ -68,7 +68,7 @@ async fn fifty_concurrent_appends_get_sequence_numbers_one_to_fifty_in_one_chain
             .map(|n| {
                 let store = db.store.clone();
                 tokio::spawn(async move {
-                    let event = event("request.status", Some(ShortId(n + 1)));
+                    let event = event("request.status", Some(ShortId::new(n + 1)));
                     store.append_audit(event, vec![]).await
                 })
             })

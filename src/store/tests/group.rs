@@ -14,7 +14,7 @@ async fn inbound_writes_made_at_once_are_each_answered_as_if_written_alone() {
             writes.spawn(async move {
                 let key = format!("delivery-{}", n % 20);
                 let job = NewJob::now(Job::UpdateApproval {
-                    request: ShortId(n),
+                    request: ShortId::new(n),
                 });
                 store.record_delivery(&key, None, vec![job]).await
             });
@@ -28,7 +28,7 @@ async fn inbound_writes_made_at_once_are_each_answered_as_if_written_alone() {
         assert_eq!(first, 20, "{}: each key once", db.name());
         let background = WritePriority::Background.scope(db.store.enqueue(vec![NewJob::now(
             Job::UpdateApproval {
-                request: ShortId(99),
+                request: ShortId::new(99),
             },
         )]));
         background.await.expect("a worker's write");

@@ -8,7 +8,7 @@ const LEASE: StdDuration = StdDuration::from_secs(30);
 
 fn notify_job(n: i64) -> Job {
     Job::UpdateApproval {
-        request: ShortId(n),
+        request: ShortId::new(n),
     }
 }
 

@@ -7,7 +7,7 @@ async fn a_created_request_reads_back_with_every_field() {
     for db in test_databases().await {
         let store = &db.store;
         let created = create(store, "requester-1").await;
-        assert!(created.id.0 > 0, "{}", db.name());
+        assert!(created.id.get() > 0, "{}", db.name());
         assert_eq!(created.version, 1);
         let read = store
             .request(created.id)
@@ -17,7 +17,7 @@ async fn a_created_request_reads_back_with_every_field() {
         assert_eq!(read, created, "{}", db.name());
         assert_eq!(
             store
-                .request(ShortId(created.id.0 + 1000))
+                .request(ShortId::new(created.id.get() + 1000))
                 .await
                 .expect("read"),
             None
@@ -26,7 +26,7 @@ async fn a_created_request_reads_back_with_every_field() {
         let data = db
             .text(&format!(
                 "SELECT data FROM requests WHERE id = {}",
-                created.id.0
+                created.id.get()
             ))
             .await;
         let stored: Request = serde_json::from_str(&data.expect("data")).expect("json");
@@ -55,7 +55,7 @@ async fn creating_a_request_writes_its_audit_event_and_jobs() {
             }
         );
         let request_id = db.text("SELECT CAST(request_id AS TEXT) FROM jobs").await;
-        assert_eq!(request_id, Some(created.id.0.to_string()));
+        assert_eq!(request_id, Some(created.id.get().to_string()));
         db.finish().await;
     }
 }
@@ -271,7 +271,7 @@ async fn request_ids_are_never_handed_out_twice_by_replicas_nor_after_rows_inser
             .expect("an id")
             .parse()
             .expect("a number");
-        assert!(older > first.id.0, "{}", db.name());
+        assert!(older > first.id.get(), "{}", db.name());
         let mut handing_out = tokio::task::JoinSet::new();
         for n in 0..20 {
             let store = if n % 2 == 0 { &db.store } else { &replica }.clone();
@@ -279,7 +279,7 @@ async fn request_ids_are_never_handed_out_twice_by_replicas_nor_after_rows_inser
         }
         let mut ids = Vec::new();
         while let Some(id) = handing_out.join_next().await {
-            ids.push(id.expect("task").expect("an id").0);
+            ids.push(id.expect("task").expect("an id").get());
         }
         ids.sort_unstable();
         ids.dedup();
@@ -287,7 +287,7 @@ async fn request_ids_are_never_handed_out_twice_by_replicas_nor_after_rows_inser
         assert!(ids[0] > older, "{}: {ids:?} after {older}", db.name());
         // Ids handed out and not used are gaps: the next request comes after them.
         let next = create(&replica, "requester-1").await;
-        assert!(next.id.0 > ids[19], "{}", db.name());
+        assert!(next.id.get() > ids[19], "{}", db.name());
         drop(replica);
         db.finish().await;
     }

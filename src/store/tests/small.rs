@@ -185,13 +185,13 @@ async fn connecting_to_a_missing_sqlite_file_creates_it_without_migrating() {
     let store = connect(&url).await.expect("connect");
     assert!(path.exists());
     store.ping().await.expect("ping");
-    let unmigrated = store.request(ShortId(1)).await;
+    let unmigrated = store.request(ShortId::new(1)).await;
     assert!(
         matches!(unmigrated, Err(StoreError::Unavailable(_))),
         "{unmigrated:?}"
     );
     migrate(&url).await.expect("migrate");
-    assert_eq!(store.request(ShortId(1)).await.expect("read"), None);
+    assert_eq!(store.request(ShortId::new(1)).await.expect("read"), None);
 }
 
 #[tokio::test]

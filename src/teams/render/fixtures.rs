@@ -34,7 +34,7 @@ pub(crate) fn decision(approver: Person, approve: bool, reason: Option<&str>) ->
 /// PIM-12: Alice asks for app1-secrets for 2h; Bob and Carol may approve.
 pub(crate) fn request() -> Request {
     Request {
-        id: ShortId(12),
+        id: ShortId::new(12),
         version: 1,
         state: State::PendingApproval,
         platform: Platform::Teams,

@@ -19,7 +19,7 @@ pub(super) fn grant(ticket: Option<&str>) -> Grant {
         justification: "PIM-1042 by pat@contoso.com, approved by sam@contoso.com: rotate cert"
             .into(),
         ticket: ticket.map(str::to_owned),
-        request: ShortId(1042),
+        request: ShortId::new(1042),
         intent: "PIM-1042@1700000000000000".into(),
     }
 }

@@ -135,7 +135,7 @@ fn no_targets_or_an_error_show_a_message_instead_of_the_form() {
 
 #[test]
 fn the_deny_form_carries_the_request_id_and_asks_for_a_reason() {
-    let view = deny_reason_modal(ShortId(12));
+    let view = deny_reason_modal(ShortId::new(12));
     assert_eq!(view["callback_id"], "deny_reason");
     assert_eq!(view["private_metadata"], "PIM-12");
     assert_eq!(view["title"]["text"], "Deny PIM-12");
