@@ -21,7 +21,7 @@ async fn eligible_group_owners(
     grants: &ResolvedTarget,
 ) -> Result<Vec<String>, String> {
     let literal = |v: &str| format!("'{}'", v.replace('\'', "''"));
-    let (call, scope_key) = match grants.kind {
+    let (call, scope_key) = match grants.kind() {
         TargetKind::Group => return Ok(Vec::new()),
         TargetKind::Role => (
             Call::new(
@@ -31,7 +31,7 @@ async fn eligible_group_owners(
             )
             .query(
                 "$filter",
-                format!("roleDefinitionId eq {}", literal(&grants.id)),
+                format!("roleDefinitionId eq {}", literal(grants.resource_id())),
             ),
             "directoryScopeId",
         ),
@@ -41,7 +41,7 @@ async fn eligible_group_owners(
                 Verb::Get,
                 format!(
                     "{}/providers/Microsoft.Authorization/roleEligibilityScheduleInstances",
-                    grants.scope
+                    grants.scope_id()
                 ),
             )
             .query("api-version", "2020-10-01")
@@ -55,7 +55,7 @@ async fn eligible_group_owners(
         let fields = instance.get("properties").unwrap_or(instance);
         let at_scope = fields[scope_key].as_str().is_some_and(|s| {
             s.trim_end_matches('/')
-                .eq_ignore_ascii_case(grants.scope.trim_end_matches('/'))
+                .eq_ignore_ascii_case(grants.scope_id().trim_end_matches('/'))
         });
         let Some(principal) = fields["principalId"].as_str().filter(|_| at_scope) else {
             continue;

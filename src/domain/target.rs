@@ -135,35 +135,179 @@ impl fmt::Display for TargetRef {
     }
 }
 
+/// An Entra directory role at a directory scope (`/`, `/administrativeUnits/..`, `/{objectId}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntraRole {
+    pub role_definition_id: String,
+    pub directory_scope_id: String,
+}
+
+/// Membership or ownership of a PIM-enabled group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMembership {
+    pub group_id: String,
+    pub access: GroupAccess,
+}
+
+/// An Azure RBAC role at an ARM scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzureRole {
+    /// The full role definition id (`/subscriptions/../roleDefinitions/{guid}`).
+    pub role_definition_id: String,
+    pub scope: String,
+}
+
+/// What a target grants in PIM, in the terms of the provider that grants it: each variant holds
+/// exactly the ids that provider's API takes, so a call cannot reach the wrong provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PimResource {
+    Role(EntraRole),
+    Group(GroupMembership),
+    Azure(AzureRole),
+}
+
+impl PimResource {
+    pub fn kind(&self) -> TargetKind {
+        match self {
+            PimResource::Role(_) => TargetKind::Role,
+            PimResource::Group(_) => TargetKind::Group,
+            PimResource::Azure(_) => TargetKind::Azure,
+        }
+    }
+
+    /// The role definition id (roles, Azure) or the group id.
+    pub fn resource_id(&self) -> &str {
+        match self {
+            PimResource::Role(role) => &role.role_definition_id,
+            PimResource::Group(group) => &group.group_id,
+            PimResource::Azure(role) => &role.role_definition_id,
+        }
+    }
+
+    /// Where it applies, as eligibilities and assignments report it: the directory scope, the
+    /// group access (`member` / `owner`), or the ARM scope.
+    pub fn scope_id(&self) -> &str {
+        match self {
+            PimResource::Role(role) => &role.directory_scope_id,
+            PimResource::Group(group) => group.access.as_str(),
+            PimResource::Azure(role) => &role.scope,
+        }
+    }
+}
+
 /// A target looked up in PIM: ids for the API calls, names for people.
+/// Stored in the flat shape it always had ([`StoredTarget`]), so older rows still read.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "StoredTarget", into = "StoredTarget")]
 pub struct ResolvedTarget {
-    pub kind: TargetKind,
     /// The configured name, when the target came from `[[targets]]`.
     pub name: Option<String>,
-    /// Role definition id (role, azure) or group id (group).
-    pub id: String,
     /// Role or group display name.
     pub display_name: String,
-    /// Directory scope (`/`, `/administrativeUnits/..`, `/{objectId}`), ARM scope, or for a
-    /// group the access (`member` / `owner`).
-    pub scope: String,
-    /// The scope as people know it (`App1`, `tenant`).
+    /// The scope as people know it (`App1`, `tenant`, `membership`).
     pub scope_display: String,
-    /// Group targets: member or owner.
-    pub access: Option<GroupAccess>,
+    pub resource: PimResource,
 }
 
 impl ResolvedTarget {
+    pub fn kind(&self) -> TargetKind {
+        self.resource.kind()
+    }
+
+    /// See [`PimResource::resource_id`].
+    pub fn resource_id(&self) -> &str {
+        self.resource.resource_id()
+    }
+
+    /// See [`PimResource::scope_id`].
+    pub fn scope_id(&self) -> &str {
+        self.resource.scope_id()
+    }
+
+    /// The group, for a group target.
+    pub fn group(&self) -> Option<&GroupMembership> {
+        match &self.resource {
+            PimResource::Group(group) => Some(group),
+            _ => None,
+        }
+    }
+
     /// How the target is shown in messages: `app1-secrets (Application Secret Manager on App1)`.
     pub fn label(&self) -> String {
-        let what = match self.kind {
+        let what = match self.kind() {
             TargetKind::Group => format!("{} of {}", self.scope_display, self.display_name),
             _ => format!("{} on {}", self.display_name, self.scope_display),
         };
         match &self.name {
             Some(name) => format!("{name} ({what})"),
             None => what,
+        }
+    }
+}
+
+/// The stored form of a [`ResolvedTarget`]: kind, resource id and scope as strings (for a group,
+/// the scope is its access).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredTarget {
+    kind: TargetKind,
+    name: Option<String>,
+    id: String,
+    display_name: String,
+    scope: String,
+    scope_display: String,
+    #[serde(default)]
+    access: Option<GroupAccess>,
+}
+
+impl TryFrom<StoredTarget> for ResolvedTarget {
+    type Error = String;
+
+    fn try_from(stored: StoredTarget) -> Result<Self, Self::Error> {
+        let resource = match stored.kind {
+            TargetKind::Role => PimResource::Role(EntraRole {
+                role_definition_id: stored.id,
+                directory_scope_id: stored.scope,
+            }),
+            TargetKind::Group => {
+                let access = match (stored.access, stored.scope.as_str()) {
+                    (Some(access), _) => access,
+                    (None, "owner") => GroupAccess::Owner,
+                    (None, "member") => GroupAccess::Member,
+                    (None, other) => return Err(format!("`{other}` is not a group access")),
+                };
+                PimResource::Group(GroupMembership {
+                    group_id: stored.id,
+                    access,
+                })
+            }
+            TargetKind::Azure => PimResource::Azure(AzureRole {
+                role_definition_id: stored.id,
+                scope: stored.scope,
+            }),
+        };
+        Ok(ResolvedTarget {
+            name: stored.name,
+            display_name: stored.display_name,
+            scope_display: stored.scope_display,
+            resource,
+        })
+    }
+}
+
+impl From<ResolvedTarget> for StoredTarget {
+    fn from(target: ResolvedTarget) -> Self {
+        let access = match &target.resource {
+            PimResource::Group(group) => Some(group.access),
+            _ => None,
+        };
+        StoredTarget {
+            kind: target.kind(),
+            id: target.resource.resource_id().to_owned(),
+            scope: target.resource.scope_id().to_owned(),
+            access,
+            name: target.name,
+            display_name: target.display_name,
+            scope_display: target.scope_display,
         }
     }
 }
@@ -180,6 +324,11 @@ pub struct TargetKey {
 }
 
 impl TargetKey {
+    /// The key of what `resource` grants.
+    pub fn of(resource: &PimResource) -> Self {
+        Self::new(resource.kind(), resource.resource_id(), resource.scope_id())
+    }
+
     pub fn new(kind: TargetKind, resource: &str, scope: &str) -> Self {
         let scope = match scope.trim_end_matches('/') {
             "" => "/",
@@ -196,66 +345,9 @@ impl TargetKey {
 impl ResolvedTarget {
     /// What this target grants, as [`TargetKey`] compares it.
     pub fn key(&self) -> TargetKey {
-        TargetKey::new(self.kind, &self.id, &self.scope)
+        TargetKey::of(&self.resource)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_target_form_parses_and_prints_back() {
-        for text in [
-            "app1-secrets",
-            "role:Global Reader",
-            "role:Application Secret Manager@App1",
-            "group:KeyVault Readers",
-            "group:KeyVault Readers/owner",
-            "azure:Contributor@/subscriptions/1/resourceGroups/pim-rg",
-        ] {
-            let parsed = TargetRef::parse(text).map(|t| t.to_string());
-            assert_eq!(parsed.as_deref(), Ok(text));
-        }
-    }
-
-    #[test]
-    fn malformed_targets_are_refused() {
-        for text in [
-            "role:",
-            "role:@x",
-            "azure:Contributor",
-            "group:/owner",
-            "<!channel>",
-            "",
-        ] {
-            assert!(TargetRef::parse(text).is_err(), "{text}");
-        }
-    }
-
-    #[test]
-    fn keys_ignore_case_and_a_trailing_slash_but_not_the_kind_or_scope() {
-        let rg = "/subscriptions/1/resourceGroups/pim-rg";
-        let id = "/subscriptions/1/providers/Microsoft.Authorization/roleDefinitions/B24988AC";
-        assert_eq!(
-            TargetKey::new(TargetKind::Azure, id, rg),
-            TargetKey::new(
-                TargetKind::Azure,
-                &id.to_lowercase(),
-                &format!("{}/", rg.to_uppercase())
-            )
-        );
-        assert_eq!(
-            TargetKey::new(TargetKind::Role, "r", "/"),
-            TargetKey::new(TargetKind::Role, "R", "/")
-        );
-        assert_ne!(
-            TargetKey::new(TargetKind::Group, "g", "member"),
-            TargetKey::new(TargetKind::Group, "g", "owner")
-        );
-        assert_ne!(
-            TargetKey::new(TargetKind::Role, "r", "/a"),
-            TargetKey::new(TargetKind::Azure, "r", "/a")
-        );
-    }
-}
+mod tests;

@@ -1,5 +1,5 @@
-//! The Azure Resource Manager client for PIM on Azure resources (api-version 2020-10-01):
-//! implements [`Pim`](crate::service::ports::Pim) for `azure` targets. It shares the retry,
+//! The Azure Resource Manager client for PIM on Azure resources (api-version 2020-10-01): the
+//! calls on Azure roles that [`PimProviders`](super::PimProviders) routes here. It shares the retry,
 //! paging and error code with the Graph client (the `rest` module).
 
 mod reads;

@@ -8,6 +8,8 @@ mod odata;
 mod requests;
 mod roles;
 
+pub(crate) use roles::DirectoryTarget;
+
 use std::sync::Arc;
 
 use super::rest::{Api, ApiSettings, Rest, errors};

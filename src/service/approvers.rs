@@ -6,7 +6,6 @@ use std::collections::HashSet;
 
 use crate::domain::policy::PimPolicy;
 use crate::domain::request::{ApproverSource, Person, Platform};
-use crate::domain::target::TargetKind;
 
 use super::identity::Caller;
 use super::ports::{Directory, DirectoryUser};
@@ -38,8 +37,7 @@ impl Service {
             .map(|t| t.approvers.clone())
             .unwrap_or_default();
         let from_policy = policy_approvers(policy);
-        let target_group =
-            (eligible.target.kind == TargetKind::Group).then(|| eligible.target.id.clone());
+        let target_group = eligible.target.group().map(|g| g.group_id.clone());
         let steps = [
             listed(&configured),
             listed(&from_policy),

@@ -22,6 +22,7 @@ pub use chat::{
 };
 pub use pim::{
     ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition,
+    RoleLookup,
 };
 pub use upstream::{Upstream, UpstreamError, UpstreamErrorKind};
 
@@ -159,8 +160,8 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Request>, StoreError>;
     /// Requests in `pending_approval`, oldest first.
     async fn pending_requests(&self) -> Result<Vec<Request>, StoreError>;
-    /// Requests in `active`, oldest first.
-    async fn active_requests(&self) -> Result<Vec<Request>, StoreError>;
+    /// Requests whose assignment PIM holds (`active` and `ending`), oldest first.
+    async fn holding_requests(&self) -> Result<Vec<Request>, StoreError>;
 
     /// Appends an audit event (and jobs, such as the audit-channel line) on its own.
     async fn append_audit(&self, event: AuditEvent, jobs: Vec<NewJob>) -> Result<(), StoreError>;

@@ -4,7 +4,7 @@
 
 use crate::domain::policy::PimPolicy;
 use crate::domain::request::ApproverSource;
-use crate::domain::target::{ResolvedTarget, TargetKind};
+use crate::domain::target::ResolvedTarget;
 
 use super::approvers::{approvers_from, listed, policy_approvers};
 use super::settings::TargetSettings;
@@ -52,13 +52,10 @@ impl Service {
             }
         };
         let resolved = ResolvedTarget {
-            kind: target.kind,
             name: Some(target.name.clone()),
-            id: configured.resource_id.clone(),
             display_name: target.resource.clone(),
-            scope: configured.scope.clone(),
-            scope_display: configured.scope.clone(),
-            access: (target.kind == TargetKind::Group).then_some(target.access),
+            scope_display: configured.resource.scope_id().to_owned(),
+            resource: configured.resource.clone(),
         };
         let policy = self.pim.policy(&resolved).await;
         let approvers = match &policy {
@@ -84,10 +81,9 @@ impl Service {
         policy: &PimPolicy,
     ) -> Result<Vec<String>, ServiceError> {
         let from_policy = policy_approvers(policy);
-        let target_group =
-            (resolved.kind == TargetKind::Group).then(|| ApproverSource::GroupOwners {
-                group: resolved.id.clone(),
-            });
+        let target_group = resolved.group().map(|group| ApproverSource::GroupOwners {
+            group: group.group_id.clone(),
+        });
         let steps = [
             listed(&target.approvers),
             listed(&from_policy),

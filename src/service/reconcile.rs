@@ -33,19 +33,20 @@ impl Service {
         for request in self.store.stalled_requests().await? {
             self.repair(&request).await?;
         }
-        let active = self.store.active_requests().await?;
-        for request in &active {
+        let holding = self.store.holding_requests().await?;
+        // An `ending` request's assignment is being removed: its own job settles it.
+        for request in holding.iter().filter(|r| r.state == State::Active) {
             self.check_drift(request).await?;
         }
-        self.report_unknown_assignments(&active).await
+        self.report_unknown_assignments(&holding).await
     }
 
-    /// Lists PIM's assignments of every target pimbot holds active requests for, and reports
+    /// Lists PIM's assignments of every target pimbot holds assignments for, and reports
     /// (once per assignment) those held by someone without a live pimbot request for it: granted
     /// outside pimbot, or left behind by something that went wrong.
-    async fn report_unknown_assignments(&self, active: &[Request]) -> Result<(), ServiceError> {
+    async fn report_unknown_assignments(&self, holding: &[Request]) -> Result<(), ServiceError> {
         let mut targets: Vec<&Request> = Vec::new();
-        for request in active {
+        for request in holding {
             if !targets
                 .iter()
                 .any(|r| same_target(&r.target, &request.target))
@@ -69,8 +70,8 @@ impl Service {
                 let end = assignment.end.map(|end| end.to_rfc3339());
                 let key = format!(
                     "unknown-assignment:{}:{}:{}:{}",
-                    target.id,
-                    target.scope,
+                    target.resource_id(),
+                    target.scope_id(),
                     assignment.principal_id,
                     end.as_deref().unwrap_or("permanent")
                 );
@@ -95,8 +96,8 @@ impl Service {
                         .with_detail(json!({
                             "principal": assignment.principal_id,
                             "target": target.label(),
-                            "role_definition_id": target.id,
-                            "scope": target.scope,
+                            "role_definition_id": target.resource_id(),
+                            "scope": target.scope_id(),
                             "end": end,
                         }));
                 self.store
@@ -174,5 +175,5 @@ impl Service {
 }
 
 fn same_target(a: &ResolvedTarget, b: &ResolvedTarget) -> bool {
-    a.kind == b.kind && a.id == b.id && a.scope == b.scope
+    a.resource == b.resource
 }

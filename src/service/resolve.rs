@@ -8,10 +8,12 @@ pub(crate) use providers::azure_scope_display;
 
 use crate::domain::policy::{EffectivePolicy, LocalPolicy, PimPolicy};
 use crate::domain::refusal::Refusal;
-use crate::domain::target::{GroupAccess, ResolvedTarget, TargetKind, TargetRef};
+use crate::domain::target::{
+    EntraRole, GroupAccess, PimResource, ResolvedTarget, TargetKind, TargetRef,
+};
 
 use super::identity::Caller;
-use super::ports::{Eligibility, EligibilityQuery};
+use super::ports::{Eligibility, EligibilityQuery, RoleLookup};
 use super::settings::TargetSettings;
 use super::{Service, ServiceError};
 
@@ -43,8 +45,9 @@ impl Service {
                 Wanted {
                     name: Some(name.clone()),
                     kind: settings.kind,
-                    resource: configured.resource_id.clone(),
-                    scope: (settings.kind != TargetKind::Group).then(|| configured.scope.clone()),
+                    resource: configured.resource.resource_id().to_owned(),
+                    scope: (settings.kind != TargetKind::Group)
+                        .then(|| configured.resource.scope_id().to_owned()),
                     access: settings.access,
                     settings: Some(settings.clone()),
                 }
@@ -79,7 +82,7 @@ impl Service {
         } = wanted;
         let Some(definition) = self
             .pim
-            .role_definition(TargetKind::Role, &role, "/")
+            .role_definition(RoleLookup::Entra { name_or_id: &role })
             .await?
         else {
             return Ok(Err(Refusal::UnknownTarget(format!(
@@ -124,13 +127,13 @@ impl Service {
         let via_group =
             (eligibility.principal_id != caller.user.id).then(|| eligibility.principal_id.clone());
         let mut target = ResolvedTarget {
-            kind: TargetKind::Role,
             name: None,
-            id: definition.id,
             display_name: definition.display_name,
-            scope: scope.0,
             scope_display: scope.1,
-            access: None,
+            resource: PimResource::Role(EntraRole {
+                role_definition_id: definition.id,
+                directory_scope_id: scope.0,
+            }),
         };
         let settings = settings.or_else(|| self.configured_for(&target));
         target.name = name.or_else(|| settings.as_ref().map(|s| s.name.clone()));

@@ -6,11 +6,11 @@ use crate::domain::audit::AuditEvent;
 use crate::domain::command::RequestArgs;
 use crate::domain::refusal::Refusal;
 use crate::domain::request::{Request, ShortId, State};
-use crate::domain::target::{GroupAccess, ResolvedTarget, TargetKind, TargetRef};
+use crate::domain::target::{GroupAccess, PimResource, ResolvedTarget, TargetRef};
 
 use super::identity::Caller;
-use super::jobs::{InboundCommand, Job, NewJob};
-use super::notice::{ApproverNotice, Reply};
+use super::jobs::InboundCommand;
+use super::notice::Reply;
 use super::ports::{EligibleTarget, NewRequest};
 use super::transition::{audit_line, line_jobs, summary};
 use super::{Service, ServiceError};
@@ -140,24 +140,8 @@ impl Service {
         };
         let audit = AuditEvent::new("request.submitted", Some(request.id), caller.actor(), "ok")
             .with_detail(summary(&request));
-        let mut jobs = vec![
-            NewJob::now(Job::PostApproval {
-                request: request.id,
-            }),
-            NewJob::at(
-                Job::ApprovalTimeout {
-                    request: request.id,
-                },
-                request.approval_deadline,
-            ),
-            NewJob::at(
-                Job::NotifyApprovers {
-                    request: request.id,
-                    notice: ApproverNotice::Reminder,
-                },
-                request.created_at + (request.approval_deadline - request.created_at) / 2,
-            ),
-        ];
+        let now = self.now();
+        let mut jobs = self.work_jobs(request.id, &request.work(now), now);
         let platforms = self.audit_platforms(request.platform);
         jobs.extend(line_jobs(&platforms, &audit_line(&request, "submitted")));
         let new = NewRequest {
@@ -188,17 +172,20 @@ impl Service {
             };
             let (policy, _) = self.effective_policy(&eligible).await?;
             let target = &eligible.target;
-            let key = match (&target.name, target.kind) {
+            let key = match (&target.name, &target.resource) {
                 (Some(name), _) => name.clone(),
-                (None, TargetKind::Role) => {
-                    format!("role:\"{}\"@{}", target.display_name, target.scope)
+                (None, PimResource::Role(role)) => {
+                    format!(
+                        "role:\"{}\"@{}",
+                        target.display_name, role.directory_scope_id
+                    )
                 }
-                (None, TargetKind::Group) => match target.access {
-                    Some(GroupAccess::Owner) => format!("group:\"{}\"/owner", target.display_name),
-                    _ => format!("group:\"{}\"", target.display_name),
+                (None, PimResource::Group(group)) => match group.access {
+                    GroupAccess::Owner => format!("group:\"{}\"/owner", target.display_name),
+                    GroupAccess::Member => format!("group:\"{}\"", target.display_name),
                 },
-                (None, TargetKind::Azure) => {
-                    format!("azure:\"{}\"@{}", target.display_name, target.scope)
+                (None, PimResource::Azure(role)) => {
+                    format!("azure:\"{}\"@{}", target.display_name, role.scope)
                 }
             };
             targets.push(EligibleTarget {
@@ -293,18 +280,18 @@ fn typed_target(target: &ResolvedTarget) -> TargetRef {
     if let Some(name) = &target.name {
         return TargetRef::Named(name.clone());
     }
-    match target.kind {
-        TargetKind::Role => TargetRef::Role {
-            role: target.id.clone(),
-            scope: Some(target.scope.clone()),
+    match &target.resource {
+        PimResource::Role(role) => TargetRef::Role {
+            role: role.role_definition_id.clone(),
+            scope: Some(role.directory_scope_id.clone()),
         },
-        TargetKind::Group => TargetRef::Group {
-            group: target.id.clone(),
-            access: target.access.unwrap_or(GroupAccess::Member),
+        PimResource::Group(group) => TargetRef::Group {
+            group: group.group_id.clone(),
+            access: group.access,
         },
-        TargetKind::Azure => TargetRef::Azure {
-            role: target.id.clone(),
-            scope: target.scope.clone(),
+        PimResource::Azure(role) => TargetRef::Azure {
+            role: role.role_definition_id.clone(),
+            scope: role.scope.clone(),
         },
     }
 }

@@ -4,7 +4,11 @@
 
 use std::collections::HashMap;
 
-use crate::domain::target::{TargetKey, TargetKind};
+use crate::domain::target::{
+    AzureRole, EntraRole, GroupMembership, PimResource, TargetKey, TargetKind,
+};
+
+use super::ports::RoleLookup;
 
 use super::resolve::azure_scope_display;
 use super::settings::TargetSettings;
@@ -14,11 +18,9 @@ use super::{Service, ServiceError};
 #[derive(Debug, Clone)]
 pub(crate) struct ConfiguredTarget {
     pub(crate) settings: TargetSettings,
-    /// Role definition id (azure: the full ARM id) or group object id.
-    pub(crate) resource_id: String,
-    /// Directory scope id (`/`, `/administrativeUnits/<id>`, `/<object id>`), ARM scope without
-    /// a trailing slash, or the group access (`member` / `owner`).
-    pub(crate) scope: String,
+    /// What it grants: the role at its directory scope (`/`, `/administrativeUnits/<id>`,
+    /// `/<object id>`), the group access, or the Azure role at its ARM scope (no trailing slash).
+    pub(crate) resource: PimResource,
 }
 
 /// Every configured target, by name and by what it grants.
@@ -83,7 +85,7 @@ impl Service {
                 target: target.name.clone(),
                 missing,
             })?;
-            let key = TargetKey::new(target.kind, &configured.resource_id, &configured.scope);
+            let key = TargetKey::of(&configured.resource);
             if let Some(&first) = resolved.by_key.get(&key) {
                 return Err(TargetsError::Ambiguous {
                     first: resolved.targets[first].settings.name.clone(),
@@ -104,9 +106,14 @@ impl Service {
         target: &TargetSettings,
     ) -> Result<Result<(ConfiguredTarget, String), String>, ServiceError> {
         let written = target.resource.as_str();
-        let (resource_id, scope, what) = match target.kind {
+        let (resource, what) = match target.kind {
             TargetKind::Role => {
-                let definition = self.pim.role_definition(target.kind, written, "/").await?;
+                let definition = self
+                    .pim
+                    .role_definition(RoleLookup::Entra {
+                        name_or_id: written,
+                    })
+                    .await?;
                 let Some(definition) = definition else {
                     return Ok(Err(format!(
                         "there is no directory role `{written}`; correct `role`"
@@ -120,7 +127,11 @@ impl Service {
                     )));
                 };
                 let what = format!("{} on {scope_display}", definition.display_name);
-                (definition.id, scope_id, what)
+                let role = EntraRole {
+                    role_definition_id: definition.id,
+                    directory_scope_id: scope_id,
+                };
+                (PimResource::Role(role), what)
             }
             TargetKind::Group => {
                 let Some(group) = self.directory.group(written).await? else {
@@ -129,14 +140,21 @@ impl Service {
                     )));
                 };
                 let what = format!("{} of {}", target.access.noun(), group.display_name);
-                (group.id, target.access.as_str().to_owned(), what)
+                let group = GroupMembership {
+                    group_id: group.id,
+                    access: target.access,
+                };
+                (PimResource::Group(group), what)
             }
             TargetKind::Azure => {
                 let scope = target.scope.as_deref().unwrap_or_default();
                 let scope = scope.trim_end_matches('/');
                 let definition = self
                     .pim
-                    .role_definition(target.kind, written, scope)
+                    .role_definition(RoleLookup::Azure {
+                        name_or_id: written,
+                        scope,
+                    })
                     .await?;
                 let Some(definition) = definition else {
                     return Ok(Err(format!(
@@ -148,13 +166,16 @@ impl Service {
                     definition.display_name,
                     azure_scope_display(scope)
                 );
-                (definition.id, scope.to_owned(), what)
+                let role = AzureRole {
+                    role_definition_id: definition.id,
+                    scope: scope.to_owned(),
+                };
+                (PimResource::Azure(role), what)
             }
         };
         let configured = ConfiguredTarget {
             settings: target.clone(),
-            resource_id,
-            scope,
+            resource,
         };
         Ok(Ok((configured, what)))
     }

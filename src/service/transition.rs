@@ -164,6 +164,17 @@ impl Service {
         let warning = self.settings.defaults.end_warning;
         work.iter()
             .filter_map(|work| match work {
+                Work::PostApproval => Some(NewJob::at(Job::PostApproval { request: id }, now)),
+                // A repaired request past its halfway point is not reminded late.
+                Work::RemindApprovers { at } => (*at > now).then(|| {
+                    NewJob::at(
+                        Job::NotifyApprovers {
+                            request: id,
+                            notice: ApproverNotice::Reminder,
+                        },
+                        *at,
+                    )
+                }),
                 Work::ApprovalTimeout { at } => {
                     Some(NewJob::at(Job::ApprovalTimeout { request: id }, *at))
                 }

@@ -18,7 +18,7 @@ use super::{Backend, connect, migrate};
 use crate::domain::audit::{AuditActor, AuditEvent};
 use crate::domain::duration::ElevationDuration;
 use crate::domain::request::{Decision, Person, Platform, Request, ShortId, State};
-use crate::domain::target::{GroupAccess, ResolvedTarget, TargetKind};
+use crate::domain::target::{GroupAccess, GroupMembership, PimResource, ResolvedTarget};
 use crate::service::jobs::{Job, NewJob};
 use crate::service::ports::{NewRequest, Store, TransitionWrite};
 
@@ -152,13 +152,13 @@ pub(crate) fn sample_request(requester: &str) -> Request {
         platform: Platform::Slack,
         requester: person(requester, "Rita Requester", Some("U111")),
         target: ResolvedTarget {
-            kind: TargetKind::Group,
             name: Some("app1-secrets".to_owned()),
-            id: "group-object-id".to_owned(),
             display_name: "App1 Secret Managers".to_owned(),
-            scope: "/".to_owned(),
-            scope_display: "tenant".to_owned(),
-            access: Some(GroupAccess::Member),
+            scope_display: "membership".to_owned(),
+            resource: PimResource::Group(GroupMembership {
+                group_id: "group-object-id".to_owned(),
+                access: GroupAccess::Member,
+            }),
         },
         duration: ElevationDuration::from_minutes(90).expect("duration"),
         ticket: Some("INC-1".to_owned()),

@@ -170,7 +170,7 @@ pub(crate) async fn assert_settled(world: &World, n: usize) -> usize {
     pimbot::audit::verify(store.as_ref())
         .await
         .expect("the chain holds under concurrency");
-    store.active_requests().await.expect("read").len()
+    store.holding_requests().await.expect("read").len()
 }
 
 /// Every engineer holds at most one assignment, and PIM was asked at most once per request

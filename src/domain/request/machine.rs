@@ -111,6 +111,10 @@ impl Change {
 /// The work a request's state needs done, as the domain sees it (the service maps it to jobs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Work {
+    /// Post the approval message (or bring it up to date when it exists).
+    PostApproval,
+    /// Remind the approvers of the undecided request at `at`, halfway to its deadline.
+    RemindApprovers { at: DateTime<Utc> },
     /// Expire the request at its approval deadline if nobody decides.
     ApprovalTimeout { at: DateTime<Utc> },
     /// Create the PIM assignment.
@@ -235,9 +239,15 @@ impl Request {
     /// sweep schedules for a request found without any job.
     pub fn work(&self, now: DateTime<Utc>) -> Vec<Work> {
         match self.state {
-            State::PendingApproval => vec![Work::ApprovalTimeout {
-                at: self.approval_deadline,
-            }],
+            State::PendingApproval => vec![
+                Work::PostApproval,
+                Work::ApprovalTimeout {
+                    at: self.approval_deadline,
+                },
+                Work::RemindApprovers {
+                    at: self.created_at + (self.approval_deadline - self.created_at) / 2,
+                },
+            ],
             State::Approved | State::Activating => vec![Work::Activate],
             State::Active => {
                 let at = self.active_until.unwrap_or(now);

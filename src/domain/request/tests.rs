@@ -2,7 +2,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 
 use super::*;
-use crate::domain::target::TargetKind;
+use crate::domain::target::{GroupAccess, GroupMembership, PimResource};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0)
@@ -26,13 +26,13 @@ fn pending(required: u32) -> Request {
         platform: Platform::Slack,
         requester: person("rita"),
         target: ResolvedTarget {
-            kind: TargetKind::Group,
             name: Some("app1".to_owned()),
-            id: "g1".to_owned(),
             display_name: "App1".to_owned(),
-            scope: "/".to_owned(),
-            scope_display: "tenant".to_owned(),
-            access: None,
+            scope_display: "membership".to_owned(),
+            resource: PimResource::Group(GroupMembership {
+                group_id: "g1".to_owned(),
+                access: GroupAccess::Member,
+            }),
         },
         duration: ElevationDuration::from_minutes(60).expect("duration"),
         ticket: None,
@@ -216,11 +216,16 @@ fn a_timeout_tells_the_approvers_and_an_ending_request_may_still_expire() {
 #[test]
 fn each_waiting_state_names_the_work_that_moves_it_on() {
     let mut request = pending(1);
+    let halfway = request.created_at + (request.approval_deadline - request.created_at) / 2;
     assert_eq!(
         request.work(t0()),
-        vec![Work::ApprovalTimeout {
-            at: request.approval_deadline
-        }]
+        vec![
+            Work::PostApproval,
+            Work::ApprovalTimeout {
+                at: request.approval_deadline
+            },
+            Work::RemindApprovers { at: halfway },
+        ]
     );
     for (state, first) in [
         (State::Approved, Work::Activate),

@@ -1,6 +1,5 @@
 //! Role definitions, eligibility instances, policies and active instances from ARM.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -8,10 +7,10 @@ use super::{
     API_VERSION, ArmClient, ROLE_DEFINITIONS_API_VERSION, role_guid, same_role, same_scope,
 };
 use crate::domain::policy::PimPolicy;
-use crate::domain::target::{ResolvedTarget, TargetKind};
+use crate::domain::target::AzureRole;
 use crate::pim::rules;
 use crate::service::ports::{
-    ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition, Upstream,
+    ActiveAssignment, Eligibility, EligibilityQuery, Grant, Receipt, RoleDefinition, Upstream,
     UpstreamError, UpstreamErrorKind,
 };
 
@@ -44,28 +43,15 @@ fn version(v: &str) -> [(&'static str, String); 1] {
     [("api-version", v.to_owned())]
 }
 
-/// ARM was asked about a target kind Graph serves (a wiring mistake, not a user's).
-fn wrong_provider(operation: &str, kind: TargetKind) -> UpstreamError {
-    UpstreamError::new(
-        Upstream::Arm,
-        operation,
-        UpstreamErrorKind::Rejected,
-        format!("{kind:?} targets are served by Microsoft Graph, not ARM"),
-    )
-}
-
-#[async_trait]
-impl Pim for ArmClient {
-    async fn role_definition(
+/// The PIM calls on Azure roles that [`PimProviders`](crate::pim::PimProviders) routes here.
+impl ArmClient {
+    /// An Azure role definition by name or id, as seen at `scope`.
+    pub(crate) async fn role_definition(
         &self,
-        kind: TargetKind,
         name_or_id: &str,
         scope: &str,
     ) -> Result<Option<RoleDefinition>, UpstreamError> {
         const OPERATION: &str = "azureRoleDefinition";
-        if kind != TargetKind::Azure {
-            return Err(wrong_provider(OPERATION, kind));
-        }
         let guid = role_guid(name_or_id);
         let found: Vec<Resource<DefinitionProperties>> = if uuid::Uuid::parse_str(guid).is_ok() {
             let url = self.url(scope, &["roleDefinitions", guid]);
@@ -94,14 +80,11 @@ impl Pim for ArmClient {
 
     /// `assignedTo('{user}')` returns the user's eligibilities and those of the groups they are
     /// in, at, above and below each scope: one call per configured scope.
-    async fn eligibilities(
+    pub(crate) async fn eligibilities(
         &self,
         query: &EligibilityQuery<'_>,
     ) -> Result<Vec<Eligibility>, UpstreamError> {
         const OPERATION: &str = "azureEligibilities";
-        if query.kind != TargetKind::Azure {
-            return Err(wrong_provider(OPERATION, query.kind));
-        }
         let Some(user) = query.principal_ids.first() else {
             return Ok(Vec::new());
         };
@@ -137,7 +120,7 @@ impl Pim for ArmClient {
 
     /// The policy assignment of the role at the target's scope; its `effectiveRules` are what
     /// applies there (inherited rules included).
-    async fn policy(&self, target: &ResolvedTarget) -> Result<PimPolicy, UpstreamError> {
+    pub(crate) async fn policy(&self, target: &AzureRole) -> Result<PimPolicy, UpstreamError> {
         const OPERATION: &str = "azurePolicy";
         let url = self.url(&target.scope, &["roleManagementPolicyAssignments"]);
         let assignments: Vec<Resource<Value>> = self
@@ -146,7 +129,7 @@ impl Pim for ArmClient {
             .await?;
         let rules = assignments.iter().find_map(|a| {
             let role = a.properties.get("roleDefinitionId")?.as_str()?;
-            same_role(role, &target.id)
+            same_role(role, &target.role_definition_id)
                 .then(|| a.properties.get("effectiveRules")?.as_array())
                 .flatten()
         });
@@ -157,42 +140,42 @@ impl Pim for ArmClient {
                 UpstreamErrorKind::NotFound,
                 format!(
                     "no PIM policy assignment for {} at {}",
-                    target.id, target.scope
+                    target.role_definition_id, target.scope
                 ),
             ));
         };
         rules::from_rules(rules).map_err(|e| self.rest.unreadable(OPERATION, None, e))
     }
 
-    async fn assign(
+    pub(crate) async fn assign(
         &self,
-        target: &ResolvedTarget,
+        target: &AzureRole,
         grant: &Grant,
     ) -> Result<Receipt, UpstreamError> {
         self.schedule_request(super::writes::RequestType::AdminAssign, target, grant)
             .await
     }
 
-    async fn remove(
+    pub(crate) async fn remove(
         &self,
-        target: &ResolvedTarget,
+        target: &AzureRole,
         grant: &Grant,
     ) -> Result<Receipt, UpstreamError> {
         self.schedule_request(super::writes::RequestType::AdminRemove, target, grant)
             .await
     }
 
-    async fn own_assignment(
+    pub(crate) async fn own_assignment(
         &self,
-        target: &ResolvedTarget,
+        target: &AzureRole,
         grant: &Grant,
     ) -> Result<Option<Receipt>, UpstreamError> {
         self.own_request(target, grant).await
     }
 
-    async fn active_assignment(
+    pub(crate) async fn active_assignment(
         &self,
-        target: &ResolvedTarget,
+        target: &AzureRole,
         principal_id: &str,
     ) -> Result<Option<ActiveAssignment>, UpstreamError> {
         Ok(self
@@ -206,13 +189,10 @@ impl Pim for ArmClient {
             }))
     }
 
-    async fn assignments(
+    pub(crate) async fn assignments(
         &self,
-        target: &ResolvedTarget,
+        target: &AzureRole,
     ) -> Result<Vec<ActiveAssignment>, UpstreamError> {
-        if target.kind != TargetKind::Azure {
-            return Err(wrong_provider("azureAssignments", target.kind));
-        }
         Ok(self
             .instances_at(target, "atScope()".to_owned())
             .await?
@@ -231,7 +211,7 @@ impl ArmClient {
     /// The principal's own (direct) active instance of the role at exactly the target's scope.
     pub(super) async fn active_instance(
         &self,
-        target: &ResolvedTarget,
+        target: &AzureRole,
         principal_id: &str,
     ) -> Result<Option<InstanceProperties>, UpstreamError> {
         let filter = format!("principalId eq {}", super::literal(principal_id));
@@ -246,7 +226,7 @@ impl ArmClient {
     /// Direct active instances of the role at exactly the target's scope matching `filter`.
     async fn instances_at(
         &self,
-        target: &ResolvedTarget,
+        target: &AzureRole,
         filter: String,
     ) -> Result<Vec<Resource<InstanceProperties>>, UpstreamError> {
         let params = [version(API_VERSION)[0].clone(), ("$filter", filter)];
@@ -259,7 +239,7 @@ impl ArmClient {
             .into_iter()
             .filter(|i| {
                 let p = &i.properties;
-                same_role(&p.role_definition_id, &target.id)
+                same_role(&p.role_definition_id, &target.role_definition_id)
                     && same_scope(&p.scope, &target.scope)
                     && p.member_type.as_deref().is_none_or(|m| m == "Direct")
             })

@@ -16,10 +16,10 @@ use super::writes::{RequestType, request_name};
 use super::{ArmClient, ArmSettings};
 use crate::domain::duration::ElevationDuration;
 use crate::domain::request::ShortId;
-use crate::domain::target::{ResolvedTarget, TargetKind};
+use crate::domain::target::{AzureRole, TargetKind};
 use crate::pim::fake::serve;
 use crate::pim::token::TokenProvider;
-use crate::service::ports::{EligibilityQuery, Grant, Pim, UpstreamError, UpstreamErrorKind};
+use crate::service::ports::{EligibilityQuery, Grant, UpstreamError, UpstreamErrorKind};
 
 const SCOPE: &str = "/subscriptions/dfa2a084-766f-4003-8ae1-c4aeb893a99f";
 const CONTRIBUTOR: &str = "/subscriptions/dfa2a084-766f-4003-8ae1-c4aeb893a99f/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c";
@@ -77,15 +77,10 @@ impl FakeArm {
     }
 }
 
-fn target() -> ResolvedTarget {
-    ResolvedTarget {
-        kind: TargetKind::Azure,
-        name: None,
-        id: CONTRIBUTOR.into(),
-        display_name: "Contributor".into(),
+fn target() -> AzureRole {
+    AzureRole {
+        role_definition_id: CONTRIBUTOR.into(),
         scope: SCOPE.into(),
-        scope_display: "subscription".into(),
-        access: None,
     }
 }
 

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
 use super::{API_VERSION, ArmClient};
-use crate::domain::target::ResolvedTarget;
+use crate::domain::target::AzureRole;
 use crate::pim::receipt::{already_removed, receipt};
 use crate::pim::rest::Answer;
 use crate::pim::rest::errors::{ASSIGNMENT_DOES_NOT_EXIST, ASSIGNMENT_EXISTS};
@@ -57,13 +57,13 @@ pub(crate) fn request_name(intent: &str, request_type: RequestType) -> String {
 /// The `RoleAssignmentScheduleRequest` body; only declared properties.
 pub(crate) fn request_body(
     request_type: RequestType,
-    target: &ResolvedTarget,
+    target: &AzureRole,
     grant: &Grant,
     now: DateTime<Utc>,
 ) -> Value {
     let mut properties = json!({
         "principalId": grant.principal_id,
-        "roleDefinitionId": target.id,
+        "roleDefinitionId": target.role_definition_id,
         "requestType": request_type.name(),
         "justification": grant.justification,
     });
@@ -86,7 +86,7 @@ impl ArmClient {
     pub(super) async fn schedule_request(
         &self,
         request_type: RequestType,
-        target: &ResolvedTarget,
+        target: &AzureRole,
         grant: &Grant,
     ) -> Result<Receipt, UpstreamError> {
         let operation = request_type.operation();
@@ -162,7 +162,7 @@ impl ArmClient {
     /// when ARM has no request of that name.
     pub(super) async fn own_request(
         &self,
-        target: &ResolvedTarget,
+        target: &AzureRole,
         grant: &Grant,
     ) -> Result<Option<Receipt>, UpstreamError> {
         let name = request_name(&grant.intent, RequestType::AdminAssign);

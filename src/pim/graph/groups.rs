@@ -7,7 +7,7 @@ use super::GraphClient;
 use super::odata;
 use super::requests::Settled;
 use crate::domain::policy::PimPolicy;
-use crate::domain::target::ResolvedTarget;
+use crate::domain::target::GroupMembership;
 use crate::service::ports::{ActiveAssignment, Eligibility, UpstreamError};
 
 const BASE: [&str; 3] = ["identityGovernance", "privilegedAccess", "group"];
@@ -73,9 +73,9 @@ impl GraphClient {
     /// The group's PIM policy for `member` or `owner`.
     pub(crate) async fn group_policy(
         &self,
-        group_id: &str,
-        access: &str,
+        group: &GroupMembership,
     ) -> Result<PimPolicy, UpstreamError> {
+        let (group_id, access) = (&group.group_id, group.access.as_str());
         let filter = format!(
             "scopeId eq {} and scopeType eq 'Group' and roleDefinitionId eq {}",
             odata::literal(group_id),
@@ -88,11 +88,11 @@ impl GraphClient {
     /// The principal's own active membership or ownership of the target group.
     pub(super) async fn group_active_instance(
         &self,
-        target: &ResolvedTarget,
+        group: &GroupMembership,
         principal_id: &str,
     ) -> Result<Option<Settled>, UpstreamError> {
         Ok(self
-            .group_instances(target, Some(principal_id))
+            .group_instances(group, Some(principal_id))
             .await?
             .into_iter()
             .next()
@@ -105,10 +105,10 @@ impl GraphClient {
     /// Every current direct membership (or ownership) the target grants.
     pub(super) async fn group_assignments(
         &self,
-        target: &ResolvedTarget,
+        group: &GroupMembership,
     ) -> Result<Vec<ActiveAssignment>, UpstreamError> {
         Ok(self
-            .group_instances(target, None)
+            .group_instances(group, None)
             .await?
             .into_iter()
             .map(|i| ActiveAssignment {
@@ -124,10 +124,10 @@ impl GraphClient {
     /// everyone (PIM requires the `groupId` filter either way).
     async fn group_instances(
         &self,
-        target: &ResolvedTarget,
+        group: &GroupMembership,
         principal_id: Option<&str>,
     ) -> Result<Vec<GroupInstance>, UpstreamError> {
-        let mut filter = format!("groupId eq {}", odata::literal(&target.id));
+        let mut filter = format!("groupId eq {}", odata::literal(&group.group_id));
         if let Some(principal) = principal_id {
             filter = format!("{filter} and principalId eq {}", odata::literal(principal));
         }
@@ -142,7 +142,7 @@ impl GraphClient {
         Ok(instances
             .into_iter()
             .filter(|i| {
-                i.access_id == target.scope
+                i.access_id == group.access.as_str()
                     && i.member_type
                         .as_deref()
                         .is_none_or(|m| m.eq_ignore_ascii_case("direct"))

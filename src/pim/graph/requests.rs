@@ -12,8 +12,8 @@ use tracing::{info, warn};
 use super::GraphClient;
 use super::errors::{ASSIGNMENT_DOES_NOT_EXIST, ASSIGNMENT_EXISTS};
 use super::odata;
-use super::roles::wrong_provider;
-use crate::domain::target::{ResolvedTarget, TargetKind};
+use super::roles::DirectoryTarget;
+use crate::domain::target::TargetKind;
 use crate::pim::receipt::{already_removed, receipt};
 use crate::service::ports::{Grant, Receipt, UpstreamError, UpstreamErrorKind};
 
@@ -55,23 +55,23 @@ pub(crate) struct Settled {
 /// `privilegedAccessGroupAssignmentScheduleRequest` (groups) body; only declared properties.
 pub(super) fn request_body(
     action: Action,
-    target: &ResolvedTarget,
+    target: DirectoryTarget<'_>,
     grant: &Grant,
     now: DateTime<Utc>,
 ) -> Value {
-    let mut body = match target.kind {
-        TargetKind::Group => json!({
-            "accessId": target.scope,
+    let mut body = match target {
+        DirectoryTarget::Group(group) => json!({
+            "accessId": group.access.as_str(),
             "action": action.name(),
-            "groupId": target.id,
+            "groupId": group.group_id,
             "principalId": grant.principal_id,
             "justification": grant.justification,
         }),
-        _ => json!({
+        DirectoryTarget::Role(role) => json!({
             "action": action.name(),
             "principalId": grant.principal_id,
-            "roleDefinitionId": target.id,
-            "directoryScopeId": target.scope,
+            "roleDefinitionId": role.role_definition_id,
+            "directoryScopeId": role.directory_scope_id,
             "justification": grant.justification,
         }),
     };
@@ -94,23 +94,22 @@ impl GraphClient {
     pub(super) async fn schedule_request(
         &self,
         action: Action,
-        target: &ResolvedTarget,
+        target: DirectoryTarget<'_>,
         grant: &Grant,
     ) -> Result<Receipt, UpstreamError> {
-        let operation = action.operation(target.kind);
-        let url = match target.kind {
-            TargetKind::Role => self.url(&[
+        let operation = action.operation(target.kind());
+        let url = match target {
+            DirectoryTarget::Role(_) => self.url(&[
                 "roleManagement",
                 "directory",
                 "roleAssignmentScheduleRequests",
             ]),
-            TargetKind::Group => self.url(&[
+            DirectoryTarget::Group(_) => self.url(&[
                 "identityGovernance",
                 "privilegedAccess",
                 "group",
                 "assignmentScheduleRequests",
             ]),
-            TargetKind::Azure => return Err(wrong_provider(operation, target.kind)),
         };
         let started = Instant::now();
         let mut attempt = 1;
@@ -172,7 +171,7 @@ impl GraphClient {
     async fn settled(
         &self,
         action: Action,
-        target: &ResolvedTarget,
+        target: DirectoryTarget<'_>,
         grant: &Grant,
         error: &UpstreamError,
     ) -> Result<Option<Receipt>, UpstreamError> {
@@ -194,7 +193,7 @@ impl GraphClient {
     /// access from anything else (a permanent assignment, another request) is `None`.
     pub(super) async fn find_own_assignment(
         &self,
-        target: &ResolvedTarget,
+        target: DirectoryTarget<'_>,
         grant: &Grant,
         upstream_request_id: Option<String>,
     ) -> Result<Option<Receipt>, UpstreamError> {
@@ -218,12 +217,12 @@ impl GraphClient {
     /// idempotency key; the grant's justification, which names pimbot's request, identifies it).
     async fn created_by(
         &self,
-        target: &ResolvedTarget,
+        target: DirectoryTarget<'_>,
         grant: &Grant,
     ) -> Result<bool, UpstreamError> {
         let principal = odata::literal(&grant.principal_id);
-        let (url, filter) = match target.kind {
-            TargetKind::Group => (
+        let (url, filter) = match target {
+            DirectoryTarget::Group(group) => (
                 self.url(&[
                     "identityGovernance",
                     "privilegedAccess",
@@ -232,10 +231,10 @@ impl GraphClient {
                 ]),
                 format!(
                     "groupId eq {} and principalId eq {principal}",
-                    odata::literal(&target.id)
+                    odata::literal(&group.group_id)
                 ),
             ),
-            _ => (
+            DirectoryTarget::Role(role) => (
                 self.url(&[
                     "roleManagement",
                     "directory",
@@ -243,7 +242,7 @@ impl GraphClient {
                 ]),
                 format!(
                     "principalId eq {principal} and roleDefinitionId eq {}",
-                    odata::literal(&target.id)
+                    odata::literal(&role.role_definition_id)
                 ),
             ),
         };

@@ -1,6 +1,5 @@
 //! PIM for Entra roles: role definitions, eligibilities, role settings and active assignments.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::GraphClient;
@@ -8,11 +7,11 @@ use super::directory::only_one;
 use super::odata::{self, Named};
 use super::requests::{Action, Settled};
 use crate::domain::policy::PimPolicy;
-use crate::domain::target::{ResolvedTarget, TargetKind};
+use crate::domain::target::{EntraRole, GroupMembership, TargetKind};
 use crate::pim::rules;
 use crate::service::ports::{
-    ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition, Upstream,
-    UpstreamError, UpstreamErrorKind,
+    ActiveAssignment, Eligibility, Grant, Receipt, RoleDefinition, Upstream, UpstreamError,
+    UpstreamErrorKind,
 };
 
 /// A `unifiedRoleEligibilityScheduleInstance` or `unifiedRoleAssignmentScheduleInstance`.
@@ -30,119 +29,100 @@ pub(super) struct ScheduleInstance {
     pub(super) role_assignment_schedule_id: Option<String>,
 }
 
-/// Graph serves Entra roles and PIM for Groups; Azure targets belong to the ARM client.
-#[async_trait]
-impl Pim for GraphClient {
-    async fn role_definition(
+/// What Graph grants: an Entra role at a directory scope, or a group's membership or ownership.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum DirectoryTarget<'a> {
+    Role(&'a EntraRole),
+    Group(&'a GroupMembership),
+}
+
+impl DirectoryTarget<'_> {
+    pub(super) fn kind(self) -> TargetKind {
+        match self {
+            DirectoryTarget::Role(_) => TargetKind::Role,
+            DirectoryTarget::Group(_) => TargetKind::Group,
+        }
+    }
+}
+
+/// The PIM calls on Entra roles and PIM for Groups that
+/// [`PimProviders`](crate::pim::PimProviders) routes here.
+impl GraphClient {
+    pub(crate) async fn policy(
         &self,
-        kind: TargetKind,
-        name_or_id: &str,
-        _scope: &str,
-    ) -> Result<Option<RoleDefinition>, UpstreamError> {
-        match kind {
-            TargetKind::Role => self.entra_role(name_or_id).await,
-            other => Err(wrong_provider("roleDefinition", other)),
+        target: DirectoryTarget<'_>,
+    ) -> Result<PimPolicy, UpstreamError> {
+        match target {
+            DirectoryTarget::Role(role) => self.role_policy(&role.role_definition_id).await,
+            DirectoryTarget::Group(group) => self.group_policy(group).await,
         }
     }
 
-    async fn eligibilities(
+    pub(crate) async fn assign(
         &self,
-        query: &EligibilityQuery<'_>,
-    ) -> Result<Vec<Eligibility>, UpstreamError> {
-        match query.kind {
-            TargetKind::Role => {
-                self.role_eligibilities(query.principal_ids, query.resource)
-                    .await
-            }
-            TargetKind::Group => {
-                self.group_eligibilities(query.principal_ids, query.resource)
-                    .await
-            }
-            TargetKind::Azure => Err(wrong_provider("eligibilities", query.kind)),
-        }
-    }
-
-    async fn policy(&self, target: &ResolvedTarget) -> Result<PimPolicy, UpstreamError> {
-        match target.kind {
-            TargetKind::Role => self.role_policy(&target.id, &target.scope).await,
-            TargetKind::Group => self.group_policy(&target.id, &target.scope).await,
-            TargetKind::Azure => Err(wrong_provider("policy", target.kind)),
-        }
-    }
-
-    async fn assign(
-        &self,
-        target: &ResolvedTarget,
+        target: DirectoryTarget<'_>,
         grant: &Grant,
     ) -> Result<Receipt, UpstreamError> {
         self.schedule_request(Action::Assign, target, grant).await
     }
 
-    async fn remove(
+    pub(crate) async fn remove(
         &self,
-        target: &ResolvedTarget,
+        target: DirectoryTarget<'_>,
         grant: &Grant,
     ) -> Result<Receipt, UpstreamError> {
         self.schedule_request(Action::Remove, target, grant).await
     }
 
-    async fn own_assignment(
+    pub(crate) async fn own_assignment(
         &self,
-        target: &ResolvedTarget,
+        target: DirectoryTarget<'_>,
         grant: &Grant,
     ) -> Result<Option<Receipt>, UpstreamError> {
-        match target.kind {
-            TargetKind::Azure => Err(wrong_provider("ownAssignment", target.kind)),
-            _ => self.find_own_assignment(target, grant, None).await,
-        }
+        self.find_own_assignment(target, grant, None).await
     }
 
-    async fn active_assignment(
+    pub(crate) async fn active_assignment(
         &self,
-        target: &ResolvedTarget,
+        target: DirectoryTarget<'_>,
         principal_id: &str,
     ) -> Result<Option<ActiveAssignment>, UpstreamError> {
+        let (resource, scope) = match target {
+            DirectoryTarget::Role(role) => {
+                (&role.role_definition_id, role.directory_scope_id.as_str())
+            }
+            DirectoryTarget::Group(group) => (&group.group_id, group.access.as_str()),
+        };
         Ok(self
             .active_instance(target, principal_id)
             .await?
             .map(|instance| ActiveAssignment {
                 principal_id: principal_id.to_owned(),
-                role_definition_id: target.id.clone(),
-                scope: target.scope.clone(),
+                role_definition_id: resource.clone(),
+                scope: scope.to_owned(),
                 end: instance.end,
             }))
     }
 
-    async fn assignments(
+    pub(crate) async fn assignments(
         &self,
-        target: &ResolvedTarget,
+        target: DirectoryTarget<'_>,
     ) -> Result<Vec<ActiveAssignment>, UpstreamError> {
-        match target.kind {
-            TargetKind::Role => Ok(self
-                .role_instances(target, None)
+        match target {
+            DirectoryTarget::Role(role) => Ok(self
+                .role_instances(role, None)
                 .await?
                 .into_iter()
                 .map(|i| ActiveAssignment {
                     principal_id: i.principal_id,
                     role_definition_id: i.role_definition_id,
-                    scope: target.scope.clone(),
+                    scope: role.directory_scope_id.clone(),
                     end: i.end_date_time,
                 })
                 .collect()),
-            TargetKind::Group => self.group_assignments(target).await,
-            TargetKind::Azure => Err(wrong_provider("assignments", target.kind)),
+            DirectoryTarget::Group(group) => self.group_assignments(group).await,
         }
     }
-}
-
-/// Graph was asked about a target kind it does not serve (a wiring mistake, not a user's).
-pub(crate) fn wrong_provider(operation: &str, kind: TargetKind) -> UpstreamError {
-    UpstreamError::new(
-        Upstream::Graph,
-        operation,
-        UpstreamErrorKind::Rejected,
-        format!("{kind:?} targets are served by another PIM provider"),
-    )
 }
 
 impl GraphClient {
@@ -231,13 +211,9 @@ impl GraphClient {
         Ok(eligibilities)
     }
 
-    /// Entra stores role settings at `/` whatever the scope of the assignment, so `_scope` is
+    /// Entra stores role settings at `/` whatever the scope of the assignment, so the scope is
     /// not part of the lookup.
-    pub(crate) async fn role_policy(
-        &self,
-        role_id: &str,
-        _scope: &str,
-    ) -> Result<PimPolicy, UpstreamError> {
+    pub(crate) async fn role_policy(&self, role_id: &str) -> Result<PimPolicy, UpstreamError> {
         let filter = format!(
             "scopeId eq '/' and scopeType eq 'DirectoryRole' and roleDefinitionId eq {}",
             odata::literal(role_id)
@@ -279,17 +255,17 @@ impl GraphClient {
     /// remove, so they do not count.
     pub(super) async fn active_instance(
         &self,
-        target: &ResolvedTarget,
+        target: DirectoryTarget<'_>,
         principal_id: &str,
     ) -> Result<Option<Settled>, UpstreamError> {
-        const OPERATION: &str = "activeAssignment";
-        match target.kind {
-            TargetKind::Role => {}
-            TargetKind::Group => return self.group_active_instance(target, principal_id).await,
-            TargetKind::Azure => return Err(wrong_provider(OPERATION, target.kind)),
-        }
+        let role = match target {
+            DirectoryTarget::Role(role) => role,
+            DirectoryTarget::Group(group) => {
+                return self.group_active_instance(group, principal_id).await;
+            }
+        };
         Ok(self
-            .role_instances(target, Some(principal_id))
+            .role_instances(role, Some(principal_id))
             .await?
             .into_iter()
             .next()
@@ -303,10 +279,13 @@ impl GraphClient {
     /// principal or of everyone.
     pub(super) async fn role_instances(
         &self,
-        target: &ResolvedTarget,
+        role: &EntraRole,
         principal_id: Option<&str>,
     ) -> Result<Vec<ScheduleInstance>, UpstreamError> {
-        let mut filter = format!("roleDefinitionId eq {}", odata::literal(&target.id));
+        let mut filter = format!(
+            "roleDefinitionId eq {}",
+            odata::literal(&role.role_definition_id)
+        );
         if let Some(principal) = principal_id {
             filter = format!("principalId eq {} and {filter}", odata::literal(principal));
         }
@@ -322,7 +301,7 @@ impl GraphClient {
         Ok(instances
             .into_iter()
             .filter(|i| {
-                i.directory_scope_id.as_deref() == Some(target.scope.as_str())
+                i.directory_scope_id.as_deref() == Some(role.directory_scope_id.as_str())
                     && i.member_type.as_deref().is_none_or(|m| m == "Direct")
             })
             .collect())

@@ -27,6 +27,13 @@ pub struct Eligibility {
     pub scope: String,
 }
 
+/// Which role definition to look up: an Entra role, or an Azure role as seen at an ARM scope.
+#[derive(Debug, Clone, Copy)]
+pub enum RoleLookup<'a> {
+    Entra { name_or_id: &'a str },
+    Azure { name_or_id: &'a str, scope: &'a str },
+}
+
 /// Which eligibilities to read.
 #[derive(Debug, Clone, Copy)]
 pub struct EligibilityQuery<'a> {
@@ -82,13 +89,10 @@ pub struct ActiveAssignment {
 /// A later `activate` mode (the requester's own token, `selfActivate`) fits beside `assign`.
 #[async_trait]
 pub trait Pim: Send + Sync {
-    /// A role definition by display name or id: an Entra role (`scope` unused), or an Azure role
-    /// as seen at the ARM `scope`.
+    /// A role definition by display name or id.
     async fn role_definition(
         &self,
-        kind: TargetKind,
-        name_or_id: &str,
-        scope: &str,
+        lookup: RoleLookup<'_>,
     ) -> Result<Option<RoleDefinition>, UpstreamError>;
     /// Eligibilities of one kind held by any of the query's principals.
     async fn eligibilities(

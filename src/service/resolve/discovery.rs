@@ -5,7 +5,7 @@
 
 use crate::domain::target::{GroupAccess, TargetKind, TargetRef};
 
-use super::super::ports::{Eligibility, EligibilityQuery};
+use super::super::ports::{Eligibility, EligibilityQuery, RoleLookup};
 use super::super::{Service, ServiceError};
 
 impl Service {
@@ -55,7 +55,9 @@ impl Service {
             let id = match kind {
                 TargetKind::Role => self
                     .pim
-                    .role_definition(kind, &target.resource, "/")
+                    .role_definition(RoleLookup::Entra {
+                        name_or_id: &target.resource,
+                    })
                     .await?
                     .map(|definition| definition.id),
                 TargetKind::Group => self

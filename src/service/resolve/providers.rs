@@ -2,10 +2,10 @@
 //! three kinds share.
 
 use crate::domain::refusal::Refusal;
-use crate::domain::target::{ResolvedTarget, TargetKind};
+use crate::domain::target::{AzureRole, GroupMembership, PimResource, ResolvedTarget, TargetKind};
 
 use super::super::identity::Caller;
-use super::super::ports::{Eligibility, EligibilityQuery};
+use super::super::ports::{Eligibility, EligibilityQuery, RoleLookup};
 use super::super::{Service, ServiceError};
 use super::{EligibleFor, Wanted, pick_eligibility};
 
@@ -39,13 +39,13 @@ impl Service {
         let via_group =
             (eligibility.principal_id != caller.user.id).then(|| eligibility.principal_id.clone());
         let mut target = ResolvedTarget {
-            kind: TargetKind::Group,
             name: None,
-            id: group.id,
             display_name: group.display_name,
-            scope: access.as_str().to_owned(),
             scope_display: what.to_owned(),
-            access: Some(access),
+            resource: PimResource::Group(GroupMembership {
+                group_id: group.id,
+                access,
+            }),
         };
         let settings = wanted.settings.or_else(|| self.configured_for(&target));
         target.name = wanted
@@ -74,7 +74,10 @@ impl Service {
         let scope = scope.trim_end_matches('/').to_owned();
         let definition = self
             .pim
-            .role_definition(TargetKind::Azure, &wanted.resource, &scope)
+            .role_definition(RoleLookup::Azure {
+                name_or_id: &wanted.resource,
+                scope: &scope,
+            })
             .await?;
         let Some(definition) = definition else {
             return Ok(Err(Refusal::UnknownTarget(format!(
@@ -97,13 +100,13 @@ impl Service {
             (eligibility.principal_id != caller.user.id).then(|| eligibility.principal_id.clone());
         let scope = eligibility.scope.clone();
         let mut target = ResolvedTarget {
-            kind: TargetKind::Azure,
             name: None,
-            id: definition.id,
             display_name: definition.display_name,
             scope_display: azure_scope_display(&scope),
-            scope,
-            access: None,
+            resource: PimResource::Azure(AzureRole {
+                role_definition_id: definition.id,
+                scope,
+            }),
         };
         let settings = wanted.settings.or_else(|| self.configured_for(&target));
         target.name = wanted
@@ -144,13 +147,13 @@ impl Service {
         target: &ResolvedTarget,
         principals: &[String],
     ) -> Result<bool, ServiceError> {
-        let scope = (target.kind == TargetKind::Azure).then_some(target.scope.as_str());
+        let scope = (target.kind() == TargetKind::Azure).then_some(target.scope_id());
         let eligibilities = self
-            .eligibilities_for(target.kind, principals, &target.id, scope)
+            .eligibilities_for(target.kind(), principals, target.resource_id(), scope)
             .await?;
         Ok(eligibilities
             .iter()
-            .any(|e| e.scope.eq_ignore_ascii_case(&target.scope)))
+            .any(|e| e.scope.eq_ignore_ascii_case(target.scope_id())))
     }
 }
 

@@ -64,7 +64,7 @@ impl ApprovalView {
                     value: Line::new()
                         .text(&request.target.scope_display, 200)
                         .words(" (")
-                        .code(&request.target.scope, 300)
+                        .code(request.target.scope_id(), 300)
                         .words(")"),
                 },
                 Fact {

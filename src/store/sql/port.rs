@@ -48,8 +48,11 @@ impl<D: Dialect> Store for SqlStore<D> {
         self.requests_in(State::PendingApproval).await
     }
 
-    async fn active_requests(&self) -> Result<Vec<Request>, StoreError> {
-        self.requests_in(State::Active).await
+    async fn holding_requests(&self) -> Result<Vec<Request>, StoreError> {
+        let mut holding = self.requests_in(State::Active).await?;
+        holding.extend(self.requests_in(State::Ending).await?);
+        holding.sort_by_key(|r| r.id.get());
+        Ok(holding)
     }
 
     async fn append_audit(&self, event: AuditEvent, jobs: Vec<NewJob>) -> Result<(), StoreError> {

@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::domain::duration::ElevationDuration;
 use crate::domain::request::{Decision, Person, Platform, Request, ShortId, State};
-use crate::domain::target::{ResolvedTarget, TargetKind};
+use crate::domain::target::{EntraRole, PimResource, ResolvedTarget};
 
 pub(crate) fn at(hour: u32, minute: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, 4, hour, minute, 0)
@@ -40,13 +40,13 @@ pub(crate) fn request() -> Request {
         platform: Platform::Teams,
         requester: person("Alice"),
         target: ResolvedTarget {
-            kind: TargetKind::Role,
             name: Some("app1-secrets".into()),
-            id: "role-def-1".into(),
             display_name: "Application Secret Manager".into(),
-            scope: "/00000000-0000-0000-0000-0000000000a1".into(),
             scope_display: "App1".into(),
-            access: None,
+            resource: PimResource::Role(EntraRole {
+                role_definition_id: "role-def-1".into(),
+                directory_scope_id: "/00000000-0000-0000-0000-0000000000a1".into(),
+            }),
         },
         duration: ElevationDuration::from_minutes(120).expect("duration"),
         ticket: Some("INC-1234".into()),

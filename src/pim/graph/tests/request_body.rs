@@ -5,7 +5,8 @@ use serde_json::json;
 use super::roles::role_target;
 use super::writes::{REQUESTS, at, created, grant};
 use super::*;
-use crate::service::ports::{Pim, Receipt};
+use crate::pim::graph::DirectoryTarget;
+use crate::service::ports::Receipt;
 
 /// Declared properties of a schema in graph-pim-schemas.json, following `allOf` references.
 fn declared(schemas: &Value, name: &str) -> BTreeSet<String> {
@@ -57,7 +58,10 @@ async fn an_assignment_posts_an_admin_assign_that_matches_the_graph_schema() {
     .await;
     let receipt = graph
         .client()
-        .assign(&role_target("/9f3c2a10"), &grant(Some("INC-1234")))
+        .assign(
+            DirectoryTarget::Role(&role_target("/9f3c2a10")),
+            &grant(Some("INC-1234")),
+        )
         .await
         .expect("assigned");
     assert_eq!(

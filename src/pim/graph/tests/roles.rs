@@ -3,18 +3,14 @@ use serde_json::json;
 
 use super::*;
 use crate::domain::duration::ElevationDuration;
-use crate::domain::target::{ResolvedTarget, TargetKind};
-use crate::service::ports::{Eligibility, Pim, RoleDefinition, UpstreamErrorKind};
+use crate::domain::target::{EntraRole, GroupAccess, GroupMembership};
+use crate::pim::graph::DirectoryTarget;
+use crate::service::ports::{Eligibility, RoleDefinition, UpstreamErrorKind};
 
-pub(super) fn role_target(scope: &str) -> ResolvedTarget {
-    ResolvedTarget {
-        kind: TargetKind::Role,
-        name: Some("app1-secrets".into()),
-        id: "62e90394-69f5-4237-9190-012177145e10".into(),
-        display_name: "Application Secret Manager".into(),
-        scope: scope.into(),
-        scope_display: "App1".into(),
-        access: None,
+pub(super) fn role_target(scope: &str) -> EntraRole {
+    EntraRole {
+        role_definition_id: "62e90394-69f5-4237-9190-012177145e10".into(),
+        directory_scope_id: scope.into(),
     }
 }
 
@@ -35,7 +31,7 @@ async fn the_role_policy_is_read_at_the_root_scope_with_its_rules_expanded() {
     .await;
     let policy = graph
         .client()
-        .role_policy("62e90394-69f5-4237-9190-012177145e10", "/9f3c2a10")
+        .role_policy("62e90394-69f5-4237-9190-012177145e10")
         .await
         .expect("answered");
     assert_eq!(policy.max_duration, ElevationDuration::from_minutes(480));
@@ -56,11 +52,7 @@ async fn the_role_policy_is_read_at_the_root_scope_with_its_rules_expanded() {
 #[tokio::test]
 async fn a_role_without_a_policy_assignment_is_not_found() {
     let graph = FakeGraph::new(|_| async { ok(json!({"value": []})) }).await;
-    let error = graph
-        .client()
-        .role_policy("r-1", "/")
-        .await
-        .expect_err("none");
+    let error = graph.client().role_policy("r-1").await.expect_err("none");
     assert_eq!(error.kind, UpstreamErrorKind::NotFound);
 }
 
@@ -154,9 +146,7 @@ async fn role_definitions_are_found_by_name_or_by_id() {
     .await;
     let client = graph.client();
     assert_eq!(
-        client
-            .role_definition(TargetKind::Role, "Global Reader", "/")
-            .await,
+        client.entra_role("Global Reader").await,
         Ok(Some(RoleDefinition {
             id: "f2ef992c-3afb-46b9-b7cf-a126ee74c451".into(),
             display_name: "Global Reader".into(),
@@ -164,11 +154,7 @@ async fn role_definitions_are_found_by_name_or_by_id() {
     );
     assert_eq!(
         client
-            .role_definition(
-                TargetKind::Role,
-                "00000000-0000-4000-8000-000000000000",
-                "/"
-            )
+            .entra_role("00000000-0000-4000-8000-000000000000")
             .await,
         Ok(None)
     );
@@ -198,7 +184,7 @@ async fn the_active_assignment_is_the_direct_one_at_the_target_scope() {
     .await;
     let active = graph
         .client()
-        .active_assignment(&role_target("/obj-1"), "u-1")
+        .active_assignment(DirectoryTarget::Role(&role_target("/obj-1")), "u-1")
         .await
         .expect("answered")
         .expect("active");
@@ -214,30 +200,16 @@ async fn the_active_assignment_is_the_direct_one_at_the_target_scope() {
 }
 
 #[tokio::test]
-async fn azure_targets_are_not_graphs_and_group_reads_use_the_group_apis() {
+async fn group_reads_use_the_group_apis() {
     let graph = FakeGraph::new(|_| async { ok(json!({"value": []})) }).await;
-    let azure = ResolvedTarget {
-        kind: TargetKind::Azure,
-        ..role_target("/subscriptions/1")
+    let group = GroupMembership {
+        group_id: "g-1".into(),
+        access: GroupAccess::Member,
     };
-    let error = graph
+    let found = graph
         .client()
-        .active_assignment(&azure, "u-1")
-        .await
-        .expect_err("ARM's");
-    assert_eq!(error.kind, UpstreamErrorKind::Rejected);
-    assert!(
-        graph.seen().is_empty(),
-        "nothing sent for a target Graph does not serve"
-    );
-
-    let group = ResolvedTarget {
-        kind: TargetKind::Group,
-        id: "g-1".into(),
-        scope: "member".into(),
-        ..role_target("/")
-    };
-    let found = graph.client().active_assignment(&group, "u-1").await;
+        .active_assignment(DirectoryTarget::Group(&group), "u-1")
+        .await;
     assert_eq!(found, Ok(None));
     let seen = graph.seen();
     assert_eq!(seen.len(), 1);

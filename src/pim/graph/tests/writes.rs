@@ -7,7 +7,8 @@ use super::*;
 use crate::domain::duration::ElevationDuration;
 use crate::domain::request::ShortId;
 use crate::pim::fake::Counter;
-use crate::service::ports::{Grant, Pim, Receipt, UpstreamErrorKind};
+use crate::pim::graph::DirectoryTarget;
+use crate::service::ports::{Grant, Receipt, UpstreamErrorKind};
 
 pub(super) const REQUESTS: &str = "/v1.0/roleManagement/directory/roleAssignmentScheduleRequests";
 const INSTANCES: &str = "/v1.0/roleManagement/directory/roleAssignmentScheduleInstances";
@@ -40,7 +41,7 @@ async fn without_a_ticket_no_ticket_info_is_sent() {
         FakeGraph::new(|_| async { created(json!({"id": "r-1", "status": "Provisioned"})) }).await;
     let receipt = graph
         .client()
-        .assign(&role_target("/"), &grant(None))
+        .assign(DirectoryTarget::Role(&role_target("/")), &grant(None))
         .await
         .expect("assigned");
     assert!(graph.seen()[0].body.get("ticketInfo").is_none());
@@ -59,7 +60,10 @@ async fn a_removal_posts_admin_remove_without_a_schedule() {
     .await;
     let receipt = graph
         .client()
-        .remove(&role_target("/"), &grant(Some("INC-1")))
+        .remove(
+            DirectoryTarget::Role(&role_target("/")),
+            &grant(Some("INC-1")),
+        )
         .await
         .expect("removed");
     assert_eq!(
@@ -84,7 +88,7 @@ async fn removing_what_pim_no_longer_shows_counts_as_removed() {
     .await;
     let receipt = graph
         .client()
-        .remove(&role_target("/"), &grant(None))
+        .remove(DirectoryTarget::Role(&role_target("/")), &grant(None))
         .await
         .expect("already gone");
     assert_eq!(receipt.status, "Revoked");
@@ -104,7 +108,7 @@ async fn a_policy_validation_failure_explains_the_failed_rule() {
     .await;
     let error = graph
         .client()
-        .assign(&role_target("/"), &grant(None))
+        .assign(DirectoryTarget::Role(&role_target("/")), &grant(None))
         .await
         .expect_err("refused");
     assert_eq!(error.kind, UpstreamErrorKind::Rejected);
@@ -157,7 +161,7 @@ async fn an_assignment_that_timed_out_and_then_exists_is_confirmed_from_the_inst
     };
     let receipt = graph
         .client_with(Arc::new(StaticToken), settings)
-        .assign(&role_target("/"), &grant(None))
+        .assign(DirectoryTarget::Role(&role_target("/")), &grant(None))
         .await
         .expect("confirmed");
     assert_eq!(
@@ -206,7 +210,7 @@ async fn a_5xx_on_assign_is_not_resent_when_the_assignment_already_shows() {
     .await;
     let receipt = graph
         .client()
-        .assign(&role_target("/"), &grant(None))
+        .assign(DirectoryTarget::Role(&role_target("/")), &grant(None))
         .await
         .expect("found active");
     assert_eq!(receipt.pim_request_id, "inst-9");
@@ -250,7 +254,7 @@ async fn an_existing_assignment_from_another_request_is_not_taken_as_ours() {
     .await;
     let error = graph
         .client()
-        .assign(&role_target("/"), &grant(None))
+        .assign(DirectoryTarget::Role(&role_target("/")), &grant(None))
         .await
         .expect_err("not ours");
     assert_eq!(error.code.as_deref(), Some("RoleAssignmentExists"));
@@ -285,7 +289,7 @@ async fn a_throttled_assign_is_sent_again_after_retry_after() {
     .await;
     let receipt = graph
         .client()
-        .assign(&role_target("/"), &grant(None))
+        .assign(DirectoryTarget::Role(&role_target("/")), &grant(None))
         .await
         .expect("second try");
     assert_eq!(receipt.pim_request_id, "r-3");
@@ -306,7 +310,7 @@ async fn removing_within_five_minutes_asks_the_caller_to_retry_later() {
     .await;
     let error = graph
         .client()
-        .remove(&role_target("/"), &grant(None))
+        .remove(DirectoryTarget::Role(&role_target("/")), &grant(None))
         .await
         .expect_err("too soon");
     assert_eq!(
