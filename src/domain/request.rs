@@ -6,6 +6,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use super::duration::ElevationDuration;
+use super::ids::{ChatUserId, ConversationId, EntraId};
 use super::target::ResolvedTarget;
 
 mod machine;
@@ -131,11 +132,11 @@ impl fmt::Display for State {
 /// A person as pimbot knows them: their Entra identity and, where known, their chat id.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Person {
-    pub entra_id: String,
+    pub entra_id: EntraId,
     pub display_name: String,
     /// The platform user id (Slack `U…`, Teams MRI) when known.
     #[serde(default)]
-    pub chat_id: Option<String>,
+    pub chat_id: Option<ChatUserId>,
 }
 
 /// The chat platform a request came from.
@@ -198,9 +199,9 @@ pub struct Request {
     /// Decisions so far, oldest first.
     pub decisions: Vec<Decision>,
     /// The conversation the request was made in.
-    pub conversation: String,
+    pub conversation: ConversationId,
     /// Where the approval message is posted.
-    pub approval_conversation: String,
+    pub approval_conversation: ConversationId,
     /// Pending requests expire at this time.
     pub approval_deadline: DateTime<Utc>,
     /// The PIM schedule request id of the assignment.

@@ -63,7 +63,7 @@ impl Service {
     ) -> Result<HashSet<String>, ServiceError> {
         let mut current = match &request.approver_source {
             Some(source) => {
-                self.current_approvers(source, &request.requester.entra_id)
+                self.current_approvers(source, request.requester.entra_id.as_str())
                     .await?
             }
             // Made before pimbot kept where approvers came from: the deciders whose accounts
@@ -73,7 +73,7 @@ impl Service {
                 let mut enabled = HashSet::new();
                 let deciders = request
                     .approvals()
-                    .map(|d| d.approver.entra_id.clone())
+                    .map(|d| d.approver.entra_id.to_string())
                     .chain([caller.user.id.clone()]);
                 for id in deciders {
                     if live.user(&id).await?.is_some_and(|u| u.account_enabled) {

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::authorization::{Action, authorize};
+use crate::domain::ids::EntraId;
 use crate::domain::refusal::Refusal;
 use crate::domain::request::{Change, Decision, Event, Platform, Request, ShortId};
 
@@ -100,11 +101,11 @@ impl Service {
 }
 
 /// The earlier approvers of `request` no longer among the `current` ones.
-fn lapsed_approvers(request: &Request, current: &HashSet<String>) -> Vec<String> {
+fn lapsed_approvers(request: &Request, current: &HashSet<String>) -> Vec<EntraId> {
     request
         .approvals()
         .map(|d| d.approver.entra_id.clone())
-        .filter(|approver| !current.contains(approver))
+        .filter(|approver| !current.contains(approver.as_str()))
         .collect()
 }
 

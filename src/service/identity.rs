@@ -7,6 +7,7 @@ mod changes;
 use chrono::Utc;
 
 use crate::domain::audit::AuditActor;
+use crate::domain::ids::{ChatUserId, EntraId};
 use crate::domain::refusal::Refusal;
 use crate::domain::request::{Person, Platform};
 
@@ -24,9 +25,9 @@ pub(crate) struct Caller {
 impl Caller {
     pub(crate) fn person(&self) -> Person {
         Person {
-            entra_id: self.user.id.clone(),
+            entra_id: EntraId::new(self.user.id.clone()),
             display_name: self.user.display_name.clone(),
-            chat_id: Some(self.chat_id.clone()),
+            chat_id: Some(ChatUserId::new(self.chat_id.clone())),
         }
     }
 
@@ -164,9 +165,9 @@ impl Service {
     ) -> Result<Person, ServiceError> {
         let chat_id = self.approver_chat_id(platform, user).await?;
         Ok(Person {
-            entra_id: user.id.clone(),
+            entra_id: EntraId::new(user.id.clone()),
             display_name: user.display_name.clone(),
-            chat_id,
+            chat_id: chat_id.map(ChatUserId::new),
         })
     }
 

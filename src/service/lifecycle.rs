@@ -96,7 +96,11 @@ impl Service {
 
     /// `None` when the requester may still be assigned; else why not, for the requester.
     async fn still_eligible(&self, request: &Request) -> Result<Option<String>, ServiceError> {
-        let Some(user) = self.directory.user(&request.requester.entra_id).await? else {
+        let Some(user) = self
+            .directory
+            .user(request.requester.entra_id.as_str())
+            .await?
+        else {
             return Ok(Some("your Entra account no longer exists".to_owned()));
         };
         if !user.account_enabled {
@@ -139,7 +143,7 @@ impl Service {
             justification.push_str(&format!("; reason: {reason}"));
         }
         Grant {
-            principal_id: request.requester.entra_id.clone(),
+            principal_id: request.requester.entra_id.to_string(),
             duration: request.duration,
             justification: justification.chars().take(MAX_JUSTIFICATION).collect(),
             ticket: request.ticket.clone(),
@@ -270,7 +274,7 @@ impl Service {
         let principal = request.requester.entra_id.clone();
         if let Some(existing) = self
             .pim
-            .active_assignment(&request.target, &principal)
+            .active_assignment(&request.target, principal.as_str())
             .await?
             && let Some(end) = existing
                 .end

@@ -157,7 +157,7 @@ impl Service {
         let principal = &request.requester.entra_id;
         if self
             .pim
-            .active_assignment(&request.target, principal)
+            .active_assignment(&request.target, principal.as_str())
             .await?
             .is_some()
         {

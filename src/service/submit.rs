@@ -4,6 +4,7 @@ use serde_json::json;
 
 use crate::domain::audit::AuditEvent;
 use crate::domain::command::RequestArgs;
+use crate::domain::ids::ConversationId;
 use crate::domain::refusal::Refusal;
 use crate::domain::request::{Request, ShortId, State};
 use crate::domain::target::{GroupAccess, PimResource, ResolvedTarget, TargetRef};
@@ -112,8 +113,8 @@ impl Service {
             approvers,
             approvals_required: required,
             decisions: Vec::new(),
-            conversation: inbound.conversation.clone(),
-            approval_conversation,
+            conversation: ConversationId::new(inbound.conversation.clone()),
+            approval_conversation: ConversationId::new(approval_conversation),
             approval_deadline: now + self.settings.defaults.approval_timeout,
             pim_request_id: None,
             extends: None,
@@ -268,7 +269,7 @@ impl Service {
         // Asked for where the original was (its approvers' channel), not in the DM where the
         // Extend button sits; answers still go where the command came from.
         let inbound = InboundCommand {
-            conversation: old.conversation.clone(),
+            conversation: old.conversation.to_string(),
             ..inbound.clone()
         };
         self.submit(caller, &inbound, origin, args, Some(id)).await

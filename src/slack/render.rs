@@ -9,6 +9,7 @@ mod notice;
 
 use serde_json::{Value, json};
 
+use crate::domain::ids::ChatUserId;
 use crate::domain::request::{Person, Platform};
 use crate::service::notice::Reply;
 use crate::service::view::{Action, Line, NAME_MAX, Span, hhmm};
@@ -46,7 +47,7 @@ pub(crate) fn escape(text: &str) -> String {
 
 /// A Slack mention when the person's Slack id is known, else their (escaped) name.
 pub(crate) fn who(person: &Person, platform: Platform) -> String {
-    match person.chat_id.as_deref() {
+    match person.chat_id.as_ref().map(ChatUserId::as_str) {
         Some(id) if platform == Platform::Slack && is_slack_id(id) => format!("<@{id}>"),
         _ => escape(&clip(&person.display_name, NAME_MAX)),
     }

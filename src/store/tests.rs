@@ -136,9 +136,9 @@ pub(crate) fn t0() -> DateTime<Utc> {
 
 pub(crate) fn person(entra_id: &str, name: &str, chat_id: Option<&str>) -> Person {
     Person {
-        entra_id: entra_id.to_owned(),
+        entra_id: entra_id.into(),
         display_name: name.to_owned(),
-        chat_id: chat_id.map(str::to_owned),
+        chat_id: chat_id.map(Into::into),
     }
 }
 
@@ -169,8 +169,8 @@ pub(crate) fn sample_request(requester: &str) -> Request {
         ],
         approvals_required: 2,
         decisions: vec![],
-        conversation: "C-REQ".to_owned(),
-        approval_conversation: "C-APPROVALS".to_owned(),
+        conversation: "C-REQ".into(),
+        approval_conversation: "C-APPROVALS".into(),
         approval_deadline: now + Duration::hours(4),
         pim_request_id: Some("pim-req-1".to_owned()),
         active_until: Some(now + Duration::hours(6)),

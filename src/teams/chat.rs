@@ -84,7 +84,10 @@ impl TeamsChat {
     ) -> serde_json::Value {
         let mut members = Vec::new();
         for approver in &request.approvers {
-            match self.reference(&person_key(&approver.entra_id)).await {
+            match self
+                .reference(&person_key(approver.entra_id.as_str()))
+                .await
+            {
                 Ok(Some(ConversationRef {
                     member_id: Some(member),
                     ..
@@ -170,12 +173,12 @@ impl Chat for TeamsChat {
 
     async fn post_approval(&self, request: &Request) -> Result<MessageRef, UpstreamError> {
         let card = self.approval_card(request, None).await;
-        let conversation = &request.approval_conversation;
+        let conversation = request.approval_conversation.as_str();
         let id = self
             .post(conversation, &render::card_message(&card))
             .await?;
         Ok(MessageRef {
-            conversation: conversation.clone(),
+            conversation: conversation.to_owned(),
             message_id: id,
         })
     }
@@ -219,7 +222,7 @@ impl Chat for TeamsChat {
         notice: &Notice,
     ) -> Result<(), UpstreamError> {
         let (service_url, conversation) = self
-            .personal_conversation(&request.requester.entra_id)
+            .personal_conversation(request.requester.entra_id.as_str())
             .await?;
         let activity = render::notice_message(request, notice);
         self.connector

@@ -8,6 +8,7 @@ mod notice;
 
 use serde_json::{Value, json};
 
+use crate::domain::ids::ChatUserId;
 use crate::domain::request::Person;
 use crate::service::notice::Reply;
 pub(crate) use crate::service::view::clip;
@@ -96,7 +97,12 @@ impl Mentions {
     /// `<at>Name</at>` when the person's Teams id (Entra object id) is known, else the name.
     pub(crate) fn add(&mut self, person: &Person) -> String {
         let name = name(&person.display_name);
-        let Some(id) = person.chat_id.as_deref().filter(|id| !id.is_empty()) else {
+        let Some(id) = person
+            .chat_id
+            .as_ref()
+            .map(ChatUserId::as_str)
+            .filter(|id| !id.is_empty())
+        else {
             return name;
         };
         let text = format!("<at>{name}</at>");

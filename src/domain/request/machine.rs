@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Decision, Request, State};
+use crate::domain::ids::EntraId;
 
 /// What happens to a request, with what the machine needs to know about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,7 +14,7 @@ pub enum Event {
     /// service's live re-check no longer finds: their approvals no longer count.
     Decide {
         decision: Decision,
-        lapsed: Vec<String>,
+        lapsed: Vec<EntraId>,
     },
     Cancel,
     /// No decision before the approval deadline.
@@ -271,7 +272,7 @@ impl Request {
     }
 
     /// What `decision` does to the tally, with the approvals of `lapsed` approvers not counted.
-    fn tally(&self, decision: &Decision, lapsed: &[String]) -> Change {
+    fn tally(&self, decision: &Decision, lapsed: &[EntraId]) -> Change {
         if !decision.approve {
             return Change::Denied;
         }

@@ -12,7 +12,7 @@ fn t0() -> DateTime<Utc> {
 
 fn person(id: &str) -> Person {
     Person {
-        entra_id: id.to_owned(),
+        entra_id: id.into(),
         display_name: format!("{id} name"),
         chat_id: None,
     }
@@ -40,8 +40,8 @@ fn pending(required: u32) -> Request {
         approvers: vec![person("ann"), person("bob")],
         approvals_required: required,
         decisions: Vec::new(),
-        conversation: "C1".to_owned(),
-        approval_conversation: "C2".to_owned(),
+        conversation: "C1".into(),
+        approval_conversation: "C2".into(),
         approval_deadline: t0() + Duration::hours(1),
         pim_request_id: None,
         active_until: None,
@@ -62,7 +62,7 @@ fn decide(by: &str, approve: bool, lapsed: &[&str]) -> Event {
             reason: (!approve).then(|| "no".to_owned()),
             at: t0(),
         },
-        lapsed: lapsed.iter().map(|s| (*s).to_owned()).collect(),
+        lapsed: lapsed.iter().map(|s| EntraId::from(*s)).collect(),
     }
 }
 

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::{SERVICE, SlackClient};
+use crate::domain::ids::ChatUserId;
 use crate::domain::request::{Platform, Request};
 use crate::service::notice::{ApproverNotice, Notice, Reply};
 use crate::service::ports::{
@@ -31,7 +32,7 @@ impl Chat for SlackClient {
 
     async fn post_approval(&self, request: &Request) -> Result<MessageRef, UpstreamError> {
         self.post_message(
-            &request.approval_conversation,
+            request.approval_conversation.as_str(),
             render::approval_message(request),
         )
         .await
@@ -68,14 +69,19 @@ impl Chat for SlackClient {
         request: &Request,
         notice: &Notice,
     ) -> Result<(), UpstreamError> {
-        let user = request.requester.chat_id.as_deref().ok_or_else(|| {
-            UpstreamError::new(
-                SERVICE,
-                "notify_requester",
-                UpstreamErrorKind::Rejected,
-                format!("{} has no Slack user id for the requester", request.id),
-            )
-        })?;
+        let user = request
+            .requester
+            .chat_id
+            .as_ref()
+            .map(ChatUserId::as_str)
+            .ok_or_else(|| {
+                UpstreamError::new(
+                    SERVICE,
+                    "notify_requester",
+                    UpstreamErrorKind::Rejected,
+                    format!("{} has no Slack user id for the requester", request.id),
+                )
+            })?;
         self.send_dm_message(user, render::notice_message(request, notice))
             .await
             .map(drop)

@@ -14,7 +14,7 @@ pub(crate) fn at(hour: u32, minute: u32) -> DateTime<Utc> {
 
 pub(crate) fn person(name: &str, chat_id: Option<&str>) -> Person {
     Person {
-        entra_id: format!("entra-{}", name.to_lowercase()),
+        entra_id: format!("entra-{}", name.to_lowercase()).into(),
         display_name: name.into(),
         chat_id: chat_id.map(Into::into),
     }

@@ -40,7 +40,7 @@ impl<D: Dialect> SqlStore<D> {
             .bind(request.version)
             .bind(request.state.as_str())
             .bind(request.platform.as_str())
-            .bind(&request.requester.entra_id)
+            .bind(request.requester.entra_id.as_str())
             .bind(request.created_at)
             .bind(request.updated_at)
             .bind(rows::request_json(&request)?)
@@ -92,7 +92,7 @@ impl<D: Dialect> SqlStore<D> {
                      ON CONFLICT (request_id, approver_entra_id) DO NOTHING",
                 )
                 .bind(request.id.get())
-                .bind(&decision.approver.entra_id)
+                .bind(decision.approver.entra_id.as_str())
                 .bind(decision.approve)
                 .bind(decision.reason.as_deref())
                 .bind(decision.at)

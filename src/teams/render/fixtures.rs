@@ -16,9 +16,9 @@ pub(crate) fn at(hour: u32, minute: u32) -> DateTime<Utc> {
 pub(crate) fn person(name: &str) -> Person {
     let id = format!("entra-{}", name.to_lowercase());
     Person {
-        entra_id: id.clone(),
+        entra_id: id.clone().into(),
         display_name: name.into(),
-        chat_id: Some(id),
+        chat_id: Some(id.into()),
     }
 }
 
