@@ -5,6 +5,7 @@ pub mod audit;
 pub mod authorization;
 pub mod command;
 pub mod duration;
+pub mod mode;
 pub mod policy;
 pub mod refusal;
 pub mod request;
