@@ -234,6 +234,9 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: draining requests and jobs");
 }
 
+#[cfg(test)]
+mod tests;
+
 /// A database URL without its password, for messages.
 fn redact_url(url: &str) -> String {
     match reqwest::Url::parse(url) {

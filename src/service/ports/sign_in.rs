@@ -51,6 +51,9 @@ pub struct PendingSignIn {
 }
 
 impl PendingSignIn {
+    /// How long a sign-in link works (`expires_at - created_at`): fixed, not configurable.
+    pub const LIFETIME: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
     /// What a sign-in's PKCE verifier is sealed for.
     pub fn verifier_context(platform: Platform, chat_user: &str, entra_id: &str) -> String {
         seal_context("pkce_verifier", platform, chat_user, entra_id)
