@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::domain::audit::AuditAnchor;
 use crate::domain::target::TargetKind;
 use crate::service::Service;
-use crate::service::ports::{Chat, Clock, Store, SystemClock};
+use crate::service::ports::{Chat, Clock, Sealer, Store, SystemClock};
 use crate::teams::KeyClock;
 use crate::worker::WorkerSettings;
 
@@ -81,7 +81,11 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow:
     )
     .await
     .context("resolving the configured [[targets]] in Microsoft Entra and Azure")?;
-    let service = Arc::new(service.with_clock(clock));
+    let service = service.with_clock(clock);
+    let service = Arc::new(match token_vault(config)? {
+        Some(vault) => service.with_sealer(vault),
+        None => service,
+    });
     let routes = chat_routes(&service, slack, teams);
     let router = crate::http::with_operations(routes, store.clone(), crate::http::metrics_handle());
     Ok(App {
@@ -91,6 +95,19 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow:
         worker: worker_settings(config),
         teams_key_clock,
     })
+}
+
+/// The token vault over `auth.token_keys`, when `[auth]` is configured.
+fn token_vault(config: &Config) -> anyhow::Result<Option<Arc<dyn Sealer>>> {
+    let Some(auth) = &config.auth else {
+        return Ok(None);
+    };
+    let keys = auth
+        .token_keys
+        .iter()
+        .map(|key| (key.id.clone(), key.key.clone()));
+    let vault = crate::vault::TokenVault::new(keys).context("config key `auth.token_keys`")?;
+    Ok(Some(Arc::new(vault)))
 }
 
 /// The worker's intervals and limits from `[worker]` and `[audit]`.
@@ -216,6 +233,9 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down: draining requests and jobs");
 }
+
+#[cfg(test)]
+mod tests;
 
 /// A database URL without its password, for messages.
 fn redact_url(url: &str) -> String {

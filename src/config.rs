@@ -4,28 +4,28 @@
 //!
 //! The field docs below are the reference for every key; [`EXAMPLE`] is a complete, commented file.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use crate::domain::duration::{ElevationDuration, Timeout};
-use crate::domain::request::Platform;
+use crate::domain::mode::ActivationMode;
 use crate::domain::target::{GroupAccess, TargetKind};
-use crate::service::{
-    ApproverRef, Defaults, IdentityMapping, LimitSettings, Settings, TargetSettings,
-};
+use crate::service::ApproverRef;
 
+mod auth;
 mod azure;
 mod chat;
 mod env;
 mod error;
 mod raw;
 mod resolve;
+mod settings;
 #[cfg(test)]
 mod tests;
 
+pub use auth::{AuthConfig, CALLBACK_PATH, TokenKey};
 pub use azure::{AzureCloud, AzureConfig, AzureCredential};
 pub use chat::{DEFAULT_ALLOWED_CALLER, SlackConfig, TeamsConfig};
 pub use error::ConfigError;
@@ -50,6 +50,8 @@ pub struct Config {
     pub slack: Option<SlackConfig>,
     /// `[teams]`: present when Microsoft Teams is enabled (the section's presence enables it).
     pub teams: Option<TeamsConfig>,
+    /// `[auth]`: activate mode's sign-ins; required when any mode is `activate`.
+    pub auth: Option<AuthConfig>,
     /// `[defaults]`: policy that applies to every target unless the target overrides it.
     pub defaults: DefaultsConfig,
     /// `[limits]`: how much one chat user may ask for (all keys optional).
@@ -177,6 +179,10 @@ pub struct DefaultsConfig {
     /// `approvers`: `user:<object id>` or `group:<object id>` entries; the last resort when nothing
     /// else names approvers. Default: none.
     pub approvers: Vec<ApproverRef>,
+    /// `mode`: `assign` (pimbot brokers with its own permissions and `adminAssign`s) or
+    /// `activate` (the requester signs in and pimbot calls `selfActivate` as them; needs
+    /// `[auth]`). Default `assign`.
+    pub mode: ActivationMode,
 }
 
 /// One `[[targets]]` entry.
@@ -210,6 +216,8 @@ pub struct TargetConfig {
     /// `approval_channel = { slack = "C0123", teams = "19:...@thread.tacv2" }`: where this target's
     /// approval cards are posted, per platform.
     pub approval_channel: ApprovalChannel,
+    /// `mode`: overrides `defaults.mode` for this target.
+    pub mode: Option<ActivationMode>,
 }
 
 /// One `[[identities]]` entry.
@@ -303,80 +311,5 @@ impl Config {
             return Err(ConfigError::NoChatPlatform);
         }
         Ok(())
-    }
-
-    /// The service's view: defaults and targets in domain types.
-    pub fn service_settings(&self) -> Settings {
-        let d = &self.defaults;
-        let mut audit_conversation = HashMap::new();
-        if let Some(channel) = self.slack.as_ref().and_then(|s| s.audit_channel.clone()) {
-            audit_conversation.insert(Platform::Slack, channel);
-        }
-        if let Some(conversation) = self
-            .teams
-            .as_ref()
-            .and_then(|t| t.audit_conversation.clone())
-        {
-            audit_conversation.insert(Platform::Teams, conversation);
-        }
-        Settings {
-            defaults: Defaults {
-                duration: d.duration,
-                max_duration: d.max_duration,
-                approval_timeout: d.approval_timeout.as_chrono(),
-                end_warning: d.end_warning.as_chrono(),
-                approvals_required: d.approvals_required,
-                require_justification: d.require_justification,
-                require_ticket: d.require_ticket,
-                approvers: d.approvers.clone(),
-            },
-            targets: self.targets.iter().map(TargetConfig::settings).collect(),
-            identity_ttl: chrono::Duration::hours(1),
-            audit_conversation,
-            arm_scopes: self.azure.arm_scopes.clone(),
-            limits: LimitSettings {
-                commands_per_minute: self.limits.commands_per_minute,
-                requests_per_hour: self.limits.requests_per_hour,
-            },
-            identities: self
-                .identities
-                .iter()
-                .map(|entry| IdentityMapping {
-                    platform: Platform::Slack,
-                    chat_id: entry.slack.clone(),
-                    entra: entry.entra.clone(),
-                })
-                .collect(),
-        }
-    }
-}
-
-impl TargetConfig {
-    fn settings(&self) -> TargetSettings {
-        let resource = match self.kind {
-            TargetKind::Group => self.group.clone(),
-            TargetKind::Role | TargetKind::Azure => self.role.clone(),
-        };
-        let mut approval_channel = HashMap::new();
-        if let Some(channel) = &self.approval_channel.slack {
-            approval_channel.insert(Platform::Slack, channel.clone());
-        }
-        if let Some(channel) = &self.approval_channel.teams {
-            approval_channel.insert(Platform::Teams, channel.clone());
-        }
-        TargetSettings {
-            name: self.name.clone(),
-            kind: self.kind,
-            // Validation guarantees the field the kind needs.
-            resource: resource.unwrap_or_default(),
-            scope: self.scope.clone(),
-            access: self.access,
-            max_duration: self.max_duration,
-            require_ticket: self.require_ticket,
-            require_justification: self.require_justification,
-            approvals_required: self.approvals_required,
-            approvers: self.approvers.clone(),
-            approval_channel,
-        }
     }
 }

@@ -6,6 +6,7 @@ pub mod authorization;
 pub mod command;
 pub mod duration;
 pub mod ids;
+pub mod mode;
 pub mod policy;
 pub mod refusal;
 pub mod request;

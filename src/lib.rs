@@ -9,8 +9,9 @@
 //! # Layout
 //!
 //! Dependencies point inwards: [`domain`] uses nothing of ours; [`service`] uses `domain` and
-//! defines the ports (traits) it needs; the adapters ([`store`], [`pim`], [`slack`], [`teams`]) implement or
-//! call those ports and never each other; only [`app`] wires concrete types together.
+//! defines the ports (traits) it needs; the adapters ([`store`], [`pim`], [`slack`], [`teams`],
+//! [`vault`]) implement or call those ports and never each other; only [`app`] wires concrete
+//! types together.
 //! `tests/architecture.rs` checks the rule on the parsed code (every `use` tree, path and macro
 //! path of every production file): the domain names nothing of ours and no I/O crate, the service
 //! only the domain (and `secret`) and no wire crate, no adapter another adapter, and only `app`
@@ -49,6 +50,9 @@
 //!   PIM for Groups) and the ARM client (Azure resource roles) over one shared HTTP layer
 //!   (retries with `Retry-After`, paging, PIM error mapping), and [`pim::PimProviders`], which
 //!   picks the provider by the target's kind and caches policies and role definitions.
+//! - [`vault`]: the token vault, sealing what activate mode keeps at rest (a chat user's refresh
+//!   token, a sign-in's PKCE verifier) with AES-256-GCM under a key ring
+//!   ([`service::ports::Sealer`]); `auth.token_keys` configures it.
 //! - [`slack`]: request signatures, inbound routes, Block Kit rendering and the Web API client
 //!   implementing the chat port.
 //! - [`teams`]: Bot Framework token checks, `POST /api/messages`, Adaptive Cards (Universal
@@ -105,4 +109,5 @@ pub mod slack;
 pub mod store;
 pub mod teams;
 pub mod telemetry;
+pub mod vault;
 pub mod worker;

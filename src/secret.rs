@@ -1,4 +1,5 @@
-//! A value that must never reach a log: `Debug` and `Display` print `[redacted]`.
+//! Values that must never reach a log: `Debug` (and `Display`, where there is one) print
+//! `[redacted]`.
 
 use std::fmt;
 
@@ -30,6 +31,27 @@ impl fmt::Display for Secret {
     }
 }
 
+/// A 256-bit key (the token vault's): `Debug` prints `[redacted]`, and there is no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey([u8; 32]);
+
+impl SecretKey {
+    pub fn new(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The key itself, for the one place that must use it.
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +61,12 @@ mod tests {
         let secret = Secret::new("xoxb-very-secret");
         assert_eq!(format!("{secret:?} {secret}"), "[redacted] [redacted]");
         assert_eq!(secret.expose(), "xoxb-very-secret");
+    }
+
+    #[test]
+    fn keys_never_print() {
+        let key = SecretKey::new([7; 32]);
+        assert_eq!(format!("{key:?}"), "[redacted]");
+        assert_eq!(key.expose(), &[7; 32]);
     }
 }

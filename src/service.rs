@@ -33,7 +33,7 @@ use jobs::{ClaimedJob, Job, NewJob};
 use limits::{Limit, Limiter};
 pub use limits::{LimitSettings, Sender, SlowDown};
 use notice::Reply;
-use ports::{Chat, Clock, Directory, Pim, Store, StoreError, SystemClock, UpstreamError};
+use ports::{Chat, Clock, Directory, Pim, Sealer, Store, StoreError, SystemClock, UpstreamError};
 pub use preflight::TargetReport;
 pub use settings::{ApproverRef, Defaults, IdentityMapping, Settings, TargetSettings};
 pub use targets::TargetsError;
@@ -126,6 +126,8 @@ pub struct Service {
     limiter: Limiter,
     /// Where `now` comes from (the system clock, unless a test moves time).
     clock: Arc<dyn Clock>,
+    /// Seals what activate mode keeps at rest; `None` without `[auth]`.
+    sealer: Option<Arc<dyn Sealer>>,
 }
 
 impl Service {
@@ -148,6 +150,7 @@ impl Service {
             targets: targets::ConfiguredTargets::default(),
             jobs_ready: Arc::new(Notify::new()),
             clock: Arc::new(SystemClock),
+            sealer: None,
         };
         let targets = service
             .resolve_configured(&service.settings.targets)
@@ -160,6 +163,17 @@ impl Service {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The service sealing secrets kept at rest (sign-ins) with `sealer`.
+    pub fn with_sealer(mut self, sealer: Arc<dyn Sealer>) -> Self {
+        self.sealer = Some(sealer);
+        self
+    }
+
+    /// What seals sign-in secrets, when `[auth]` is configured.
+    pub fn sealer(&self) -> Option<&Arc<dyn Sealer>> {
+        self.sealer.as_ref()
     }
 
     /// The time now, by the service's clock (the worker's claims follow it too).

@@ -41,11 +41,12 @@ const OURS: &[&str] = &[
     "store",
     "teams",
     "telemetry",
+    "vault",
     "worker",
 ];
 /// The operator commands: CLI use cases beside `app`, run by the binary alone.
 const OPERATOR: &[&str] = &["admin", "check"];
-const ADAPTERS: &[&str] = &["slack", "teams", "pim", "store"];
+const ADAPTERS: &[&str] = &["slack", "teams", "pim", "store", "vault"];
 
 #[test]
 fn every_way_of_naming_a_module_is_seen_and_tests_are_left_out() {

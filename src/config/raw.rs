@@ -6,6 +6,7 @@ use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 
 use super::{AzureCloud, AzureCredential, ConfigError, Origins};
 use crate::domain::duration::{ElevationDuration, Timeout};
+use crate::domain::mode::ActivationMode;
 use crate::domain::target::{GroupAccess, TargetKind};
 use crate::secret::Secret;
 
@@ -16,6 +17,7 @@ pub(super) const SECTIONS: &[&str] = &[
     "azure",
     "slack",
     "teams",
+    "auth",
     "defaults",
     "limits",
     "worker",
@@ -111,6 +113,16 @@ pub(super) struct RawTeams {
     pub(super) allowed_callers: Option<Vec<String>>,
 }
 
+/// `[auth]`; see [`super::AuthConfig`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawAuth {
+    /// See [`super::AuthConfig::token_keys`].
+    pub(super) token_keys: Option<Vec<Secret>>,
+    /// See [`super::AuthConfig::sign_in_lifetime`].
+    pub(super) sign_in_lifetime: Option<Timeout>,
+}
+
 /// `[defaults]`; see [`super::DefaultsConfig`].
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -131,6 +143,8 @@ pub(super) struct RawDefaults {
     pub(super) require_ticket: Option<bool>,
     /// See [`super::DefaultsConfig::approvers`].
     pub(super) approvers: Option<Vec<String>>,
+    /// See [`super::DefaultsConfig::mode`].
+    pub(super) mode: Option<ActivationMode>,
 }
 
 /// `[limits]`; see [`super::LimitsConfig`].
@@ -197,6 +211,8 @@ pub(super) struct RawTarget {
     pub(super) approvers: Option<Vec<String>>,
     /// Read separately as [`RawApprovalChannel`], so its keys are named too.
     pub(super) approval_channel: Option<toml::Value>,
+    /// See [`super::TargetConfig::mode`].
+    pub(super) mode: Option<ActivationMode>,
 }
 
 /// One `[[identities]]` entry; see [`super::IdentityConfig`].
@@ -261,6 +277,7 @@ pub(super) fn section_fields(section: &str) -> Option<&'static [&'static str]> {
         "azure" => field_names::<RawAzure>(),
         "slack" => field_names::<RawSlack>(),
         "teams" => field_names::<RawTeams>(),
+        "auth" => field_names::<RawAuth>(),
         "defaults" => field_names::<RawDefaults>(),
         "limits" => field_names::<RawLimits>(),
         "worker" => field_names::<RawWorker>(),
@@ -278,6 +295,7 @@ pub(super) fn accepts(section: &str, key: &str, value: &toml::Value) -> bool {
         "azure" => single::<RawAzure>(key, value).is_ok(),
         "slack" => single::<RawSlack>(key, value).is_ok(),
         "teams" => single::<RawTeams>(key, value).is_ok(),
+        "auth" => single::<RawAuth>(key, value).is_ok(),
         "defaults" => single::<RawDefaults>(key, value).is_ok(),
         "limits" => single::<RawLimits>(key, value).is_ok(),
         "worker" => single::<RawWorker>(key, value).is_ok(),

@@ -16,6 +16,7 @@ use crate::domain::duration::{ElevationDuration, Timeout};
 use crate::secret::Secret;
 use crate::service::ApproverRef;
 
+mod auth;
 mod chats;
 mod identities;
 mod targets;
@@ -39,6 +40,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
     let azure = take("azure");
     let slack = take("slack");
     let teams = take("teams");
+    let auth = take("auth");
     let defaults = take("defaults");
     let limits = take("limits");
     let worker = take("worker");
@@ -66,6 +68,12 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
     let audit = check.audit(read_or_default(audit, "audit", origins)?);
     let targets = check.targets(targets)?;
     let identities = check.identities(identities)?;
+    let auth = auth
+        .map(|value| section::<super::raw::RawAuth>(value, "auth", origins))
+        .transpose()?
+        .map(|raw| check.auth(raw, &server))
+        .transpose()?;
+    check.activate_needs_auth(&defaults, &targets, auth.as_ref())?;
 
     Ok(Config {
         server,
@@ -73,6 +81,7 @@ pub(super) fn resolve(mut document: toml::Table, origins: &Origins) -> Result<Co
         azure,
         slack,
         teams,
+        auth,
         defaults,
         limits,
         worker,
@@ -311,6 +320,7 @@ impl Check<'_> {
             require_justification: raw.require_justification.unwrap_or(true),
             require_ticket: raw.require_ticket.unwrap_or(false),
             approvers: self.approvers(raw.approvers.unwrap_or_default(), "defaults.approvers")?,
+            mode: raw.mode.unwrap_or_default(),
         })
     }
 }

@@ -1,8 +1,10 @@
 use std::io::Write;
 
 use super::*;
+use crate::domain::request::Platform;
 use crate::secret::Secret;
 
+mod auth;
 mod environment;
 mod identities;
 mod limits;
@@ -52,6 +54,14 @@ fn the_example_loads_and_is_ready_to_serve() {
     assert_eq!(config.targets[0].max_duration, Some(hours(2)));
     assert_eq!(config.targets[1].kind, TargetKind::Group);
     assert_eq!(config.targets[2].approvals_required, Some(2));
+    assert_eq!(
+        config.targets[1].mode,
+        Some(crate::domain::mode::ActivationMode::Activate)
+    );
+    assert_eq!(
+        config.auth.as_ref().map(|a| a.redirect_url.as_str()),
+        Some("https://pimbot.example.com/auth/callback")
+    );
     assert_eq!(
         config.slack.as_ref().map(|s| s.signing_secrets.len()),
         Some(1)

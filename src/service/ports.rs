@@ -1,4 +1,4 @@
-//! The ports the use cases need: storage, the directory, PIM, chat and the clock. Adapters
+//! The ports the use cases need: storage, the directory, PIM, chat, sealing and the clock. Adapters
 //! implement them; only `app` chooses which.
 
 use async_trait::async_trait;
@@ -15,6 +15,8 @@ use super::jobs::{ClaimedJob, NewJob, QueueState};
 
 mod chat;
 mod pim;
+mod sealing;
+mod sign_in;
 mod upstream;
 
 pub use chat::{
@@ -24,6 +26,8 @@ pub use pim::{
     ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition,
     RoleLookup,
 };
+pub use sealing::{SealError, Sealer, seal_context};
+pub use sign_in::{PendingSignIn, SignIn, SignInPurpose, Verdict};
 pub use upstream::{Upstream, UpstreamError, UpstreamErrorKind};
 
 // ---------------------------------------------------------------------------------------------
@@ -277,4 +281,33 @@ pub trait Store: Send + Sync {
         platform: Platform,
         key: &str,
     ) -> Result<Option<ConversationRef>, StoreError>;
+
+    /// Keeps a sign-in begun, under `state_digest` (the SHA-256 hex of its `state`; the state
+    /// itself is never stored).
+    async fn save_pending_sign_in(
+        &self,
+        state_digest: &str,
+        pending: &PendingSignIn,
+    ) -> Result<(), StoreError>;
+    /// Takes the sign-in kept under `state_digest`, once: a second take, at the same time or
+    /// later, gets `None`. One expired at `now` is removed and `None`.
+    async fn take_pending_sign_in(
+        &self,
+        state_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingSignIn>, StoreError>;
+    /// Keeps a chat user's sign-in, replacing the one they had.
+    async fn save_sign_in(&self, sign_in: &SignIn) -> Result<(), StoreError>;
+    /// The chat user's sign-in, unless `keep_until` has passed at `now`.
+    async fn sign_in(
+        &self,
+        platform: Platform,
+        chat_user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SignIn>, StoreError>;
+    /// Forgets the chat user's sign-in; `Ok(false)` when there was none.
+    async fn forget_sign_in(&self, platform: Platform, chat_user: &str)
+    -> Result<bool, StoreError>;
+    /// Removes pending sign-ins expired and sign-ins past `keep_until` at `now`; how many.
+    async fn purge_expired_sign_ins(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }

@@ -1,7 +1,7 @@
 //! The reconciliation sweep: no request is left in a non-final state without a job to move it on,
 //! an assignment that PIM no longer shows is reported and closed (after a grace period for PIM's
 //! lagging reads), and an assignment PIM shows on a target pimbot grants, held by someone pimbot
-//! did not grant it to, is reported once.
+//! did not grant it to, is reported once. Expired sign-ins are purged on the way.
 
 use serde_json::json;
 
@@ -29,6 +29,10 @@ impl Service {
             .await?
         {
             return Ok(());
+        }
+        let purged = self.store.purge_expired_sign_ins(self.now()).await?;
+        if purged > 0 {
+            tracing::debug!(purged, "expired sign-ins removed");
         }
         for request in self.store.stalled_requests().await? {
             self.repair(&request).await?;

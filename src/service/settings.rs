@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use crate::domain::duration::ElevationDuration;
+use crate::domain::mode::ActivationMode;
 use crate::domain::request::Platform;
 use crate::domain::target::{GroupAccess, TargetKind};
 
@@ -27,6 +28,8 @@ pub struct Defaults {
     pub require_justification: bool,
     pub require_ticket: bool,
     pub approvers: Vec<ApproverRef>,
+    /// How targets are elevated unless a target says otherwise.
+    pub mode: ActivationMode,
 }
 
 /// One `[[targets]]` entry.
@@ -45,6 +48,8 @@ pub struct TargetSettings {
     pub approvals_required: Option<u32>,
     pub approvers: Vec<ApproverRef>,
     pub approval_channel: HashMap<Platform, String>,
+    /// Overrides `defaults.mode` for this target.
+    pub mode: Option<ActivationMode>,
 }
 
 /// One `[[identities]]` entry: a chat user who is this Entra account, whatever their chat
@@ -83,9 +88,17 @@ pub struct Settings {
     pub limits: super::LimitSettings,
     /// `[[identities]]`: chat users mapped by configuration, which wins over e-mail.
     pub identities: Vec<IdentityMapping>,
+    /// `auth.sign_in_lifetime`: how long a chat user's sign-in is kept (activate mode).
+    pub sign_in_lifetime: chrono::Duration,
 }
 
 impl Settings {
+    /// How a target is elevated: its own `mode`, else `defaults.mode` (also for a target that
+    /// is not configured, `None`).
+    pub fn mode_of(&self, target: Option<&TargetSettings>) -> ActivationMode {
+        target.and_then(|t| t.mode).unwrap_or(self.defaults.mode)
+    }
+
     /// The `[[identities]]` entry of a chat user.
     pub(crate) fn mapping_of_chat(
         &self,

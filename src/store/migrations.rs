@@ -29,6 +29,11 @@ const SQLITE: &[Embedded] = &[
         "request origin",
         include_str!("../../migrations/sqlite/0003_request_origin.sql"),
     ),
+    (
+        4,
+        "sign ins",
+        include_str!("../../migrations/sqlite/0004_sign_ins.sql"),
+    ),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -56,6 +61,11 @@ const POSTGRES: &[Embedded] = &[
         5,
         "jobs notify",
         include_str!("../../migrations/postgres/0005_jobs_notify.sql"),
+    ),
+    (
+        6,
+        "sign ins",
+        include_str!("../../migrations/postgres/0006_sign_ins.sql"),
     ),
 ];
 

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::domain::request::{Request, ShortId, State};
+use crate::domain::request::{Platform, Request, ShortId, State};
 use crate::service::jobs::Job;
-use crate::service::ports::{CachedIdentity, StoreError};
+use crate::service::ports::{CachedIdentity, SignInPurpose, StoreError};
 
 /// A job whose payload cannot be read is parked here (far enough to never come due, and still
 /// sorting correctly as SQLite text).
@@ -55,6 +55,23 @@ pub(crate) fn identity_json(identity: &CachedIdentity) -> Result<String, StoreEr
 pub(crate) fn identity_from_row(data: &str) -> Result<CachedIdentity, StoreError> {
     serde_json::from_str(data)
         .map_err(|e| StoreError::Corrupt(format!("cached identity is unreadable: {e}")))
+}
+
+/// A `platform` column (`slack`, `teams`).
+pub(crate) fn platform_from_db(text: &str) -> Result<Platform, StoreError> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| StoreError::Corrupt(format!("unknown platform `{text}`")))
+}
+
+/// The JSON kept in `sign_in_states.purpose`.
+pub(crate) fn purpose_json(purpose: &SignInPurpose) -> Result<String, StoreError> {
+    serde_json::to_string(purpose)
+        .map_err(|e| StoreError::Corrupt(format!("sign-in purpose cannot be serialised: {e}")))
+}
+
+pub(crate) fn purpose_from_row(data: &str) -> Result<SignInPurpose, StoreError> {
+    serde_json::from_str(data)
+        .map_err(|e| StoreError::Corrupt(format!("sign-in purpose is unreadable: {e}")))
 }
 
 /// `attempts` as the port reports it.

@@ -11,7 +11,8 @@
 //!
 //! One module per concern, each adding the methods of its statements to `SqlStore` or `WriteTx`:
 //! `requests`, `audit`, `jobs`, `deliveries` (with the inbound writes that go with them), `chat`
-//! (approval messages, conversation references) and `identities`; `port` is the `Store`
+//! (approval messages, conversation references), `identities` and `sign_ins` (activate mode's
+//! pending and kept sign-ins); `port` is the `Store`
 //! implementation, which hands each call to them. Statements are built with `query::Sql`, which
 //! keeps sqlx's generic bounds out of all of them (see [`Driver`]).
 
@@ -24,6 +25,7 @@ mod jobs;
 mod port;
 mod query;
 mod requests;
+mod sign_ins;
 
 use sqlx::{Pool, SqlSafeStr, Transaction};
 use tokio::sync::OwnedMutexGuard;

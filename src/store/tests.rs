@@ -5,6 +5,7 @@ mod audit;
 mod group;
 mod jobs;
 mod requests;
+mod sign_ins;
 mod small;
 
 use std::sync::Arc;

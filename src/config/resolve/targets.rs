@@ -76,6 +76,7 @@ impl Check<'_> {
             approvals_required,
             approvers: self.approvers(raw.approvers.unwrap_or_default(), &key("approvers"))?,
             approval_channel,
+            mode: raw.mode,
             name,
         })
     }

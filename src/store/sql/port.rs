@@ -11,7 +11,8 @@ use crate::domain::audit::{AuditAnchor, AuditEvent, StoredAuditEvent};
 use crate::domain::request::{Platform, Request, ShortId, State};
 use crate::service::jobs::{ClaimedJob, NewJob, QueueState};
 use crate::service::ports::{
-    CachedIdentity, ConversationRef, MessageRef, NewRequest, Store, StoreError, TransitionWrite,
+    CachedIdentity, ConversationRef, MessageRef, NewRequest, PendingSignIn, SignIn, Store,
+    StoreError, TransitionWrite,
 };
 
 #[async_trait::async_trait]
@@ -218,5 +219,46 @@ impl<D: Dialect> Store for SqlStore<D> {
         key: &str,
     ) -> Result<Option<ConversationRef>, StoreError> {
         self.conversation_ref(platform, key).await
+    }
+
+    async fn save_pending_sign_in(
+        &self,
+        state_digest: &str,
+        pending: &PendingSignIn,
+    ) -> Result<(), StoreError> {
+        self.save_pending_sign_in(state_digest, pending).await
+    }
+
+    async fn take_pending_sign_in(
+        &self,
+        state_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingSignIn>, StoreError> {
+        self.take_pending_sign_in(state_digest, now).await
+    }
+
+    async fn save_sign_in(&self, sign_in: &SignIn) -> Result<(), StoreError> {
+        self.save_sign_in(sign_in).await
+    }
+
+    async fn sign_in(
+        &self,
+        platform: Platform,
+        chat_user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SignIn>, StoreError> {
+        self.sign_in(platform, chat_user, now).await
+    }
+
+    async fn forget_sign_in(
+        &self,
+        platform: Platform,
+        chat_user: &str,
+    ) -> Result<bool, StoreError> {
+        self.forget_sign_in(platform, chat_user).await
+    }
+
+    async fn purge_expired_sign_ins(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.purge_expired_sign_ins(now).await
     }
 }
