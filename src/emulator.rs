@@ -11,16 +11,20 @@
 //! `…/roleAssignmentScheduleRequests[/{id}]` (GET, POST `adminAssign`/`adminRemove`) and
 //! `policies/roleManagementPolicyAssignments`. Lists page at 100 (or `$top`) with `@odata.nextLink`.
 
+mod activation;
+mod approval;
 pub(crate) mod arm;
 pub mod bot_framework;
 mod duration;
 mod eligibility;
 pub(crate) mod filter;
+mod identity;
 mod odata;
 mod policy;
 mod providers;
 mod schedule;
 mod server;
+mod sign_in;
 pub mod slack;
 mod state;
 mod tenant;
@@ -34,6 +38,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
+pub use approval::ApprovalSummary;
 pub use policy::{
     ApprovalOverride, AuthContextOverride, EnablementOverride, ExpirationOverride, PolicyFixture,
     RuleOverrides,
@@ -42,6 +47,7 @@ pub use providers::{
     AzureEligibility, AzureFixture, AzurePermission, AzurePolicyFixture, AzureRoleDefinition,
     AzureScope, GroupEligibility, GroupPolicyFixture,
 };
+pub use sign_in::{DelegatedTokens, SignInError};
 pub use tenant::{
     AdministrativeUnit, Application, Eligibility, Group, RoleDefinition, ServicePrincipal, Tenant,
     User,
@@ -255,9 +261,12 @@ impl Emulator {
         self.lock().read_lag = TimeDelta::from_std(lag).unwrap_or(TimeDelta::MAX);
     }
 
-    /// Moves the emulator clock forward, so assignments (and tokens) expire without waiting.
+    /// Moves the emulator clock forward, so assignments (and tokens) expire without waiting,
+    /// and undecided approval stages past their timeout expire (their requests `TimedOut`).
     pub fn advance_clock(&self, by: TimeDelta) {
-        self.lock().clock_offset += by;
+        let mut state = self.lock();
+        state.clock_offset += by;
+        approval::expire(&mut state);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

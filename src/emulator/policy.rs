@@ -72,6 +72,12 @@ pub struct ApprovalOverride {
     pub is_approval_required: Option<bool>,
     /// Graph `subjectSet` objects, e.g. `{"@odata.type":"#microsoft.graph.singleUser","userId":"…"}`.
     pub primary_approvers: Option<Vec<Value>>,
+    /// Days before an undecided approval stage expires (PIM's default 1).
+    #[serde(default)]
+    pub approval_stage_time_out_in_days: Option<u32>,
+    /// Whether approvers must give a justification (PIM's default true).
+    #[serde(default)]
+    pub is_approver_justification_required: Option<bool>,
 }
 
 /// Override of the authentication-context rule.
@@ -167,7 +173,18 @@ pub(crate) struct RolePolicy {
     end_user_enabled: Vec<String>,
     approval_required: bool,
     approvers: Vec<Value>,
+    approval_timeout_days: u32,
+    approver_justification_required: bool,
     auth_context: Option<AuthContextOverride>,
+}
+
+/// The single approval stage of `Approval_EndUser_Assignment`.
+#[derive(Debug, Clone)]
+pub(crate) struct ApprovalStage {
+    /// Graph subject sets (`singleUser` / `groupMembers`).
+    pub(crate) approvers: Vec<Value>,
+    pub(crate) timeout_days: u32,
+    pub(crate) justification_required: bool,
 }
 
 /// What `adminAssign` asked for, as far as the Admin rules care.
@@ -220,6 +237,12 @@ impl RolePolicy {
             approvers: approval
                 .and_then(|a| a.primary_approvers.clone())
                 .unwrap_or_default(),
+            approval_timeout_days: approval
+                .and_then(|a| a.approval_stage_time_out_in_days)
+                .unwrap_or(1),
+            approver_justification_required: approval
+                .and_then(|a| a.is_approver_justification_required)
+                .unwrap_or(true),
             auth_context: over.and_then(|o| o.AuthenticationContext_EndUser_Assignment.clone()),
         }
     }
@@ -236,6 +259,41 @@ impl RolePolicy {
             failed.push("MfaRule");
         }
         failed
+    }
+
+    /// The names of the EndUser-assignment rules a `selfActivate` breaks; `has_mfa` is whether
+    /// the caller's token carries `mfa` in `amr`.
+    pub(crate) fn failed_activation_rules(
+        &self,
+        ask: AssignmentAsk,
+        has_mfa: bool,
+    ) -> Vec<&'static str> {
+        let mut failed = failed_rules(&self.end_user, &self.end_user_enabled, ask);
+        let mfa_needed = self
+            .end_user_enabled
+            .iter()
+            .any(|r| r == "MultiFactorAuthentication");
+        if mfa_needed && !has_mfa {
+            failed.push("MfaRule");
+        }
+        failed
+    }
+
+    /// The authentication context an activation must satisfy, when the rule is enabled.
+    pub(crate) fn required_auth_context(&self) -> Option<&str> {
+        self.auth_context
+            .as_ref()
+            .filter(|a| a.is_enabled)
+            .and_then(|a| a.claim_value.as_deref())
+    }
+
+    /// The approval stage an activation waits for, when approval is required.
+    pub(crate) fn approval_stage(&self) -> Option<ApprovalStage> {
+        self.approval_required.then(|| ApprovalStage {
+            approvers: self.approvers.clone(),
+            timeout_days: self.approval_timeout_days,
+            justification_required: self.approver_justification_required,
+        })
     }
 
     /// The names of the Admin-eligibility rules a new eligibility breaks.
@@ -313,8 +371,8 @@ impl RolePolicy {
                 "isRequestorJustificationRequired": true,
                 "approvalMode": "SingleStage",
                 "approvalStages": [{
-                    "approvalStageTimeOutInDays": 1,
-                    "isApproverJustificationRequired": true,
+                    "approvalStageTimeOutInDays": self.approval_timeout_days,
+                    "isApproverJustificationRequired": self.approver_justification_required,
                     "escalationTimeInMinutes": 0,
                     "isEscalationEnabled": false,
                     "primaryApprovers": approvers,
