@@ -4,12 +4,21 @@
 //! at runtime, and it must not use any other pimbot module. Beside it, the chat platforms' fakes:
 //! [`slack`] (the Web API and `response_url`s) and [`bot_framework`] (keys, tokens, Connector).
 //!
-//! Routes: `POST /{tenant}/oauth2/v2.0/token` (client credentials); under `/v1.0` (bearer token required):
-//! `users`, `users/{id|upn}`, `users/{id}/transitiveMemberOf/microsoft.graph.group`, `groups`, `groups/{id}`,
+//! Routes: `POST /{tenant}/oauth2/v2.0/token` (client credentials, and for apps registered in the
+//! tenant `authorization_code` with PKCE S256 and `refresh_token`); `GET|POST
+//! /{tenant}/oauth2/v2.0/authorize` (an HTML sign-in form: user, "completed MFA", the
+//! authentication contexts `claims` asks for); under `/v1.0` (bearer token required):
+//! `users`, `users/{id|upn}`, `users/{id}/transitiveMemberOf/microsoft.graph.group`,
+//! `users/{id}/revokeSignInSessions`, `groups`, `groups/{id}`,
 //! `groups/{id}/owners|members`, `roleManagement/directory/roleDefinitions[/{id}]`,
 //! `…/roleEligibilityScheduleInstances`, `…/roleAssignmentScheduleInstances`,
-//! `…/roleAssignmentScheduleRequests[/{id}]` (GET, POST `adminAssign`/`adminRemove`) and
-//! `policies/roleManagementPolicyAssignments`. Lists page at 100 (or `$top`) with `@odata.nextLink`.
+//! `…/roleAssignmentScheduleRequests[/{id}|/{id}/cancel|/filterByCurrentUser(on='…')]` (POST
+//! `adminAssign`/`adminRemove` app-only, `selfActivate`/`selfDeactivate` delegated), the same for
+//! PIM for Groups, `…/group/assignmentApprovals/{id}[/stages/{stageId}]`,
+//! `/beta/roleManagement/directory/roleAssignmentApprovals/{id}[/steps/{stepId}]` and
+//! `policies/roleManagementPolicyAssignments`; ARM under `{scope}/providers/Microsoft.Authorization/`
+//! (see [`arm`]). Lists page at 100 (or `$top`) with `@odata.nextLink`. A delegated token is for one
+//! resource: Graph's at ARM, or ARM's at Graph, is 401.
 
 mod activation;
 mod approval;

@@ -1,7 +1,10 @@
 //! Azure Resource Manager's PIM surface, `{scope}/providers/Microsoft.Authorization/...`:
 //! role definitions, eligibility and assignment schedule instances (`$filter=asTarget()`,
 //! `atScope()`, `assignedTo('{id}')`, `principalId eq '{id}'`), schedule requests by
-//! client-chosen name (PUT, GET), and policy assignments with `effectiveRules`. Errors use
+//! client-chosen name (PUT `AdminAssign`/`AdminRemove` app-only, `SelfActivate`/`SelfDeactivate`
+//! delegated; GET; list with `atScope()`; POST `…/{name}/cancel`), approvals
+//! (`/providers/Microsoft.Authorization/roleAssignmentApprovals[/{id}[/steps[/{stepId}]]]`,
+//! api-version `2021-01-01-preview`), and policy assignments with `effectiveRules`. Errors use
 //! ARM's `{"error":{"code","message"}}`; lists page with `nextLink`.
 
 mod approvals;

@@ -100,40 +100,6 @@ pub(super) fn router(emulator: Emulator) -> Router {
             get(requests::get_one),
         )
         .route(
-            &format!("{ROLES}/roleAssignmentScheduleRequests/{{id}}/cancel"),
-            post(approvals::cancel_role_request),
-        )
-        .route(
-            &format!("{}/{{id}}", approvals::ROLE_APPROVALS),
-            get(approvals::get_role_approval),
-        )
-        .route(
-            &format!("{}/{{id}}/steps/{{step}}", approvals::ROLE_APPROVALS),
-            axum::routing::patch(approvals::decide_role_step),
-        )
-        .route(
-            &format!("{}/assignmentApprovals/{{id}}", groups::BASE),
-            get(approvals::get_group_approval),
-        )
-        .route(
-            &format!(
-                "{}/assignmentApprovals/{{id}}/stages/{{stage}}",
-                groups::BASE
-            ),
-            axum::routing::patch(approvals::decide_group_stage),
-        )
-        .route(
-            &format!(
-                "{}/assignmentApprovals/{{id}}/steps/{{stage}}",
-                groups::BASE
-            ),
-            axum::routing::patch(approvals::decide_group_stage),
-        )
-        .route(
-            &format!("{}/assignmentScheduleRequests/{{id}}/cancel", groups::BASE),
-            post(approvals::cancel_group_request),
-        )
-        .route(
             &format!("{}/eligibilityScheduleInstances", groups::BASE),
             get(groups::eligibility_instances),
         )
@@ -157,6 +123,7 @@ pub(super) fn router(emulator: Emulator) -> Router {
             "/v1.0/policies/roleManagementPolicies/{policy}/rules/{rule}",
             axum::routing::patch(policy_rules::update_rule),
         )
+        .merge(approvals::routes())
         .route_layer(middleware::from_fn_with_state(
             emulator.clone(),
             authenticate,

@@ -3,19 +3,63 @@
 //! (`identityGovernance/privilegedAccess/group/assignmentApprovals/{id}` with `stages`; `steps`
 //! is accepted too), and the requester's `cancel` of a pending request.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use super::ROLES;
 use super::writes::object_body;
 use crate::emulator::approval::{self, graph_json};
 use crate::emulator::identity::{Caller, Delegated};
 use crate::emulator::odata::GraphError;
 use crate::emulator::{Emulator, Provider};
 
-pub(super) const ROLE_APPROVALS: &str = "/beta/roleManagement/directory/roleAssignmentApprovals";
+const ROLE_APPROVALS: &str = "/beta/roleManagement/directory/roleAssignmentApprovals";
+
+/// The approval and cancel routes (behind the bearer-token check, like every Graph route).
+pub(super) fn routes() -> Router<Emulator> {
+    Router::new()
+        .route(
+            &format!("{ROLES}/roleAssignmentScheduleRequests/{{id}}/cancel"),
+            post(cancel_role_request),
+        )
+        .route(
+            &format!("{}/{{id}}", ROLE_APPROVALS),
+            get(get_role_approval),
+        )
+        .route(
+            &format!("{}/{{id}}/steps/{{step}}", ROLE_APPROVALS),
+            patch(decide_role_step),
+        )
+        .route(
+            &format!("{}/assignmentApprovals/{{id}}", super::groups::BASE),
+            get(get_group_approval),
+        )
+        .route(
+            &format!(
+                "{}/assignmentApprovals/{{id}}/stages/{{stage}}",
+                super::groups::BASE
+            ),
+            patch(decide_group_stage),
+        )
+        .route(
+            &format!(
+                "{}/assignmentApprovals/{{id}}/steps/{{stage}}",
+                super::groups::BASE
+            ),
+            patch(decide_group_stage),
+        )
+        .route(
+            &format!(
+                "{}/assignmentScheduleRequests/{{id}}/cancel",
+                super::groups::BASE
+            ),
+            post(cancel_group_request),
+        )
+}
 
 fn delegated(caller: &Caller) -> Result<&Delegated, GraphError> {
     caller.user().ok_or_else(|| {

@@ -58,7 +58,7 @@ pub(super) async fn issue(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             70003,
-            "AADSTS70003: The app requested an unsupported grant type. The emulator supports client_credentials only.",
+            "AADSTS70003: The app requested an unsupported grant type. The emulator supports client_credentials, authorization_code and refresh_token.",
         );
     }
     if field("client_secret").is_none() && field("client_assertion").is_none() {
