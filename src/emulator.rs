@@ -4,23 +4,36 @@
 //! at runtime, and it must not use any other pimbot module. Beside it, the chat platforms' fakes:
 //! [`slack`] (the Web API and `response_url`s) and [`bot_framework`] (keys, tokens, Connector).
 //!
-//! Routes: `POST /{tenant}/oauth2/v2.0/token` (client credentials); under `/v1.0` (bearer token required):
-//! `users`, `users/{id|upn}`, `users/{id}/transitiveMemberOf/microsoft.graph.group`, `groups`, `groups/{id}`,
+//! Routes: `POST /{tenant}/oauth2/v2.0/token` (client credentials, and for apps registered in the
+//! tenant `authorization_code` with PKCE S256 and `refresh_token`); `GET|POST
+//! /{tenant}/oauth2/v2.0/authorize` (an HTML sign-in form: user, "completed MFA", the
+//! authentication contexts `claims` asks for); under `/v1.0` (bearer token required):
+//! `users`, `users/{id|upn}`, `users/{id}/transitiveMemberOf/microsoft.graph.group`,
+//! `users/{id}/revokeSignInSessions`, `groups`, `groups/{id}`,
 //! `groups/{id}/owners|members`, `roleManagement/directory/roleDefinitions[/{id}]`,
 //! `…/roleEligibilityScheduleInstances`, `…/roleAssignmentScheduleInstances`,
-//! `…/roleAssignmentScheduleRequests[/{id}]` (GET, POST `adminAssign`/`adminRemove`) and
-//! `policies/roleManagementPolicyAssignments`. Lists page at 100 (or `$top`) with `@odata.nextLink`.
+//! `…/roleAssignmentScheduleRequests[/{id}|/{id}/cancel|/filterByCurrentUser(on='…')]` (POST
+//! `adminAssign`/`adminRemove` app-only, `selfActivate`/`selfDeactivate` delegated), the same for
+//! PIM for Groups, `…/group/assignmentApprovals/{id}[/stages/{stageId}]`,
+//! `/beta/roleManagement/directory/roleAssignmentApprovals/{id}[/steps/{stepId}]` and
+//! `policies/roleManagementPolicyAssignments`; ARM under `{scope}/providers/Microsoft.Authorization/`
+//! (see [`arm`]). Lists page at 100 (or `$top`) with `@odata.nextLink`. A delegated token is for one
+//! resource: Graph's at ARM, or ARM's at Graph, is 401.
 
+mod activation;
+mod approval;
 pub(crate) mod arm;
 pub mod bot_framework;
 mod duration;
 mod eligibility;
 pub(crate) mod filter;
+mod identity;
 mod odata;
 mod policy;
 mod providers;
 mod schedule;
 mod server;
+mod sign_in;
 pub mod slack;
 mod state;
 mod tenant;
@@ -34,6 +47,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
+pub use approval::ApprovalSummary;
 pub use policy::{
     ApprovalOverride, AuthContextOverride, EnablementOverride, ExpirationOverride, PolicyFixture,
     RuleOverrides,
@@ -42,6 +56,7 @@ pub use providers::{
     AzureEligibility, AzureFixture, AzurePermission, AzurePolicyFixture, AzureRoleDefinition,
     AzureScope, GroupEligibility, GroupPolicyFixture,
 };
+pub use sign_in::{DelegatedTokens, SignInError};
 pub use tenant::{
     AdministrativeUnit, Application, Eligibility, Group, RoleDefinition, ServicePrincipal, Tenant,
     User,
@@ -255,9 +270,12 @@ impl Emulator {
         self.lock().read_lag = TimeDelta::from_std(lag).unwrap_or(TimeDelta::MAX);
     }
 
-    /// Moves the emulator clock forward, so assignments (and tokens) expire without waiting.
+    /// Moves the emulator clock forward, so assignments (and tokens) expire without waiting,
+    /// and undecided approval stages past their timeout expire (their requests `TimedOut`).
     pub fn advance_clock(&self, by: TimeDelta) {
-        self.lock().clock_offset += by;
+        let mut state = self.lock();
+        state.clock_offset += by;
+        approval::expire(&mut state);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

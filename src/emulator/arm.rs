@@ -1,11 +1,16 @@
 //! Azure Resource Manager's PIM surface, `{scope}/providers/Microsoft.Authorization/...`:
 //! role definitions, eligibility and assignment schedule instances (`$filter=asTarget()`,
 //! `atScope()`, `assignedTo('{id}')`, `principalId eq '{id}'`), schedule requests by
-//! client-chosen name (PUT, GET), and policy assignments with `effectiveRules`. Errors use
+//! client-chosen name (PUT `AdminAssign`/`AdminRemove` app-only, `SelfActivate`/`SelfDeactivate`
+//! delegated; GET; list with `atScope()`; POST `…/{name}/cancel`), approvals
+//! (`/providers/Microsoft.Authorization/roleAssignmentApprovals[/{id}[/steps[/{stepId}]]]`,
+//! api-version `2021-01-01-preview`), and policy assignments with `effectiveRules`. Errors use
 //! ARM's `{"error":{"code","message"}}`; lists page with `nextLink`.
 
+mod approvals;
 mod eligibility;
 pub(crate) mod filter;
+mod own;
 mod permissions;
 mod policies;
 mod resources;
@@ -71,6 +76,8 @@ pub(crate) struct Call {
     /// `http://host:port{path}` for next links.
     pub(crate) url: String,
     pub(crate) client_id: String,
+    /// The app or signed-in user behind the token.
+    pub(crate) caller: crate::emulator::identity::Caller,
     pub(crate) body: axum::body::Bytes,
 }
 
@@ -115,6 +122,8 @@ fn dispatch(emulator: &Emulator, call: &Call) -> Result<(StatusCode, Value), Arm
         || kind.eq_ignore_ascii_case("permissions")
     {
         &ROLE_DEFINITION_API_VERSIONS
+    } else if kind.eq_ignore_ascii_case("roleAssignmentApprovals") {
+        &[approvals::API_VERSION]
     } else {
         &[PIM_API_VERSION]
     };
@@ -139,6 +148,7 @@ fn dispatch(emulator: &Emulator, call: &Call) -> Result<(StatusCode, Value), Arm
         Some(_) => {}
     }
     let mut state = emulator.lock();
+    crate::emulator::approval::expire(&mut state);
     if !call.scope.is_empty() && state.tenant.azure.scope(&call.scope).is_none() {
         return Err(ArmError::new(
             StatusCode::NOT_FOUND,
@@ -164,6 +174,20 @@ fn dispatch(emulator: &Emulator, call: &Call) -> Result<(StatusCode, Value), Arm
         (&Method::GET, "permissions", None) => ok(permissions::list(&state, call)),
         (&Method::GET, "roleAssignmentScheduleRequests", Some(name)) => {
             ok(writes::get_request(&state, name)?)
+        }
+        (&Method::GET, "roleAssignmentScheduleRequests", None) => ok(own::list(&state, call)?),
+        (&Method::POST, "roleAssignmentScheduleRequests", Some(name))
+            if name.to_ascii_lowercase().ends_with("/cancel") =>
+        {
+            let name = &name[..name.len() - "/cancel".len()];
+            ok(own::cancel(&mut state, call, name)?)
+        }
+        (&Method::GET, "roleAssignmentApprovals", None) => ok(approvals::list(&state, call)?),
+        (&Method::GET, "roleAssignmentApprovals", Some(rest)) => {
+            ok(approvals::get(&state, call, rest)?)
+        }
+        (&Method::PATCH | &Method::PUT, "roleAssignmentApprovals", Some(rest)) => {
+            ok(approvals::decide(&mut state, call, rest)?)
         }
         (&Method::PATCH, "roleManagementPolicies", Some(name)) => {
             ok(policies::patch_policy(&mut state, call, name)?)

@@ -7,8 +7,11 @@ use serde_json::{Value, json};
 
 use super::duration;
 
+mod activation;
 pub(crate) mod patch;
 mod rules;
+
+pub(crate) use activation::ApprovalStage;
 
 use rules::{enablement_rule, expiration_rule, notification_rules, subject_set, target};
 
@@ -72,6 +75,12 @@ pub struct ApprovalOverride {
     pub is_approval_required: Option<bool>,
     /// Graph `subjectSet` objects, e.g. `{"@odata.type":"#microsoft.graph.singleUser","userId":"…"}`.
     pub primary_approvers: Option<Vec<Value>>,
+    /// Days before an undecided approval stage expires (PIM's default 1).
+    #[serde(default)]
+    pub approval_stage_time_out_in_days: Option<u32>,
+    /// Whether approvers must give a justification (PIM's default true).
+    #[serde(default)]
+    pub is_approver_justification_required: Option<bool>,
 }
 
 /// Override of the authentication-context rule.
@@ -167,6 +176,8 @@ pub(crate) struct RolePolicy {
     end_user_enabled: Vec<String>,
     approval_required: bool,
     approvers: Vec<Value>,
+    approval_timeout_days: u32,
+    approver_justification_required: bool,
     auth_context: Option<AuthContextOverride>,
 }
 
@@ -220,6 +231,12 @@ impl RolePolicy {
             approvers: approval
                 .and_then(|a| a.primary_approvers.clone())
                 .unwrap_or_default(),
+            approval_timeout_days: approval
+                .and_then(|a| a.approval_stage_time_out_in_days)
+                .unwrap_or(1),
+            approver_justification_required: approval
+                .and_then(|a| a.is_approver_justification_required)
+                .unwrap_or(true),
             auth_context: over.and_then(|o| o.AuthenticationContext_EndUser_Assignment.clone()),
         }
     }
@@ -313,8 +330,8 @@ impl RolePolicy {
                 "isRequestorJustificationRequired": true,
                 "approvalMode": "SingleStage",
                 "approvalStages": [{
-                    "approvalStageTimeOutInDays": 1,
-                    "isApproverJustificationRequired": true,
+                    "approvalStageTimeOutInDays": self.approval_timeout_days,
+                    "isApproverJustificationRequired": self.approver_justification_required,
                     "escalationTimeInMinutes": 0,
                     "isEscalationEnabled": false,
                     "primaryApprovers": approvers,

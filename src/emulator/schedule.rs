@@ -7,12 +7,15 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::Provider;
+use super::activation::Denied;
+use super::identity::Caller;
 use super::odata::GraphError;
 use super::policy::{AssignmentAsk, RolePolicy};
 use super::server::iso;
 use super::state::{Assignment, State};
 
 mod info;
+mod own;
 
 pub(crate) use info::read_schedule;
 pub(crate) use info::{Schedule, ticket_json};
@@ -139,6 +142,7 @@ pub(crate) fn execute(
             start: schedule.start,
             end: schedule.end,
             created: now,
+            activated: false,
         });
     }
     let status = if schedule.start > now {
@@ -157,7 +161,7 @@ pub(crate) fn execute(
 pub(crate) fn create(
     state: &mut State,
     body: &Value,
-    client_id: &str,
+    caller: &Caller,
 ) -> Result<Value, GraphError> {
     if !body.is_object() {
         return Err(GraphError::bad_request(
@@ -165,6 +169,9 @@ pub(crate) fn create(
         ));
     }
     let target = read_target(body)?;
+    if target.action.starts_with("self") && caller.user().is_none() {
+        return Err(own::refusal(Denied::AppOnly, target.action));
+    }
     if state.tenant.principal_kind(&target.principal_id).is_none() {
         return Err(GraphError::not_found(&target.principal_id));
     }
@@ -180,6 +187,9 @@ pub(crate) fn create(
         if !state.tenant.scope_exists(scope) {
             return Err(GraphError::not_found(scope.trim_start_matches('/')));
         }
+    }
+    if target.action.starts_with("self") {
+        return own::create(state, body, &target, caller);
     }
     let request_id = Uuid::new_v4().to_string();
     let ask = Ask {
@@ -201,7 +211,12 @@ pub(crate) fn create(
     let policy = state.policy(&target.role_definition_id);
     let outcome = execute(state, &ask, &policy)?;
     let now = state.now();
-    let entity = finish(body, &target, &outcome, &request_id, client_id, now);
+    let created_by = json!({
+        "application": {"displayName": null, "id": caller.client_id()},
+        "device": null,
+        "user": null,
+    });
+    let entity = finish(body, &target, &outcome, &request_id, created_by, now);
     if !ask.validation_only {
         state.requests.push(entity.clone());
     }
@@ -228,16 +243,13 @@ fn read_target(body: &Value) -> Result<Target, GraphError> {
             "Cannot convert the literal '{raw_action}' to the expected type 'microsoft.graph.unifiedRoleScheduleRequestActions'."
         ))
     })?;
-    if action.starts_with("self") {
-        return Err(GraphError::new(
-            StatusCode::FORBIDDEN,
-            "Authorization_RequestDenied",
-            format!(
-                "The action '{action}' requires a delegated (user) token; an application cannot act for a principal."
-            ),
-        ));
-    }
-    if action != "adminAssign" && action != "adminRemove" {
+    let supported = [
+        "adminAssign",
+        "adminRemove",
+        "selfActivate",
+        "selfDeactivate",
+    ];
+    if !supported.contains(&action) && !action.starts_with("self") {
         return Err(GraphError::new(
             StatusCode::BAD_REQUEST,
             "InvalidRequest",
@@ -271,7 +283,7 @@ fn finish(
     target: &Target,
     outcome: &Outcome,
     request_id: &str,
-    client_id: &str,
+    created_by: Value,
     now: DateTime<Utc>,
 ) -> Value {
     let schedule = &outcome.schedule;
@@ -290,11 +302,7 @@ fn finish(
         "isValidationOnly": body.get("isValidationOnly").and_then(Value::as_bool).unwrap_or(false),
         "targetScheduleId": outcome.schedule_id,
         "justification": body.get("justification").cloned().unwrap_or(Value::Null),
-        "createdBy": {
-            "application": {"displayName": null, "id": client_id},
-            "device": null,
-            "user": null,
-        },
+        "createdBy": created_by,
         "scheduleInfo": schedule.graph_json(),
         "ticketInfo": ticket_json(body.get("ticketInfo")),
     })

@@ -2,12 +2,15 @@
 //! (request ids, scripted faults, bearer-token checks, Graph-shaped error bodies).
 
 mod applications;
+mod approvals;
+mod authorize;
 mod directory;
 mod eligibility;
 mod groups;
 mod policy_rules;
 mod requests;
 mod roles;
+mod sessions;
 mod token;
 mod writes;
 
@@ -25,14 +28,9 @@ use chrono::{SecondsFormat, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::identity::Resource;
 use super::odata::{GraphError, RequestInfo};
 use super::{Emulator, Fault, arm};
-
-/// The app id a Graph call was made with (from the token request's `client_id`).
-#[derive(Debug, Clone)]
-pub(crate) struct Caller {
-    pub(crate) client_id: String,
-}
 
 const ROLES: &str = "/v1.0/roleManagement/directory";
 
@@ -40,6 +38,10 @@ pub(super) fn router(emulator: Emulator) -> Router {
     let graph = Router::new()
         .route("/v1.0/users", get(directory::list_users))
         .route("/v1.0/users/{id}", get(directory::get_user))
+        .route(
+            "/v1.0/users/{id}/revokeSignInSessions",
+            post(sessions::revoke),
+        )
         .route(
             "/v1.0/users/{id}/transitiveMemberOf/microsoft.graph.group",
             get(directory::user_groups),
@@ -121,12 +123,17 @@ pub(super) fn router(emulator: Emulator) -> Router {
             "/v1.0/policies/roleManagementPolicies/{policy}/rules/{rule}",
             axum::routing::patch(policy_rules::update_rule),
         )
+        .merge(approvals::routes())
         .route_layer(middleware::from_fn_with_state(
             emulator.clone(),
             authenticate,
         ));
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token::issue))
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get(authorize::show).post(authorize::submit),
+        )
         .merge(graph)
         .fallback(unknown_route)
         .layer(middleware::from_fn_with_state(emulator.clone(), envelope))
@@ -233,7 +240,7 @@ fn finish(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
     let error = match response.extensions().get::<GraphError>() {
         Some(error) => Some(error.clone()),
         None if (response.status().is_client_error() || response.status().is_server_error())
@@ -289,8 +296,9 @@ fn plain_error(status: StatusCode) -> GraphError {
 async fn unknown_route(State(emulator): State<Emulator>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
     if let Some((scope, resource)) = path.split_once(arm::PROVIDER) {
-        let client_id = match bearer(request.headers()).map(|t| emulator.lock().token_client(&t)) {
-            Some(Ok(client_id)) => client_id,
+        let presented = bearer(request.headers());
+        let caller = match presented.map(|t| emulator.lock().token_caller(&t, Resource::Arm)) {
+            Some(Ok(caller)) => caller,
             _ => {
                 return arm::ArmError::new(
                     StatusCode::UNAUTHORIZED,
@@ -317,7 +325,8 @@ async fn unknown_route(State(emulator): State<Emulator>, request: Request) -> Re
             resource: resource.trim_end_matches('/').to_owned(),
             query,
             url: format!("{origin}{path}"),
-            client_id,
+            client_id: caller.client_id().to_owned(),
+            caller,
             body,
         };
         return arm::handle(&emulator, call);
@@ -357,11 +366,11 @@ async fn authenticate(
     let presented = bearer(request.headers());
     let verdict = match presented {
         None => Err("Access token is empty."),
-        Some(token) => emulator.lock().token_client(&token),
+        Some(token) => emulator.lock().token_caller(&token, Resource::Graph),
     };
     match verdict {
-        Ok(client_id) => {
-            request.extensions_mut().insert(Caller { client_id });
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
             next.run(request).await
         }
         Err(message) => {

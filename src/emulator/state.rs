@@ -6,6 +6,8 @@ use std::collections::VecDeque;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
+use super::approval::Approval;
+use super::identity::{AuthCode, Caller, RefreshGrant, Resource, audience_matches};
 use super::policy::RolePolicy;
 use super::providers::is_at_or_below;
 use super::tenant::Tenant;
@@ -15,7 +17,11 @@ use super::{ActiveAssignment, Fault, Provider, RandomFaults};
 #[derive(Debug, Clone)]
 pub(crate) struct IssuedToken {
     pub(crate) token: String,
-    pub(crate) client_id: String,
+    /// The app, or the signed-in user, the token stands for.
+    pub(crate) caller: Caller,
+    /// The resource a delegated token is for; `None` for app-only tokens, which keep working at
+    /// Graph and ARM alike (their tests and pimbot's share one emulator URL for both).
+    pub(crate) resource: Option<Resource>,
     pub(crate) expires_at: DateTime<Utc>,
 }
 
@@ -35,6 +41,8 @@ pub(crate) struct Assignment {
     pub(crate) end: Option<DateTime<Utc>>,
     /// When the write made it (the emulator clock), for the read lag.
     pub(crate) created: DateTime<Utc>,
+    /// Made by a principal's own `selfActivate` (`assignmentType` Activated), not by an admin.
+    pub(crate) activated: bool,
 }
 
 impl Assignment {
@@ -90,6 +98,12 @@ pub(crate) struct State {
     pub(crate) tenant: Tenant,
     pub(crate) tokens: Vec<IssuedToken>,
     pub(crate) token_requests: usize,
+    /// Authorization codes issued by the sign-in page, redeemed or not.
+    pub(crate) codes: Vec<AuthCode>,
+    /// Refresh tokens, revoked ones included.
+    pub(crate) refresh_tokens: Vec<RefreshGrant>,
+    /// PIM approvals of `selfActivate` requests, decided or not.
+    pub(crate) approvals: Vec<Approval>,
     /// Every POSTed (or, for ARM, PUT) schedule-request body, verbatim and in order.
     pub(crate) posted: Vec<(Provider, Value)>,
     /// Every Graph and ARM call (`METHOD /path`), token requests excluded.
@@ -114,6 +128,9 @@ impl State {
             tenant,
             tokens: Vec::new(),
             token_requests: 0,
+            codes: Vec::new(),
+            refresh_tokens: Vec::new(),
+            approvals: Vec::new(),
             posted: Vec::new(),
             calls: Vec::new(),
             requests: Vec::new(),
@@ -202,8 +219,13 @@ impl State {
             .find_map(|random| random.draw(call))
     }
 
-    /// The client id of a valid, unexpired token.
-    pub(crate) fn token_client(&self, token: &str) -> Result<String, &'static str> {
+    /// The caller behind a valid, unexpired token presented at `resource`: a delegated token
+    /// for the other resource is refused as Entra's audience check would.
+    pub(crate) fn token_caller(
+        &self,
+        token: &str,
+        resource: Resource,
+    ) -> Result<Caller, &'static str> {
         let issued = self
             .tokens
             .iter()
@@ -212,6 +234,9 @@ impl State {
         if issued.expires_at <= self.now() {
             return Err("Lifetime validation failed, the token is expired.");
         }
-        Ok(issued.client_id.clone())
+        if !audience_matches(issued, resource) {
+            return Err("Access token validation failure. Invalid audience.");
+        }
+        Ok(issued.caller.clone())
     }
 }

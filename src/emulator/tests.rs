@@ -1,6 +1,9 @@
 //! Black-box tests of the emulator over real HTTP (reqwest against a server on 127.0.0.1:0).
 
+mod activation;
+mod approvals;
 mod directory;
+mod identity;
 mod pim;
 mod protocol;
 mod providers;

@@ -93,14 +93,6 @@ pub(super) fn role_definition(state: &State, call: &Call, id: &str) -> Result<Va
         })
 }
 
-/// The caller's service principal object id, for `asTarget()`.
-fn caller_object(state: &State, call: &Call) -> Option<String> {
-    let sps = &state.tenant.service_principals;
-    sps.iter()
-        .find(|s| s.app_id.eq_ignore_ascii_case(&call.client_id))
-        .map(|s| s.id.clone())
-}
-
 /// What an instance list needs from each item.
 struct Instance<'a> {
     kind: &'static str,
@@ -115,7 +107,7 @@ struct Instance<'a> {
 
 fn instances(state: &State, call: &Call, items: Vec<Instance<'_>>) -> Result<Value, ArmError> {
     let terms = filter::parse(call.param("$filter"))?;
-    let caller = caller_object(state, call);
+    let caller = super::own::caller_object(state, call);
     let user_filter = terms.iter().find_map(|t| match t {
         Term::AssignedTo(user) => Some(user.as_str()),
         _ => None,
@@ -212,7 +204,7 @@ pub(super) fn assignment_instances(state: &State, call: &Call) -> Result<Value, 
             start: iso(a.start),
             end: a.end.map(iso),
             extra: json!({
-                "assignmentType": "Assigned",
+                "assignmentType": if a.activated { "Activated" } else { "Assigned" },
                 "roleAssignmentScheduleId": format!(
                     "{}{PROVIDER}roleAssignmentSchedules/{}",
                     a.directory_scope_id.as_deref().unwrap_or_default(),

@@ -4,9 +4,11 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use super::own;
 use super::resources::role_definition_id;
 use super::{ArmError, Call, PROVIDER};
 use crate::emulator::Provider;
+use crate::emulator::activation::{self, SelfAsk};
 use crate::emulator::schedule::{self, Ask};
 use crate::emulator::server::{iso, record};
 use crate::emulator::state::State;
@@ -78,10 +80,10 @@ pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<
         .into_iter()
         .find(|t| t.eq_ignore_ascii_case(text("requestType")))
         .ok_or_else(|| bad(format!("Unknown requestType '{}'.", text("requestType"))))?;
-    let remove = match request_type {
-        "AdminAssign" => false,
-        "AdminRemove" => true,
-        t if t.starts_with("Self") => {
+    let mode = match request_type {
+        "AdminAssign" => Mode::Admin { remove: false },
+        "AdminRemove" => Mode::Admin { remove: true },
+        t if t.starts_with("Self") && call.caller.user().is_none() => {
             return Err(ArmError::new(
                 StatusCode::FORBIDDEN,
                 "AuthorizationFailed",
@@ -91,6 +93,8 @@ pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<
                 ),
             ));
         }
+        "SelfActivate" => Mode::Own { deactivate: false },
+        "SelfDeactivate" => Mode::Own { deactivate: true },
         t => {
             return Err(bad(format!(
                 "The emulator does not support requestType '{t}'."
@@ -105,7 +109,8 @@ pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<
             format!("The specified role definition with ID '{role_id}' does not exist."),
         ));
     };
-    let full_role_id = role_definition_id(&call.scope, &role.id);
+    let role_guid = role.id.clone();
+    let full_role_id = role_definition_id(&call.scope, &role_guid);
     if state.tenant.principal_kind(text("principalId")).is_none() {
         return Err(ArmError::new(
             StatusCode::BAD_REQUEST,
@@ -116,25 +121,50 @@ pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<
             ),
         ));
     }
-    let ask = Ask {
-        provider: Provider::Azure,
-        remove,
-        principal_id: text("principalId"),
-        resource: &full_role_id,
-        scope: Some(&call.scope),
-        app_scope: None,
-        schedule_info: properties.get("scheduleInfo"),
-        has_justification: schedule::non_empty(properties.get("justification")),
-        has_ticket: schedule::non_empty(
-            properties
-                .get("ticketInfo")
-                .and_then(|t| t.get("ticketNumber")),
-        ),
-        validation_only: false,
-        request_id: name,
+    let has_justification = schedule::non_empty(properties.get("justification"));
+    let has_ticket = schedule::non_empty(
+        properties
+            .get("ticketInfo")
+            .and_then(|t| t.get("ticketNumber")),
+    );
+    let policy = state.azure_policy(&call.scope, &role_guid);
+    let (outcome, approval_id, requestor) = match mode {
+        Mode::Admin { remove } => {
+            let ask = Ask {
+                provider: Provider::Azure,
+                remove,
+                principal_id: text("principalId"),
+                resource: &full_role_id,
+                scope: Some(&call.scope),
+                app_scope: None,
+                schedule_info: properties.get("scheduleInfo"),
+                has_justification,
+                has_ticket,
+                validation_only: false,
+                request_id: name,
+            };
+            let outcome = schedule::execute(state, &ask, &policy).map_err(ArmError::from_pim)?;
+            (outcome, None, call.client_id.clone())
+        }
+        Mode::Own { deactivate } => {
+            let user = own::caller(call, text("principalId"))?;
+            let ask = SelfAsk {
+                provider: Provider::Azure,
+                deactivate,
+                user,
+                principal_id: text("principalId"),
+                resource: &full_role_id,
+                scope: &call.scope,
+                schedule_info: properties.get("scheduleInfo"),
+                has_justification,
+                has_ticket,
+                validation_only: false,
+                request_id: name,
+            };
+            let done = activation::execute(state, &ask, &policy).map_err(ArmError::from_pim)?;
+            (done.outcome, done.approval_id, user.oid.clone())
+        }
     };
-    let policy = state.azure_policy(&call.scope, &role.id);
-    let outcome = schedule::execute(state, &ask, &policy).map_err(ArmError::from_pim)?;
     let now = state.now();
     let schedule = &outcome.schedule;
     let entity = json!({
@@ -150,7 +180,7 @@ pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<
             "principalType": "User",
             "requestType": request_type,
             "status": outcome.status,
-            "approvalId": null,
+            "approvalId": approval_id,
             "scheduleInfo": {
                 "startDateTime": iso(schedule.start),
                 "expiration": {
@@ -161,7 +191,7 @@ pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<
             },
             "ticketInfo": schedule::ticket_json(properties.get("ticketInfo")),
             "justification": properties.get("justification").cloned().unwrap_or(Value::Null),
-            "requestorId": call.client_id,
+            "requestorId": requestor,
             "createdOn": iso(now),
         },
     });
@@ -170,6 +200,13 @@ pub(super) fn put_request(state: &mut State, call: &Call, name: &str) -> Result<
         .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
     state.arm_requests.push((name.to_owned(), entity.clone()));
     Ok(entity)
+}
+
+/// Who acts: an admin on someone's assignment, or a principal on its own.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    Admin { remove: bool },
+    Own { deactivate: bool },
 }
 
 /// ARM spells the expiration types `AfterDuration`, Graph `afterDuration`.

@@ -144,9 +144,14 @@ fn approval(body: &Value) -> Result<ApprovalOverride, RuleError> {
             return Err(bad("Each primary approver needs a userId or groupId."));
         }
     }
+    let stage = &setting["approvalStages"][0];
     Ok(ApprovalOverride {
         is_approval_required: setting["isApprovalRequired"].as_bool(),
         primary_approvers: approvers,
+        approval_stage_time_out_in_days: stage["approvalStageTimeOutInDays"]
+            .as_u64()
+            .and_then(|d| u32::try_from(d).ok()),
+        is_approver_justification_required: stage["isApproverJustificationRequired"].as_bool(),
     })
 }
 

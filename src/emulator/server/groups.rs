@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::requests;
 use super::roles::iso;
-use super::{Caller, requests};
+use crate::emulator::identity::Caller;
 use crate::emulator::odata::{GraphError, Query, Shape};
 use crate::emulator::providers::GroupEligibility;
 use crate::emulator::schedule::{self, Ask, Outcome};
@@ -23,6 +24,8 @@ const ANY: Shape = Shape {
     known: &[],
     defaults: None,
 };
+mod own;
+
 pub(super) const BASE: &str = "/v1.0/identityGovernance/privilegedAccess/group";
 const SET: &str = "identityGovernance/privilegedAccess/group";
 
@@ -122,13 +125,14 @@ pub(super) async fn create_request(
         let remove = match action {
             "adminAssign" => false,
             "adminRemove" => true,
-            a if a.starts_with("self") => {
+            a if a.starts_with("self") && caller.user().is_none() => {
                 return Err(GraphError::new(
                     StatusCode::FORBIDDEN,
                     "Authorization_RequestDenied",
                     format!("The action '{a}' requires a delegated (user) token."),
                 ));
             }
+            "selfActivate" | "selfDeactivate" => false,
             other => {
                 return Err(GraphError::bad_request(format!(
                     "The action '{other}' is not supported by the emulator."
@@ -146,27 +150,34 @@ pub(super) async fn create_request(
         if state.tenant.principal_kind(text("principalId")).is_none() {
             return Err(GraphError::not_found(text("principalId")));
         }
-        let request_id = format!("{group_id}_{access}_{}", Uuid::new_v4());
-        let ask = Ask {
-            provider: Provider::Group,
-            remove,
-            principal_id: text("principalId"),
-            resource: access,
-            scope: Some(group_id),
-            app_scope: None,
-            schedule_info: body.get("scheduleInfo"),
-            has_justification: schedule::non_empty(body.get("justification")),
-            has_ticket: schedule::non_empty(
-                body.get("ticketInfo").and_then(|t| t.get("ticketNumber")),
-            ),
-            validation_only: false,
-            request_id: &request_id,
-        };
-        let policy = state.group_policy(group_id, access);
-        let outcome = schedule::execute(&mut state, &ask, &policy)?;
-        let entity = request_json(&body, &outcome, &caller.client_id, state.now());
-        state.group_requests.push(entity.clone());
-        entity
+        if action.starts_with("self") {
+            let entity = own::create(&mut state, &body, &caller)?;
+            state.group_requests.push(entity.clone());
+            entity
+        } else {
+            let request_id = format!("{group_id}_{access}_{}", Uuid::new_v4());
+            let ask = Ask {
+                provider: Provider::Group,
+                remove,
+                principal_id: text("principalId"),
+                resource: access,
+                scope: Some(group_id),
+                app_scope: None,
+                schedule_info: body.get("scheduleInfo"),
+                has_justification: schedule::non_empty(body.get("justification")),
+                has_ticket: schedule::non_empty(
+                    body.get("ticketInfo").and_then(|t| t.get("ticketNumber")),
+                ),
+                validation_only: false,
+                request_id: &request_id,
+            };
+            let policy = state.group_policy(group_id, access);
+            let outcome = schedule::execute(&mut state, &ask, &policy)?;
+            let created_by = json!({"application": {"displayName": null, "id": caller.client_id()}, "device": null, "user": null});
+            let entity = request_json(&body, &outcome, created_by, state.now());
+            state.group_requests.push(entity.clone());
+            entity
+        }
     };
     Ok((
         StatusCode::CREATED,
@@ -196,14 +207,20 @@ pub(super) async fn list_requests(
 
 pub(super) async fn get_request(
     State(emulator): State<Emulator>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     query: Query,
 ) -> Result<Json<Value>, GraphError> {
     let set = format!("{SET}/assignmentScheduleRequests");
-    requests::get_in(&emulator, &id, &query, Provider::Group, &set)
+    requests::get_in(&emulator, &caller, &id, &query, Provider::Group, &set)
 }
 
-fn request_json(body: &Value, outcome: &Outcome, client_id: &str, now: DateTime<Utc>) -> Value {
+pub(super) fn request_json(
+    body: &Value,
+    outcome: &Outcome,
+    created_by: Value,
+    now: DateTime<Utc>,
+) -> Value {
     let field = |name: &str| body.get(name).cloned().unwrap_or(Value::Null);
     json!({
         "id": Uuid::new_v4().to_string(),
@@ -212,7 +229,7 @@ fn request_json(body: &Value, outcome: &Outcome, client_id: &str, now: DateTime<
         "completedDateTime": iso(now),
         "approvalId": null,
         "customData": field("customData"),
-        "createdBy": {"application": {"displayName": null, "id": client_id}, "device": null, "user": null},
+        "createdBy": created_by,
         "action": field("action"),
         "isValidationOnly": false,
         "justification": field("justification"),
@@ -239,6 +256,7 @@ fn eligibility_json(e: &GroupEligibility) -> Value {
 }
 
 fn assignment_json(a: &Assignment) -> Value {
+    let kind = if a.activated { "activated" } else { "assigned" };
     json!({
         "id": a.instance_id,
         "startDateTime": iso(a.start),
@@ -246,7 +264,7 @@ fn assignment_json(a: &Assignment) -> Value {
         "accessId": a.role_definition_id,
         "principalId": a.principal_id,
         "groupId": a.directory_scope_id,
-        "assignmentType": "assigned",
+        "assignmentType": kind,
         "memberType": "direct",
         "assignmentScheduleId": a.schedule_id,
     })

@@ -317,6 +317,7 @@ fn eligibility_json(e: &Eligibility) -> Value {
 }
 
 fn assignment_json(a: &Assignment) -> Value {
+    let kind = if a.activated { "Activated" } else { "Assigned" };
     json!({
         "id": a.instance_id,
         "principalId": a.principal_id,
@@ -325,7 +326,7 @@ fn assignment_json(a: &Assignment) -> Value {
         "appScopeId": a.app_scope_id,
         "startDateTime": iso(a.start),
         "endDateTime": a.end.map(iso),
-        "assignmentType": "Assigned",
+        "assignmentType": kind,
         "memberType": "Direct",
         "roleAssignmentOriginId": a.instance_id,
         "roleAssignmentScheduleId": a.schedule_id,

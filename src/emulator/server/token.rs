@@ -1,4 +1,7 @@
-//! `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant, with Entra's error shapes.
+//! `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant, and the delegated
+//! `authorization_code` (PKCE) and `refresh_token` grants, with Entra's error shapes.
+
+mod delegated;
 
 use std::collections::HashMap;
 
@@ -12,6 +15,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::emulator::Emulator;
+use crate::emulator::identity::Caller;
 use crate::emulator::state::IssuedToken;
 
 const LIFETIME_SECS: i64 = 3599;
@@ -41,6 +45,9 @@ pub(super) async fn issue(
         );
     }
     let field = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    if let Some(grant) = field("grant_type").and_then(delegated::Grant::parse) {
+        return delegated::issue(&mut state, grant, &form);
+    }
     for name in ["grant_type", "client_id", "scope"] {
         if field(name).is_none() {
             return missing(name);
@@ -51,7 +58,7 @@ pub(super) async fn issue(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             70003,
-            "AADSTS70003: The app requested an unsupported grant type. The emulator supports client_credentials only.",
+            "AADSTS70003: The app requested an unsupported grant type. The emulator supports client_credentials, authorization_code and refresh_token.",
         );
     }
     if field("client_secret").is_none() && field("client_assertion").is_none() {
@@ -78,9 +85,11 @@ pub(super) async fn issue(
         field("scope").unwrap_or_default(),
         expires_at,
     );
+    let roles = app_roles(&state, &client_id);
     state.tokens.push(IssuedToken {
         token: token.clone(),
-        client_id,
+        caller: Caller::App { client_id, roles },
+        resource: None,
         expires_at,
     });
     Json(json!({
@@ -101,13 +110,7 @@ fn access_token(
     scope: &str,
     expires_at: chrono::DateTime<Utc>,
 ) -> String {
-    let roles: Vec<String> = state
-        .tenant
-        .service_principals
-        .iter()
-        .filter(|sp| sp.app_id.eq_ignore_ascii_case(client_id))
-        .flat_map(|sp| sp.app_roles.iter().cloned())
-        .collect();
+    let roles = app_roles(state, client_id);
     let claims = json!({
         "aud": scope.trim_end_matches("/.default"),
         "iss": format!("https://sts.windows.net/{}/", state.tenant.tenant_id),
@@ -124,7 +127,18 @@ fn access_token(
         .unwrap_or_else(|_| format!("emu.{}", Uuid::new_v4().simple()))
 }
 
-fn missing(name: &str) -> Response {
+/// The application permissions granted to an app: its service principals' `appRoles`.
+fn app_roles(state: &crate::emulator::state::State, client_id: &str) -> Vec<String> {
+    state
+        .tenant
+        .service_principals
+        .iter()
+        .filter(|sp| sp.app_id.eq_ignore_ascii_case(client_id))
+        .flat_map(|sp| sp.app_roles.iter().cloned())
+        .collect()
+}
+
+pub(super) fn missing(name: &str) -> Response {
     oauth_error(
         StatusCode::BAD_REQUEST,
         "invalid_request",
@@ -133,7 +147,12 @@ fn missing(name: &str) -> Response {
     )
 }
 
-fn oauth_error(status: StatusCode, error: &str, code: u32, description: &str) -> Response {
+pub(super) fn oauth_error(
+    status: StatusCode,
+    error: &str,
+    code: u32,
+    description: &str,
+) -> Response {
     let trace_id = Uuid::new_v4();
     let correlation_id = Uuid::new_v4();
     let timestamp = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
