@@ -268,6 +268,7 @@ fn kind_label(kind: &UpstreamErrorKind) -> &'static str {
         UpstreamErrorKind::NotFound => "not_found",
         UpstreamErrorKind::Rejected => "rejected",
         UpstreamErrorKind::AlreadyAssigned => "already_assigned",
+        UpstreamErrorKind::StepUpRequired { .. } => "step_up_required",
     }
 }
 

@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use super::jobs::{ClaimedJob, NewJob, QueueState};
 
 mod chat;
+mod delegated;
 mod pim;
 mod sealing;
 mod sign_in;
@@ -21,6 +22,10 @@ mod upstream;
 
 pub use chat::{
     Chat, ChatAccount, ConversationRef, EligibleTarget, MessageRef, UntrustedAccount, UserMapping,
+};
+pub use delegated::{
+    Activation, AuthorizeRequest, DelegatedApi, PendingActivation, RequestStatus, SelfService,
+    SignInError, SignInProvider, SignedIn, UserToken,
 };
 pub use pim::{
     ActiveAssignment, Eligibility, EligibilityQuery, Grant, Pim, Receipt, RoleDefinition,

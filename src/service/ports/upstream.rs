@@ -71,6 +71,9 @@ pub enum UpstreamErrorKind {
     /// request (a standing assignment, another request): nothing to grant, and nothing of
     /// pimbot's to remove later.
     AlreadyAssigned,
+    /// PIM needs a stronger sign-in than the delegated token carries: MFA (`claims` is `None`)
+    /// or an authentication context, with the claims challenge to sign in with.
+    StepUpRequired { claims: Option<String> },
 }
 
 /// A failed call to an upstream API.
