@@ -1,6 +1,7 @@
 //! Use cases over ports: submit, decide, activate, end, list, status. Uses `domain`; knows nothing of
 //! Slack, Teams, HTTP, SQL or Graph wire formats (those live in the adapters behind the ports).
 
+mod activation;
 mod anchor;
 mod approvers;
 mod authority;
@@ -19,6 +20,7 @@ mod preflight;
 mod reconcile;
 mod resolve;
 mod settings;
+pub mod sign_in;
 mod submit;
 mod targets;
 mod transition;
@@ -128,6 +130,19 @@ pub struct Service {
     clock: Arc<dyn Clock>,
     /// Seals what activate mode keeps at rest; `None` without `[auth]`.
     sealer: Option<Arc<dyn Sealer>>,
+    /// Activate mode's sign-in and PIM calls as people; `None` without `[auth]`.
+    delegation: Option<Delegation>,
+}
+
+/// What activate mode needs beside the sealer: Entra's sign-in, PIM's own self-service and
+/// approval calls, and where the sign-in links point.
+pub struct Delegation {
+    pub sign_in: Arc<dyn ports::SignInProvider>,
+    pub pim: Arc<dyn ports::SelfService>,
+    /// `server.public_url`: links are `<public_url>/auth/start?state=…`.
+    pub public_url: String,
+    /// The tenant every sign-in must be of (`azure.tenant_id`).
+    pub tenant_id: String,
 }
 
 impl Service {
@@ -151,6 +166,7 @@ impl Service {
             jobs_ready: Arc::new(Notify::new()),
             clock: Arc::new(SystemClock),
             sealer: None,
+            delegation: None,
         };
         let targets = service
             .resolve_configured(&service.settings.targets)
@@ -168,6 +184,12 @@ impl Service {
     /// The service sealing secrets kept at rest (sign-ins) with `sealer`.
     pub fn with_sealer(mut self, sealer: Arc<dyn Sealer>) -> Self {
         self.sealer = Some(sealer);
+        self
+    }
+
+    /// The service signing people in and activating as them (activate mode).
+    pub fn with_delegation(mut self, delegation: Delegation) -> Self {
+        self.delegation = Some(delegation);
         self
     }
 
@@ -300,6 +322,7 @@ impl Service {
             }
             Job::AuditLine { platform, line } => self.post_audit_line(*platform, line).await,
             Job::Activate { request } => self.activate(*request).await,
+            Job::FollowPim { request } => self.follow_pim(*request).await,
             Job::Deactivate { request, by } => self.deactivate(*request, by).await,
             Job::Expire { request } => self.expire(*request).await,
             Job::WarnEnding { request } => self.warn_ending(*request).await,

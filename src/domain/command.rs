@@ -38,6 +38,10 @@ pub enum Command {
     Approve { id: ShortId, reason: Option<String> },
     /// `deny ID REASON`.
     Deny { id: ShortId, reason: String },
+    /// `login`: sign in with Entra, for targets in activate mode.
+    Login,
+    /// `logout`: forget the sign-in.
+    Logout,
 }
 
 /// The optional parts of `request`; what is missing comes from the form or the defaults.
@@ -84,7 +88,8 @@ TARGET is a configured name, `role:NAME[@SCOPE]`, `group:NAME[/owner]` or `azure
 • `end ID`: end an active elevation now
 • `extend ID`: ask for the same elevation again; once approved, it replaces the current one
 • `approvals`: requests waiting for your decision
-• `approve ID [REASON]` / `deny ID REASON`: decide without the buttons";
+• `approve ID [REASON]` / `deny ID REASON`: decide without the buttons
+• `login` / `logout`: sign in with your Entra account (for targets PIM activates itself) / forget it";
 
 impl Command {
     /// The command's name, for logs, metrics and the audit trail.
@@ -100,6 +105,8 @@ impl Command {
             Command::Approvals => "approvals",
             Command::Approve { .. } => "approve",
             Command::Deny { .. } => "deny",
+            Command::Login => "login",
+            Command::Logout => "logout",
         }
     }
 
@@ -115,20 +122,27 @@ impl Command {
             | Command::End { .. }
             | Command::Approvals
             | Command::Approve { .. }
-            | Command::Deny { .. } => false,
+            | Command::Deny { .. }
+            | Command::Login
+            | Command::Logout => false,
         }
     }
 
     /// Whether the command may change a request (and so is always audited with its outcome).
     pub fn is_mutating(&self) -> bool {
         match self {
-            Command::Help | Command::List | Command::Status { .. } | Command::Approvals => false,
+            Command::Help
+            | Command::List
+            | Command::Status { .. }
+            | Command::Approvals
+            | Command::Login => false,
             Command::Request(_)
             | Command::Cancel { .. }
             | Command::End { .. }
             | Command::Extend { .. }
             | Command::Approve { .. }
-            | Command::Deny { .. } => true,
+            | Command::Deny { .. }
+            | Command::Logout => true,
         }
     }
 
@@ -166,6 +180,8 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         "end" => id("end", "end ID").map(|id| Command::End { id }),
         "extend" => id("extend", "extend ID").map(|id| Command::Extend { id }),
         "approvals" => Ok(Command::Approvals),
+        "login" | "signin" => Ok(Command::Login),
+        "logout" | "signout" => Ok(Command::Logout),
         "approve" => Ok(Command::Approve {
             id: id("approve", "approve ID [REASON]")?,
             reason: reason_after_id(),

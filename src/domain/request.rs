@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::duration::ElevationDuration;
 use super::ids::{ChatUserId, ConversationId, EntraId};
+use super::mode::ActivationMode;
 use super::target::ResolvedTarget;
 
 mod machine;
@@ -218,6 +219,13 @@ pub struct Request {
     /// Where `approvers` came from (absent on requests made before pimbot kept it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approver_source: Option<ApproverSource>,
+    /// How the elevation is carried out: pimbot assigns, or the requester's own sign-in
+    /// activates (fixed at submission).
+    #[serde(default)]
+    pub mode: ActivationMode,
+    /// Activate mode: PIM's own approval of the activation, while PIM waits for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pim_approval_id: Option<String>,
     /// Who asked to end the elevation early (set by [`Event::RequestEnd`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_by: Option<String>,

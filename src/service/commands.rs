@@ -130,6 +130,8 @@ impl Service {
             Command::Deny { id, reason } => {
                 Ok(self.decide_as(caller, id, false, Some(reason)).await?.reply)
             }
+            Command::Login => self.login(caller).await,
+            Command::Logout => self.logout(caller).await,
         }
     }
 

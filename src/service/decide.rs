@@ -50,6 +50,12 @@ impl Service {
         let reason = reason
             .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty());
+        if let Some(decided) = self
+            .decide_waiting_in_pim(caller, id, approve, reason.clone())
+            .await?
+        {
+            return Ok(decided);
+        }
         for _ in 0..DECIDE_ATTEMPTS {
             let Some(request) = self.store.request(id).await? else {
                 return Ok(refused(Refusal::NoSuchRequest(id.to_string()).to_string()));

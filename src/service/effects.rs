@@ -35,6 +35,8 @@ impl Service {
         };
         match self.store.message(id, request.platform).await? {
             Some(message) => Ok(chat.update_approval(&request, &message).await?),
+            // Activate mode posts an approval message only when PIM asks for approval.
+            None if request.mode == crate::domain::mode::ActivationMode::Activate => Ok(()),
             None => Err(ServiceError::NotReady(format!(
                 "the approval message of {id} is not posted yet"
             ))),

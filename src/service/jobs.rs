@@ -122,6 +122,8 @@ pub enum Job {
     AuditLine { platform: Platform, line: String },
     /// Create the PIM assignment of an approved request.
     Activate { request: ShortId },
+    /// Activate mode: read PIM's decision on its own approval of the activation.
+    FollowPim { request: ShortId },
     /// Remove the assignment early (`end ID`).
     Deactivate { request: ShortId, by: String },
     /// The assignment's end time has come.
@@ -144,6 +146,7 @@ impl Job {
             Job::NotifyApprovers { .. } => "notify_approvers",
             Job::AuditLine { .. } => "audit_line",
             Job::Activate { .. } => "activate",
+            Job::FollowPim { .. } => "follow_pim",
             Job::Deactivate { .. } => "deactivate",
             Job::Expire { .. } => "expire",
             Job::WarnEnding { .. } => "warn_ending",
@@ -160,6 +163,7 @@ impl Job {
             | Job::Notify { request, .. }
             | Job::NotifyApprovers { request, .. }
             | Job::Activate { request }
+            | Job::FollowPim { request }
             | Job::Deactivate { request, .. }
             | Job::Expire { request }
             | Job::WarnEnding { request }

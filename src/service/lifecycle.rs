@@ -5,6 +5,7 @@ use chrono::Utc;
 use serde_json::json;
 
 use crate::domain::audit::{AuditActor, AuditEvent};
+use crate::domain::mode::ActivationMode;
 use crate::domain::request::{Event, InvalidTransition, Request, ShortId, State};
 
 use super::jobs::{Job, NewJob};
@@ -48,6 +49,9 @@ impl Service {
                 .await?;
         }
         let grant = self.grant(&request);
+        if request.mode == ActivationMode::Activate {
+            return self.activate_as_requester(&request, &grant).await;
+        }
         // Only this request's own assignment (by the marks pimbot wrote) is taken as done; the
         // requester merely holding the access is not, or `end` would remove standing access.
         let own = if resumed {
@@ -155,7 +159,7 @@ impl Service {
     /// Records the assignment PIM made. A lost race is re-read and re-applied; a request that
     /// moved to where the assignment no longer fits is reported, so that PIM's assignment is not
     /// forgotten but cleaned up.
-    async fn mark_active(
+    pub(super) async fn mark_active(
         &self,
         request: &Request,
         pim_request_id: Option<String>,

@@ -53,11 +53,32 @@ pub enum ApproverNotice {
 pub struct Reply {
     /// Markdown-ish text: `*bold*`, `` `code` ``, bullet lines.
     pub text: String,
+    /// A link shown after the text (a sign-in link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
+}
+
+/// A link as people see it: `label`, opening `url`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub label: String,
+    pub url: String,
 }
 
 impl Reply {
     pub fn text(text: impl Into<String>) -> Self {
-        Self { text: text.into() }
+        Self {
+            text: text.into(),
+            link: None,
+        }
+    }
+
+    pub fn with_link(mut self, label: impl Into<String>, url: impl Into<String>) -> Self {
+        self.link = Some(Link {
+            label: label.into(),
+            url: url.into(),
+        });
+        self
     }
 }
 

@@ -294,6 +294,12 @@ pub trait Store: Send + Sync {
         state_digest: &str,
         pending: &PendingSignIn,
     ) -> Result<(), StoreError>;
+    /// The sign-in kept under `state_digest`, unexpired at `now`, without taking it.
+    async fn pending_sign_in(
+        &self,
+        state_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingSignIn>, StoreError>;
     /// Takes the sign-in kept under `state_digest`, once: a second take, at the same time or
     /// later, gets `None`. One expired at `now` is removed and `None`.
     async fn take_pending_sign_in(

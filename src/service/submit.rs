@@ -5,6 +5,7 @@ use serde_json::json;
 use crate::domain::audit::AuditEvent;
 use crate::domain::command::RequestArgs;
 use crate::domain::ids::ConversationId;
+use crate::domain::mode::ActivationMode;
 use crate::domain::refusal::Refusal;
 use crate::domain::request::{Request, ShortId, State};
 use crate::domain::target::{GroupAccess, PimResource, ResolvedTarget, TargetRef};
@@ -40,7 +41,18 @@ impl Service {
         match self.prepare(caller, inbound, &typed, args).await? {
             Ok(mut draft) => {
                 draft.extends = extends;
+                if draft.mode == ActivationMode::Activate && !self.signed_in(caller).await? {
+                    return self.refuse_until_signed_in(caller, detail).await;
+                }
                 let request = self.create(draft, caller, origin).await?;
+                if request.state == State::Approved {
+                    return Ok(Reply::text(format!(
+                        "{} goes to PIM as you: {} for {}. PIM checks its own rules and approvals; I'll tell you what it says.",
+                        request.id,
+                        request.target.label(),
+                        request.duration
+                    )));
+                }
                 let approvers: Vec<&str> = request
                     .approvers
                     .iter()
@@ -86,12 +98,17 @@ impl Service {
         } = self
             .resolve_approvers(inbound.platform, caller, &eligible, &pim_policy)
             .await?;
-        let required = eligible
+        let mode = self.settings.mode_of(eligible.settings.as_ref());
+        let explicit = eligible
             .settings
             .as_ref()
-            .and_then(|t| t.approvals_required)
-            .unwrap_or(self.settings.defaults.approvals_required);
-        if approvers.is_empty() || (approvers.len() as u32) < required {
+            .and_then(|t| t.approvals_required);
+        // Activate mode: PIM runs its own approval; pimbot's only when the target asks for it.
+        let required = match (mode, explicit) {
+            (ActivationMode::Activate, None) => 0,
+            (_, explicit) => explicit.unwrap_or(self.settings.defaults.approvals_required),
+        };
+        if required > 0 && (approvers.is_empty() || (approvers.len() as u32) < required) {
             return Ok(Err(Refusal::NoApprovers));
         }
         let approval_conversation = eligible
@@ -103,7 +120,13 @@ impl Service {
         Ok(Ok(Request {
             id: ShortId::new(0),
             version: 0,
-            state: State::PendingApproval,
+            state: if required == 0 {
+                State::Approved
+            } else {
+                State::PendingApproval
+            },
+            mode,
+            pim_approval_id: None,
             platform: inbound.platform,
             requester: caller.person(),
             target: eligible.target,

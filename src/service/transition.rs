@@ -179,6 +179,10 @@ impl Service {
                     Some(NewJob::at(Job::ApprovalTimeout { request: id }, *at))
                 }
                 Work::Activate => Some(NewJob::at(Job::Activate { request: id }, now)),
+                Work::FollowPim => Some(NewJob::at(
+                    Job::FollowPim { request: id },
+                    now + super::activation::FOLLOW_INTERVAL,
+                )),
                 Work::Deactivate { by } => Some(NewJob::at(
                     Job::Deactivate {
                         request: id,
@@ -255,6 +259,7 @@ fn notice_for(change: &Change, request: &Request) -> Option<Notice> {
         }),
         Change::ApprovalRecorded { .. }
         | Change::ActivationStarted
+        | Change::PimApprovalPending
         | Change::EndRequested
         | Change::StillActive
         | Change::Ended => None,

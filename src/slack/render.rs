@@ -119,7 +119,11 @@ pub(crate) fn ephemeral(reply: &Reply) -> Value {
 
 /// A reply's text as Slack shows it: the service writes `*bold*` and `` `code` ``, never markup.
 pub(crate) fn reply_text(reply: &Reply) -> String {
-    clip(&escape(&reply.text), 3000)
+    let text = clip(&escape(&reply.text), 2000);
+    match &reply.link {
+        Some(link) => format!("{text}\n<{}|{}>", escape(&link.url), escape(&link.label)),
+        None => text,
+    }
 }
 
 /// The audit channel line: pimbot's ready-made text, escaped.

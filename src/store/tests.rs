@@ -172,6 +172,8 @@ pub(crate) fn sample_request(requester: &str) -> Request {
         decisions: vec![],
         conversation: "C-REQ".into(),
         approval_conversation: "C-APPROVALS".into(),
+        mode: Default::default(),
+        pim_approval_id: None,
         approval_deadline: now + Duration::hours(4),
         pim_request_id: Some("pim-req-1".to_owned()),
         active_until: Some(now + Duration::hours(6)),

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::connector::Connector;
 use super::{TeamsSettings, render};
-use crate::domain::request::{Platform, Request};
+use crate::domain::request::{Person, Platform, Request};
 use crate::service::notice::{ApproverNotice, Notice, Reply};
 use crate::service::ports::{
     Chat, ChatAccount, ConversationRef, EligibleTarget, MessageRef, Store, UpstreamError,
@@ -225,6 +225,16 @@ impl Chat for TeamsChat {
             .personal_conversation(request.requester.entra_id.as_str())
             .await?;
         let activity = render::notice_message(request, notice);
+        self.connector
+            .send(&service_url, &conversation, &activity)
+            .await
+            .map(drop)
+    }
+
+    async fn tell(&self, person: &Person, reply: &Reply) -> Result<(), UpstreamError> {
+        let (service_url, conversation) =
+            self.personal_conversation(person.entra_id.as_str()).await?;
+        let activity = render::text_message(&render::reply_text(reply));
         self.connector
             .send(&service_url, &conversation, &activity)
             .await

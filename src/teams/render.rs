@@ -197,7 +197,12 @@ pub(crate) fn text_message(text: &str) -> Value {
 
 /// A service reply as Teams shows it: `*bold*` becomes markdown bold, user text is escaped.
 pub(crate) fn reply_text(reply: &Reply) -> String {
-    clip(&escape(&reply.text).replace('*', "**"), 4000)
+    let text = clip(&escape(&reply.text).replace('*', "**"), 3000);
+    match &reply.link {
+        // The URL is pimbot's own (its public URL and a random state): nothing to escape.
+        Some(link) => format!("{text}\n\n[{}]({})", escape(&link.label), link.url),
+        None => text,
+    }
 }
 
 /// The audit channel line.

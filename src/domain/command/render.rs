@@ -11,9 +11,12 @@ impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())?;
         match self {
-            Command::Help | Command::List | Command::Approvals | Command::Status { id: None } => {
-                Ok(())
-            }
+            Command::Help
+            | Command::List
+            | Command::Approvals
+            | Command::Login
+            | Command::Logout
+            | Command::Status { id: None } => Ok(()),
             Command::Status { id: Some(id) }
             | Command::Cancel { id }
             | Command::End { id }

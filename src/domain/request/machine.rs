@@ -26,6 +26,11 @@ pub enum Event {
         pim_request_id: Option<String>,
         until: DateTime<Utc>,
     },
+    /// Activate mode: PIM took the requester's `selfActivate` and waits for its own approval.
+    AwaitPimApproval {
+        pim_request_id: String,
+        approval_id: String,
+    },
     /// PIM refused, or the last retry ran out; `reason` is for the requester.
     Fail {
         reason: String,
@@ -52,6 +57,7 @@ impl Event {
             Event::Timeout => "timeout",
             Event::StartActivation => "start_activation",
             Event::Activated { .. } => "activated",
+            Event::AwaitPimApproval { .. } => "await_pim_approval",
             Event::Fail { .. } => "fail",
             Event::RequestEnd { .. } => "request_end",
             Event::EndFailed => "end_failed",
@@ -83,6 +89,8 @@ pub enum Change {
     Cancelled,
     Expired,
     ActivationStarted,
+    /// PIM waits for its own approval of the activation.
+    PimApprovalPending,
     Activated,
     Failed,
     EndRequested,
@@ -100,6 +108,7 @@ impl Change {
             Change::Cancelled => "cancelled",
             Change::Expired => "expired",
             Change::ActivationStarted => "activation_started",
+            Change::PimApprovalPending => "pim_approval_pending",
             Change::Activated => "active",
             Change::Failed => "failed",
             Change::EndRequested => "end_requested",
@@ -120,6 +129,8 @@ pub enum Work {
     ApprovalTimeout { at: DateTime<Utc> },
     /// Create the PIM assignment.
     Activate,
+    /// Read PIM's decision on its own approval of the activation.
+    FollowPim,
     /// Remove the assignment early; `by` asked for it.
     Deactivate { by: String },
     /// The assignment's end time.
@@ -199,6 +210,17 @@ impl Request {
                 next.state = S::Activating;
                 Change::ActivationStarted
             }
+            (
+                S::Activating,
+                Event::AwaitPimApproval {
+                    pim_request_id,
+                    approval_id,
+                },
+            ) if self.pim_approval_id.is_none() => {
+                next.pim_request_id = Some(pim_request_id);
+                next.pim_approval_id = Some(approval_id);
+                Change::PimApprovalPending
+            }
             (S::Approved | S::Activating, Event::Fail { reason }) => {
                 next.state = S::Failed;
                 next.failure = Some(reason);
@@ -249,6 +271,10 @@ impl Request {
                     at: self.created_at + (self.approval_deadline - self.created_at) / 2,
                 },
             ],
+            // Activate mode, once PIM waits for its own approval: follow the request there.
+            State::Activating if self.pim_approval_id.is_some() => {
+                vec![Work::PostApproval, Work::FollowPim]
+            }
             State::Approved | State::Activating => vec![Work::Activate],
             State::Active => {
                 let at = self.active_until.unwrap_or(now);

@@ -42,6 +42,8 @@ fn pending(required: u32) -> Request {
         decisions: Vec::new(),
         conversation: "C1".into(),
         approval_conversation: "C2".into(),
+        mode: Default::default(),
+        pim_approval_id: None,
         approval_deadline: t0() + Duration::hours(1),
         pim_request_id: None,
         active_until: None,

@@ -42,7 +42,7 @@ impl Lane {
                 "approval_timeout",
             ],
             Lane::Command => &["command", "fill_form"],
-            Lane::Pim => &["activate", "deactivate", "expire"],
+            Lane::Pim => &["activate", "follow_pim", "deactivate", "expire"],
         }
     }
 

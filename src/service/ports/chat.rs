@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::UpstreamError;
 use crate::domain::duration::ElevationDuration;
-use crate::domain::request::{Platform, Request};
+use crate::domain::request::{Person, Platform, Request};
 use crate::service::notice::{ApproverNotice, Notice, Reply};
 
 /// A message pimbot posted, to update later.
@@ -52,6 +52,9 @@ pub trait Chat: Send + Sync {
         request: &Request,
         notice: &Notice,
     ) -> Result<(), UpstreamError>;
+    /// A direct message to one person (Slack: their DM with pimbot; Teams: the 1:1 chat), for
+    /// what only they may see, such as a sign-in link.
+    async fn tell(&self, person: &Person, reply: &Reply) -> Result<(), UpstreamError>;
     /// One line in the audit channel.
     async fn post_audit_line(&self, line: &str) -> Result<(), UpstreamError>;
     /// Answers a command where it was typed: `reply_to` is what the inbound handler put in

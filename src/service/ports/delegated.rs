@@ -71,10 +71,16 @@ pub enum SignInError {
     /// The sign-in is no longer good (revoked, password reset, account disabled, expired): the
     /// person must sign in again.
     #[error("the sign-in is no longer valid: {message}")]
-    Expired { code: Option<String>, message: String },
+    Expired {
+        code: Option<String>,
+        message: String,
+    },
     /// Entra refused the code or the request (forged, replayed or expired code, wrong verifier).
     #[error("Entra refused the sign-in: {message}")]
-    Refused { code: Option<String>, message: String },
+    Refused {
+        code: Option<String>,
+        message: String,
+    },
     /// Entra could not be reached or answered 5xx: try again later.
     #[error(transparent)]
     Unavailable(UpstreamError),

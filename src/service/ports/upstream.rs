@@ -73,7 +73,9 @@ pub enum UpstreamErrorKind {
     AlreadyAssigned,
     /// PIM needs a stronger sign-in than the delegated token carries: MFA (`claims` is `None`)
     /// or an authentication context, with the claims challenge to sign in with.
-    StepUpRequired { claims: Option<String> },
+    StepUpRequired {
+        claims: Option<String>,
+    },
 }
 
 /// A failed call to an upstream API.

@@ -51,7 +51,7 @@ impl ApprovalView {
             .into_iter()
             .flatten()
             .collect();
-        let pending = request.state == State::PendingApproval;
+        let pending = request.state == State::PendingApproval || waits_for_pim(request);
         Self {
             title: format!("{id}: elevation request"),
             asks: Line::new()
@@ -185,6 +185,11 @@ fn decided(request: &Request) -> Option<Line> {
     })
 }
 
+/// Activate mode: PIM itself waits for its approvers; the buttons decide there.
+fn waits_for_pim(request: &Request) -> bool {
+    request.state == State::Activating && request.pim_approval_id.is_some()
+}
+
 /// The current state in words.
 fn state(request: &Request) -> Line {
     let line = Line::new();
@@ -194,6 +199,9 @@ fn state(request: &Request) -> Line {
             .time(request.approval_deadline)
             .words(")"),
         State::Approved => line.words("approved, activating in PIM"),
+        State::Activating if waits_for_pim(request) => {
+            line.words("waiting for approval in PIM (decide here or in the PIM portal)")
+        }
         State::Activating => line.words("activating in PIM"),
         State::Active => match request.active_until {
             Some(until) => line.words("active until ").time(until),

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{SERVICE, SlackClient};
 use crate::domain::ids::ChatUserId;
-use crate::domain::request::{Platform, Request};
+use crate::domain::request::{Person, Platform, Request};
 use crate::service::notice::{ApproverNotice, Notice, Reply};
 use crate::service::ports::{
     Chat, ChatAccount, EligibleTarget, MessageRef, UpstreamError, UpstreamErrorKind,
@@ -83,6 +83,24 @@ impl Chat for SlackClient {
                 )
             })?;
         self.send_dm_message(user, render::notice_message(request, notice))
+            .await
+            .map(drop)
+    }
+
+    async fn tell(&self, person: &Person, reply: &Reply) -> Result<(), UpstreamError> {
+        let user = person
+            .chat_id
+            .as_ref()
+            .map(ChatUserId::as_str)
+            .ok_or_else(|| {
+                UpstreamError::new(
+                    SERVICE,
+                    "tell",
+                    UpstreamErrorKind::Rejected,
+                    format!("no Slack user id for {}", person.display_name),
+                )
+            })?;
+        self.send_dm(user, &render::reply_text(reply))
             .await
             .map(drop)
     }

@@ -59,6 +59,8 @@ pub(crate) fn request() -> Request {
         decisions: Vec::new(),
         conversation: "C0REQ".into(),
         approval_conversation: "C0APPROVE".into(),
+        mode: Default::default(),
+        pim_approval_id: None,
         approval_deadline: at(15, 0),
         pim_request_id: None,
         extends: None,

@@ -229,6 +229,14 @@ impl<D: Dialect> Store for SqlStore<D> {
         self.save_pending_sign_in(state_digest, pending).await
     }
 
+    async fn pending_sign_in(
+        &self,
+        state_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingSignIn>, StoreError> {
+        self.pending_sign_in(state_digest, now).await
+    }
+
     async fn take_pending_sign_in(
         &self,
         state_digest: &str,

@@ -91,6 +91,37 @@ impl<D: Dialect> SqlStore<D> {
         }))
     }
 
+    /// The pending sign-in under `state_digest`, left in place (the link's first stop reads it;
+    /// only the callback takes it).
+    pub(crate) async fn pending_sign_in(
+        &self,
+        state_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingSignIn>, StoreError> {
+        let row: Option<PendingRow> = self
+            .read(
+                "SELECT platform, chat_user, entra_id, sealed_verifier, purpose, created_at, \
+                 expires_at FROM sign_in_states WHERE state_digest = $1",
+            )
+            .bind(state_digest)
+            .fetch_optional()
+            .await?;
+        let Some((platform, chat_user, entra_id, sealed_verifier, purpose, created_at, expires_at)) =
+            row.filter(|row| row.6 > now)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(PendingSignIn {
+            platform: rows::platform_from_db(&platform)?,
+            chat_user,
+            entra_id,
+            sealed_verifier,
+            purpose: rows::purpose_from_row(&purpose)?,
+            created_at,
+            expires_at,
+        }))
+    }
+
     pub(crate) async fn save_sign_in(&self, sign_in: &SignIn) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
         self.write(

@@ -56,6 +56,8 @@ pub(crate) fn request() -> Request {
         decisions: Vec::new(),
         conversation: "19:team@thread.tacv2;messageid=1".into(),
         approval_conversation: "19:team@thread.tacv2;messageid=1".into(),
+        mode: Default::default(),
+        pim_approval_id: None,
         approval_deadline: at(15, 0),
         pim_request_id: None,
         extends: None,
