@@ -86,7 +86,10 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow:
         Some(vault) => service.with_sealer(vault),
         None => service,
     });
-    let routes = chat_routes(&service, slack, teams);
+    let mut routes = chat_routes(&service, slack, teams);
+    if config.auth.is_some() {
+        routes = routes.merge(crate::http::auth::auth_routes(service.clone()));
+    }
     let router = crate::http::with_operations(routes, store.clone(), crate::http::metrics_handle());
     Ok(App {
         service,

@@ -1,6 +1,8 @@
 //! The HTTP edge shared by every route: health, readiness, metrics, body limits, tracing and
 //! graceful shutdown. Platform routes (Slack, Teams) are merged in by `app`.
 
+pub mod auth;
+
 use std::sync::Arc;
 use std::time::Duration;
 

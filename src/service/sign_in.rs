@@ -28,7 +28,7 @@ pub struct AuthPage {
 }
 
 impl AuthPage {
-    fn refused(message: impl Into<String>) -> Self {
+    pub(crate) fn refused(message: impl Into<String>) -> Self {
         Self {
             ok: false,
             title: "Sign-in refused".to_owned(),
