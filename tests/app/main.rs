@@ -5,6 +5,7 @@
     reason = "tests choose their database (DATABASE_URL) and logging (TEST_LOG) from the environment"
 )]
 
+mod activate;
 mod adaptive_cards;
 mod adoption;
 mod anchors;

@@ -55,10 +55,17 @@ impl Upstreams {
         } else {
             GENEROUS_LIMITS
         };
+        // Activate mode's links need a public URL; tests follow them to pimbot's own port.
+        let public_url = if extra_toml.contains("[auth]") {
+            r#"public_url = "http://127.0.0.1:9""#
+        } else {
+            ""
+        };
         let toml = format!(
             r#"
 [server]
 listen = "127.0.0.1:0"
+{public_url}
 
 [database]
 url = "{database_url}"
