@@ -7,6 +7,7 @@
     reason = "UpstreamError is the ports' error type; every call here waits on the network"
 )]
 
+mod approval;
 pub mod arm;
 mod cache;
 pub mod graph;
@@ -14,6 +15,8 @@ mod providers;
 mod receipt;
 mod rest;
 mod rules;
+mod self_service;
+pub mod sign_in;
 pub mod tenant;
 pub mod token;
 
@@ -22,6 +25,7 @@ pub use cache::CachedDirectory;
 pub use graph::{GraphClient, GraphSettings};
 pub use providers::PimProviders;
 pub use rest::ApiSettings;
+pub use sign_in::{EntraSignIn, SignInSettings};
 pub use tenant::TenantApi;
 pub use token::{
     AzureIdentityTokens, ClientCredentialsTokens, CredentialKind, TokenProvider, TokenSettings,

@@ -9,10 +9,11 @@ use anyhow::Context;
 use super::UPSTREAM_TIMEOUT;
 use crate::config::{AzureCredential, Config};
 use crate::pim::{
-    ApiSettings, ArmClient, CachedDirectory, CredentialKind, GraphClient, PimProviders,
-    TokenProvider, TokenSettings, credential_tokens, token_provider,
+    ApiSettings, ArmClient, CachedDirectory, CredentialKind, EntraSignIn, GraphClient,
+    PimProviders, SignInSettings, TokenProvider, TokenSettings, credential_tokens, token_provider,
 };
 use crate::secret::Secret;
+use crate::service::ports::SignInProvider;
 
 /// pimbot's own Entra identity (`[azure]`): one provider for Graph and ARM, which caches a
 /// token per scope until shortly before it expires.
@@ -39,6 +40,49 @@ pub fn azure_tokens(config: &Config) -> anyhow::Result<Arc<dyn TokenProvider>> {
         },
     )
     .context("configuring Entra sign-in")
+}
+
+/// Activate mode's sign-in of people (`[auth]`) as pimbot's app registration, a confidential
+/// client of Entra's code flow; `None` without `[auth]`. The code flow authenticates the client
+/// with its secret, so `azure.credential` must be `client_secret` (a managed identity has no
+/// secret to present, and the federated token of workload identity is read by azure_identity
+/// alone).
+#[expect(
+    dead_code,
+    reason = "wired by src/app.rs with the activate-mode use cases, in their own change"
+)]
+pub(crate) fn sign_in_provider(
+    config: &Config,
+    http: &reqwest::Client,
+) -> anyhow::Result<Option<Arc<dyn SignInProvider>>> {
+    let Some(auth) = &config.auth else {
+        return Ok(None);
+    };
+    let client_secret = match (config.azure.credential, &config.azure.client_secret) {
+        (AzureCredential::ClientSecret, Some(secret)) => secret.clone(),
+        (AzureCredential::ClientSecret, None) => {
+            anyhow::bail!("activate mode's sign-in needs azure.client_secret")
+        }
+        (other, _) => anyhow::bail!(
+            "activate mode's sign-in needs azure.credential = \"client_secret\" (the code flow \
+             authenticates pimbot's app registration with its secret), not {other:?}"
+        ),
+    };
+    let provider = EntraSignIn::new(
+        SignInSettings {
+            authority_host: config.azure.authority_host.clone(),
+            tenant_id: config.azure.tenant_id.clone(),
+            client_id: config.azure.client_id.clone(),
+            client_secret,
+            redirect_url: auth.redirect_url.clone(),
+            graph_url: config.azure.graph_url.clone(),
+            arm_url: config.azure.arm_url.clone(),
+            timeout: UPSTREAM_TIMEOUT,
+        },
+        http.clone(),
+    )
+    .context("configuring the sign-in of people (activate mode)")?;
+    Ok(Some(Arc::new(provider)))
 }
 
 /// The PIM providers and the directory over Graph and ARM, sharing `tokens` (one token per

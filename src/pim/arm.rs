@@ -2,6 +2,7 @@
 //! calls on Azure roles that [`PimProviders`](super::PimProviders) routes here. It shares the retry,
 //! paging and error code with the Graph client (the `rest` module).
 
+mod activation;
 mod reads;
 mod writes;
 
@@ -46,6 +47,14 @@ impl ArmClient {
         Ok(Self {
             rest: Rest::new(Api::Arm, settings, None, tokens, http)?,
         })
+    }
+
+    /// This client calling as a signed-in person with their delegated ARM token (same
+    /// settings, retries and gate).
+    pub(crate) fn as_user(&self, token: &str) -> Self {
+        Self {
+            rest: self.rest.as_user(token),
+        }
     }
 
     /// `{arm_url}{scope}/providers/Microsoft.Authorization/{resource...}`. The scope's segments are

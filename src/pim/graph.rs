@@ -2,6 +2,8 @@
 //! and the Graph half of PIM (Entra roles and PIM for Groups) that
 //! [`PimProviders`](super::PimProviders) dispatches to.
 
+mod activation;
+mod approvals;
 mod directory;
 mod groups;
 mod odata;
@@ -49,6 +51,23 @@ impl GraphClient {
     /// `{graph_url}/v1.0/seg/seg...`, each segment percent-encoded.
     fn url(&self, segments: &[&str]) -> reqwest::Url {
         self.rest.url(segments)
+    }
+
+    /// `{graph_url}/beta/seg/seg...`: only for what v1.0 lacks (Entra role approvals).
+    fn beta_url(&self, segments: &[&str]) -> reqwest::Url {
+        let mut url = self.rest.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop().push("beta").extend(segments);
+        }
+        url
+    }
+
+    /// This client calling as a signed-in person with their delegated Graph token (same
+    /// settings, retries and gate).
+    pub(crate) fn as_user(&self, token: &str) -> Self {
+        Self {
+            rest: self.rest.as_user(token),
+        }
     }
 }
 

@@ -21,19 +21,19 @@ use crate::service::ports::{
 /// Routes each call to the provider of its target's kind: each provider takes only the kinds it
 /// serves, so a call cannot reach the wrong one.
 pub struct PimProviders {
-    graph: Arc<GraphClient>,
-    arm: Arc<ArmClient>,
+    pub(super) graph: Arc<GraphClient>,
+    pub(super) arm: Arc<ArmClient>,
     definitions: TtlCache<(TargetKind, String, String), Option<RoleDefinition>>,
     policies: TtlCache<(TargetKind, String, String), PimPolicy>,
 }
 
 /// A target as one of the two providers takes it.
-enum Provider<'a> {
+pub(super) enum Provider<'a> {
     Graph(DirectoryTarget<'a>),
     Arm(&'a AzureRole),
 }
 
-fn provider(target: &ResolvedTarget) -> Provider<'_> {
+pub(super) fn provider(target: &ResolvedTarget) -> Provider<'_> {
     match &target.resource {
         PimResource::Role(role) => Provider::Graph(DirectoryTarget::Role(role)),
         PimResource::Group(group) => Provider::Graph(DirectoryTarget::Group(group)),

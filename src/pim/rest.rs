@@ -21,6 +21,7 @@ use reqwest::Url;
 use serde::de::DeserializeOwned;
 
 use super::token::TokenProvider;
+use crate::secret::Secret;
 use crate::service::jobs::RetryBudget;
 use crate::service::ports::{UpstreamError, UpstreamErrorKind};
 
@@ -88,6 +89,15 @@ impl Rest {
         })
     }
 
+    /// The same client (settings, gate, metrics) calling as a signed-in person: every call
+    /// carries `token`, their delegated token for this API, and never pimbot's own.
+    pub(crate) fn as_user(&self, token: &str) -> Self {
+        Self {
+            tokens: Arc::new(Bearer(Secret::new(token))),
+            ..self.clone()
+        }
+    }
+
     /// `{base}/seg/seg...`, each segment percent-encoded.
     pub(crate) fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.base.clone();
@@ -105,6 +115,17 @@ impl Rest {
         detail: impl std::fmt::Display,
     ) -> UpstreamError {
         errors::unreadable(self.api.service(), operation, request_id, detail)
+    }
+}
+
+/// A person's delegated token, given for whatever scope the call names (it was issued for
+/// this API alone).
+struct Bearer(Secret);
+
+#[async_trait::async_trait]
+impl TokenProvider for Bearer {
+    async fn token(&self, _scope: &str) -> Result<String, UpstreamError> {
+        Ok(self.0.expose().to_owned())
     }
 }
 

@@ -1,4 +1,5 @@
-//! `AdminAssign` / `AdminRemove` as ARM schedule requests. The request name is a GUID derived
+//! `AdminAssign` / `AdminRemove` (and activate mode's `SelfActivate` / `SelfDeactivate`) as ARM
+//! schedule requests. The request name is a GUID derived
 //! from pimbot's request (its intent key) and the action, so it is known before the PUT and the
 //! same on every attempt: after a timeout or 5xx, pimbot GETs that name to learn the outcome
 //! instead of creating a second request (pim-api.md section 11).
@@ -13,10 +14,10 @@ use tracing::{info, warn};
 
 use super::{API_VERSION, ArmClient};
 use crate::domain::target::AzureRole;
-use crate::pim::receipt::{already_removed, receipt};
+use crate::pim::receipt::{activation, already_removed};
 use crate::pim::rest::Answer;
 use crate::pim::rest::errors::{ASSIGNMENT_DOES_NOT_EXIST, ASSIGNMENT_EXISTS};
-use crate::service::ports::{Grant, Receipt, UpstreamError, UpstreamErrorKind};
+use crate::service::ports::{Activation, Grant, Receipt, UpstreamError, UpstreamErrorKind};
 
 /// Written into `ticketInfo.ticketSystem`.
 const TICKET_SYSTEM: &str = "pimbot";
@@ -25,6 +26,9 @@ const TICKET_SYSTEM: &str = "pimbot";
 pub(crate) enum RequestType {
     AdminAssign,
     AdminRemove,
+    /// The signed-in principal's own activation (activate mode, delegated token).
+    SelfActivate,
+    SelfDeactivate,
 }
 
 impl RequestType {
@@ -32,6 +36,8 @@ impl RequestType {
         match self {
             RequestType::AdminAssign => "AdminAssign",
             RequestType::AdminRemove => "AdminRemove",
+            RequestType::SelfActivate => "SelfActivate",
+            RequestType::SelfDeactivate => "SelfDeactivate",
         }
     }
 
@@ -39,6 +45,8 @@ impl RequestType {
         match self {
             RequestType::AdminAssign => "azureAdminAssign",
             RequestType::AdminRemove => "azureAdminRemove",
+            RequestType::SelfActivate => "azureSelfActivate",
+            RequestType::SelfDeactivate => "azureSelfDeactivate",
         }
     }
 }
@@ -67,7 +75,10 @@ pub(crate) fn request_body(
         "requestType": request_type.name(),
         "justification": grant.justification,
     });
-    if request_type == RequestType::AdminAssign {
+    if matches!(
+        request_type,
+        RequestType::AdminAssign | RequestType::SelfActivate
+    ) {
         properties["scheduleInfo"] = json!({
             "startDateTime": now.to_rfc3339_opts(SecondsFormat::Secs, true),
             "expiration": {
@@ -89,6 +100,20 @@ impl ArmClient {
         target: &AzureRole,
         grant: &Grant,
     ) -> Result<Receipt, UpstreamError> {
+        Ok(self
+            .send_request(request_type, target, grant)
+            .await?
+            .receipt)
+    }
+
+    /// PUTs the grant's request of `request_type` under its own name (this client's token:
+    /// pimbot's, or the person's for `Self*`): the receipt and the approval it waits for.
+    pub(super) async fn send_request(
+        &self,
+        request_type: RequestType,
+        target: &AzureRole,
+        grant: &Grant,
+    ) -> Result<Activation, UpstreamError> {
         let operation = request_type.operation();
         let name = request_name(&grant.intent, request_type);
         let url = self.url(&target.scope, &["roleAssignmentScheduleRequests", &name]);
@@ -104,9 +129,7 @@ impl ArmClient {
                 .attempt(operation, Method::PUT, url.clone(), &query, Some(&body))
                 .await
             {
-                Ok(answer) => {
-                    return Ok(named_receipt(&name, answer, grant, now));
-                }
+                Ok(answer) => return Ok(named_activation(&name, answer, grant, now)),
                 Err(error) => error,
             };
             match (request_type, error.code.as_deref(), &error.kind) {
@@ -117,7 +140,10 @@ impl ArmClient {
                     return match self.own_request(target, grant).await? {
                         Some(receipt) => {
                             info!(arm.operation = operation, request.id = %grant.request, "our earlier request holds the assignment");
-                            Ok(receipt)
+                            Ok(Activation {
+                                receipt,
+                                approval_id: None,
+                            })
                         }
                         None => {
                             warn!(arm.operation = operation, request.id = %grant.request, "PIM shows the assignment active from another request");
@@ -126,7 +152,10 @@ impl ArmClient {
                     };
                 }
                 (RequestType::AdminRemove, Some(ASSIGNMENT_DOES_NOT_EXIST), _) => {
-                    return Ok(already_removed(&error));
+                    return Ok(Activation {
+                        receipt: already_removed(&error),
+                        approval_id: None,
+                    });
                 }
                 // Certainly not executed: wait as told, then PUT the same name.
                 (_, _, UpstreamErrorKind::Throttled { .. }) => {}
@@ -139,7 +168,7 @@ impl ArmClient {
                     {
                         Ok(answer) => {
                             info!(arm.operation = operation, request.id = %grant.request, "earlier attempt found by its name");
-                            return Ok(named_receipt(&name, answer, grant, now));
+                            return Ok(named_activation(&name, answer, grant, now));
                         }
                         Err(check) if check.kind == UpstreamErrorKind::NotFound => {}
                         Err(check) => {
@@ -169,15 +198,22 @@ impl ArmClient {
         let url = self.url(&target.scope, &["roleAssignmentScheduleRequests", &name]);
         let query = [("api-version", API_VERSION.to_owned())];
         match self.rest.get("azureOwnRequest", url, &query).await {
-            Ok(answer) => Ok(Some(named_receipt(&name, answer, grant, Utc::now()))),
+            Ok(answer) => Ok(Some(
+                named_activation(&name, answer, grant, Utc::now()).receipt,
+            )),
             Err(error) if error.kind == UpstreamErrorKind::NotFound => Ok(None),
             Err(error) => Err(error),
         }
     }
 }
 
-/// A receipt from an ARM request resource (`{id, name, properties}`), named by `name`.
-fn named_receipt(name: &str, answer: Answer, grant: &Grant, sent_at: DateTime<Utc>) -> Receipt {
+/// What an ARM request resource (`{id, name, properties}`) shows, its receipt named by `name`.
+fn named_activation(
+    name: &str,
+    answer: Answer,
+    grant: &Grant,
+    sent_at: DateTime<Utc>,
+) -> Activation {
     let mut properties = answer
         .body
         .get("properties")
@@ -186,5 +222,5 @@ fn named_receipt(name: &str, answer: Answer, grant: &Grant, sent_at: DateTime<Ut
     if let Some(map) = properties.as_object_mut() {
         map.insert("id".to_owned(), Value::String(name.to_owned()));
     }
-    receipt(&properties, answer.request_id, grant.duration, sent_at)
+    activation(&properties, answer.request_id, grant.duration, sent_at)
 }

@@ -24,23 +24,35 @@ const TICKET_SYSTEM: &str = "pimbot";
 pub(super) enum Action {
     Assign,
     Remove,
+    /// The signed-in principal's own activation (activate mode, delegated token).
+    SelfActivate,
+    SelfDeactivate,
 }
 
 impl Action {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Action::Assign => "adminAssign",
             Action::Remove => "adminRemove",
+            Action::SelfActivate => "selfActivate",
+            Action::SelfDeactivate => "selfDeactivate",
         }
     }
 
     /// How the call is named in logs and errors (and which permission it needs).
-    fn operation(self, kind: TargetKind) -> &'static str {
+    pub(super) fn operation(self, kind: TargetKind) -> &'static str {
         match (kind, self) {
             (TargetKind::Group, Action::Assign) => "groupAdminAssign",
             (TargetKind::Group, Action::Remove) => "groupAdminRemove",
+            (TargetKind::Group, Action::SelfActivate) => "groupSelfActivate",
+            (TargetKind::Group, Action::SelfDeactivate) => "groupSelfDeactivate",
             _ => self.name(),
         }
+    }
+
+    /// Whether the request starts an assignment (and so carries `scheduleInfo`).
+    fn starts(self) -> bool {
+        matches!(self, Action::Assign | Action::SelfActivate)
     }
 }
 
@@ -75,7 +87,7 @@ pub(super) fn request_body(
             "justification": grant.justification,
         }),
     };
-    if action == Action::Assign {
+    if action.starts() {
         body["scheduleInfo"] = json!({
             "startDateTime": now.to_rfc3339_opts(SecondsFormat::Secs, true),
             "expiration": {
@@ -168,7 +180,7 @@ impl GraphClient {
     /// A receipt when PIM already shows the wanted outcome: the assignment active and created by
     /// this grant (assign), or gone (remove); `None` when it does not. An active assignment that
     /// another request created is not ours to report, or later to remove.
-    async fn settled(
+    pub(super) async fn settled(
         &self,
         action: Action,
         target: DirectoryTarget<'_>,
@@ -180,11 +192,13 @@ impl GraphClient {
                 self.find_own_assignment(target, grant, error.upstream_request_id.clone())
                     .await
             }
-            Action::Remove => Ok(self
+            Action::Remove | Action::SelfDeactivate => Ok(self
                 .active_instance(target, &grant.principal_id)
                 .await?
                 .is_none()
                 .then(|| already_removed(error))),
+            // A person's own activation is found by its request (`activation.rs`).
+            Action::SelfActivate => Ok(None),
         }
     }
 
