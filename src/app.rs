@@ -13,8 +13,8 @@ use crate::audit::ExportFormat;
 use crate::config::Config;
 use crate::domain::audit::AuditAnchor;
 use crate::domain::target::TargetKind;
-use crate::service::Service;
 use crate::service::ports::{Chat, Clock, Sealer, Store, SystemClock};
+use crate::service::{Delegation, Service};
 use crate::teams::KeyClock;
 use crate::worker::WorkerSettings;
 
@@ -54,6 +54,8 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow:
         .context("building the HTTP client")?;
     let tokens = azure_tokens(config)?;
     let (pim, directory) = pim_adapters(config, tokens, &http)?;
+    let sign_in = upstreams::sign_in_provider(config, &http)?;
+    let self_service: Arc<dyn crate::service::ports::SelfService> = pim.clone();
     let slack = config.slack.as_ref().map(slack_part).transpose()?;
     let teams_key_clock = KeyClock::default();
     let teams = config
@@ -81,11 +83,19 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow:
     )
     .await
     .context("resolving the configured [[targets]] in Microsoft Entra and Azure")?;
-    let service = service.with_clock(clock);
-    let service = Arc::new(match token_vault(config)? {
-        Some(vault) => service.with_sealer(vault),
-        None => service,
-    });
+    let mut service = service.with_clock(clock);
+    if let Some(vault) = token_vault(config)? {
+        service = service.with_sealer(vault);
+    }
+    if let Some(sign_in) = sign_in {
+        service = service.with_delegation(Delegation {
+            sign_in,
+            pim: self_service,
+            public_url: config.server.public_url.clone().unwrap_or_default(),
+            tenant_id: config.azure.tenant_id.clone(),
+        });
+    }
+    let service = Arc::new(service);
     let mut routes = chat_routes(&service, slack, teams);
     if config.auth.is_some() {
         routes = routes.merge(crate::http::auth::auth_routes(service.clone()));

@@ -47,10 +47,6 @@ pub fn azure_tokens(config: &Config) -> anyhow::Result<Arc<dyn TokenProvider>> {
 /// with its secret, so `azure.credential` must be `client_secret` (a managed identity has no
 /// secret to present, and the federated token of workload identity is read by azure_identity
 /// alone).
-#[expect(
-    dead_code,
-    reason = "wired by src/app.rs with the activate-mode use cases, in their own change"
-)]
 pub(crate) fn sign_in_provider(
     config: &Config,
     http: &reqwest::Client,

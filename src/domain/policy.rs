@@ -57,6 +57,14 @@ impl EffectivePolicy {
         }
     }
 
+    /// The policy as pimbot checks it in activate mode: PIM checks MFA and the authentication
+    /// context itself, against the requester's own sign-in.
+    pub fn enforced_by_pim(mut self) -> Self {
+        self.require_mfa = false;
+        self.authentication_context = None;
+        self
+    }
+
     /// Checks a request against the policy. Nothing is silently shortened: too long is refused.
     pub fn check(
         &self,

@@ -87,6 +87,11 @@ impl Service {
             Err(refusal) => return Ok(Err(refusal)),
         };
         let (policy, pim_policy) = self.effective_policy(&eligible).await?;
+        let mode = self.settings.mode_of(eligible.settings.as_ref());
+        let policy = match mode {
+            ActivationMode::Activate => policy.enforced_by_pim(),
+            ActivationMode::Assign => policy,
+        };
         let duration = args.duration.unwrap_or(policy.default_duration);
         if let Err(refusal) = policy.check(duration, args.ticket.as_deref(), args.reason.as_deref())
         {
@@ -98,7 +103,6 @@ impl Service {
         } = self
             .resolve_approvers(inbound.platform, caller, &eligible, &pim_policy)
             .await?;
-        let mode = self.settings.mode_of(eligible.settings.as_ref());
         let explicit = eligible
             .settings
             .as_ref()

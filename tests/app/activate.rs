@@ -98,12 +98,23 @@ async fn sign_in(app: &TestApp, state: &str, account: &str, mfa: bool) -> (Statu
         .send()
         .await
         .expect("start");
-    assert_eq!(start.status(), StatusCode::FOUND, "pimbot sends the browser to Entra");
+    assert_eq!(
+        start.status(),
+        StatusCode::FOUND,
+        "pimbot sends the browser to Entra"
+    );
     let authorize = reqwest::Url::parse(start.headers()[LOCATION].to_str().expect("location"))
         .expect("authorize URL");
-    assert!(authorize.as_str().starts_with(&app.emulator_url), "{authorize}");
+    assert!(
+        authorize.as_str().starts_with(&app.emulator_url),
+        "{authorize}"
+    );
     let query: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
-    assert!(query.iter().any(|(k, v)| k == "code_challenge_method" && v == "S256"));
+    assert!(
+        query
+            .iter()
+            .any(|(k, v)| k == "code_challenge_method" && v == "S256")
+    );
     assert!(
         !query.iter().any(|(k, _)| k == "code_verifier"),
         "the verifier never leaves pimbot"
@@ -115,7 +126,12 @@ async fn sign_in(app: &TestApp, state: &str, account: &str, mfa: bool) -> (Statu
     }
     let mut page = authorize.clone();
     page.set_query(None);
-    let signed = browser.post(page).form(&form).send().await.expect("sign in");
+    let signed = browser
+        .post(page)
+        .form(&form)
+        .send()
+        .await
+        .expect("sign in");
     assert_eq!(signed.status(), StatusCode::FOUND);
     let back = reqwest::Url::parse(signed.headers()[LOCATION].to_str().expect("location"))
         .expect("callback URL");
@@ -160,26 +176,40 @@ async fn pim_activates_as_the_requester_and_its_approval_is_decided_on_the_card_
     let app = start().await;
     log_in(&app, "UALICE", ALICE, true).await;
 
-    app.slash("UALICE", "request groups-admin for 1h ticket INC-7 cleaning up groups")
-        .await;
+    app.slash(
+        "UALICE",
+        "request groups-admin for 1h ticket INC-7 cleaning up groups",
+    )
+    .await;
     let reply = app.wait_for_response("UALICE", "goes to PIM as you").await;
     let id = request_id(&reply);
     // PIM holds it for Carol's approval; the card asks its approvers.
-    let card = app.slack.wait_for("the approval card", |calls| {
-        calls.iter().any(|c| c.method == "chat.postMessage" && c.body.to_string().contains("waiting for approval in PIM"))
-    }).await;
+    let card = app
+        .slack
+        .wait_for("the approval card", |calls| {
+            calls.iter().any(|c| {
+                c.method == "chat.postMessage"
+                    && c.body.to_string().contains("waiting for approval in PIM")
+            })
+        })
+        .await;
     assert!(!card.is_empty());
     let sent = self_requests(&app.emulator);
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0]["principalId"], ALICE);
-    assert_eq!(sent[0]["status"], "PendingApproval");
+    assert_eq!(sent[0]["ticketInfo"]["ticketNumber"], "INC-7");
+    assert!(
+        app.emulator.active_of(Provider::Role).is_empty(),
+        "PIM waits for Carol"
+    );
 
     // Carol is not signed in: her click gets a link, and her approval goes to PIM once she is.
     assert_eq!(app.click("UCAROL", "approve", &id).await, 200);
     let state = sign_in_link(&app, "UCAROL", 1).await;
     let (status, page) = sign_in(&app, &state, CAROL, true).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    app.wait_for_dm("UCAROL", "PIM recorded your approval").await;
+    app.wait_for_dm("UCAROL", "PIM recorded your approval")
+        .await;
     app.wait_for_dm("UALICE", "active").await;
     let active = app.emulator.active_of(Provider::Role);
     assert!(
@@ -197,8 +227,11 @@ async fn pim_activates_as_the_requester_and_its_approval_is_decided_on_the_card_
 #[tokio::test]
 async fn a_request_without_a_sign_in_is_not_made_and_the_requester_gets_a_link() {
     let app = start().await;
-    app.slash("UALICE", "request groups-admin for 1h ticket INC-7 cleaning up")
-        .await;
+    app.slash(
+        "UALICE",
+        "request groups-admin for 1h ticket INC-7 cleaning up",
+    )
+    .await;
     app.wait_for_response("UALICE", "needs your Microsoft sign-in first")
         .await;
     sign_in_link(&app, "UALICE", 1).await;
@@ -229,14 +262,20 @@ async fn another_account_a_replayed_a_forged_or_an_expired_state_is_refused() {
         .expect("start");
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
     let forged = no_redirects()
-        .get(format!("{}/auth/callback?state=forged&code=abc", app.base_url))
+        .get(format!(
+            "{}/auth/callback?state=forged&code=abc",
+            app.base_url
+        ))
         .send()
         .await
         .expect("callback");
     assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
     // Nothing was kept: a request still asks for a sign-in.
-    app.slash("UALICE", "request groups-admin for 1h ticket INC-7 cleaning up")
-        .await;
+    app.slash(
+        "UALICE",
+        "request groups-admin for 1h ticket INC-7 cleaning up",
+    )
+    .await;
     app.wait_for_response("UALICE", "needs your Microsoft sign-in first")
         .await;
 
@@ -257,8 +296,11 @@ async fn another_account_a_replayed_a_forged_or_an_expired_state_is_refused() {
 async fn pim_asks_for_mfa_and_the_activation_goes_on_after_a_stronger_sign_in() {
     let app = start().await;
     log_in(&app, "UFRANK", FRANK, false).await;
-    app.slash("UFRANK", "request security-reader for 1h reading the audit logs")
-        .await;
+    app.slash(
+        "UFRANK",
+        "request security-reader for 1h reading the audit logs",
+    )
+    .await;
     app.wait_for_response("UFRANK", "goes to PIM as you").await;
     let state = sign_in_link(&app, "UFRANK", 2).await;
     app.wait_for_dm("UFRANK", "stronger sign-in").await;
@@ -279,12 +321,19 @@ async fn a_revoked_sign_in_asks_for_a_new_one_and_the_request_waits_for_it() {
     let app = start().await;
     log_in(&app, "UFRANK", FRANK, true).await;
     app.emulator.revoke_sign_ins(FRANK);
-    app.slash("UFRANK", "request security-reader for 1h reading the audit logs")
-        .await;
+    app.slash(
+        "UFRANK",
+        "request security-reader for 1h reading the audit logs",
+    )
+    .await;
     app.wait_for_response("UFRANK", "goes to PIM as you").await;
     let state = sign_in_link(&app, "UFRANK", 2).await;
-    app.wait_for_dm("UFRANK", "needs your own Microsoft sign-in").await;
-    assert!(self_requests(&app.emulator).is_empty(), "nothing sent to PIM yet");
+    app.wait_for_dm("UFRANK", "needs your own Microsoft sign-in")
+        .await;
+    assert!(
+        self_requests(&app.emulator).is_empty(),
+        "nothing sent to PIM yet"
+    );
     let (status, page) = sign_in(&app, &state, FRANK, true).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     app.wait_for_dm("UFRANK", "active").await;
@@ -297,7 +346,11 @@ async fn a_sealed_refresh_token_is_not_in_the_database_in_the_clear_and_logout_f
     log_in(&app, "UALICE", ALICE, true).await;
     let kept = app
         .store
-        .sign_in(pimbot::domain::request::Platform::Slack, "UALICE", chrono::Utc::now())
+        .sign_in(
+            pimbot::domain::request::Platform::Slack,
+            "UALICE",
+            chrono::Utc::now(),
+        )
         .await
         .expect("read")
         .expect("kept");
@@ -307,7 +360,11 @@ async fn a_sealed_refresh_token_is_not_in_the_database_in_the_clear_and_logout_f
     app.wait_for_response("UALICE", "Signed out").await;
     let gone = app
         .store
-        .sign_in(pimbot::domain::request::Platform::Slack, "UALICE", chrono::Utc::now())
+        .sign_in(
+            pimbot::domain::request::Platform::Slack,
+            "UALICE",
+            chrono::Utc::now(),
+        )
         .await
         .expect("read");
     assert!(gone.is_none());
