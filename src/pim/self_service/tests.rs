@@ -17,7 +17,7 @@ use crate::domain::request::ShortId;
 use crate::domain::target::{
     AzureRole, EntraRole, GroupAccess, GroupMembership, PimResource, ResolvedTarget,
 };
-use crate::emulator::{ApprovalOverride, Emulator, Tenant};
+use crate::emulator::{ApprovalOverride, Emulator, Fault, Provider, Tenant};
 use crate::pim::token::{ClientCredentialsTokens, TokenProvider, TokenSettings};
 use crate::pim::{ApiSettings, ArmClient, GraphClient, PimProviders};
 use crate::secret::Secret;
@@ -60,6 +60,11 @@ struct Setup {
 
 impl Setup {
     async fn start() -> Setup {
+        Setup::with_timeout(Duration::from_secs(5)).await
+    }
+
+    /// With `timeout` per Graph and ARM call.
+    async fn with_timeout(timeout: Duration) -> Setup {
         let emulator = Emulator::new(Tenant::demo());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -80,7 +85,7 @@ impl Setup {
         });
         let settings = ApiSettings {
             backoff: Duration::from_millis(10),
-            timeout: Duration::from_secs(5),
+            timeout,
             ..ApiSettings::for_url(&base)
         };
         let http = reqwest::Client::new();
@@ -287,7 +292,7 @@ async fn an_azure_role_is_activated_and_deactivated_with_the_persons_own_token()
         &token,
     )
     .await;
-    let sent = setup.emulator.requests_of(crate::emulator::Provider::Azure);
+    let sent = setup.emulator.requests_of(Provider::Azure);
     assert_eq!(sent[0]["properties"]["requestType"], "SelfActivate");
     assert_eq!(sent[1]["properties"]["requestType"], "SelfDeactivate");
 }
@@ -339,4 +344,37 @@ async fn an_authentication_context_asks_for_a_step_up_with_the_decoded_claims() 
         .await
         .expect("activated with the context");
     assert_eq!(done.receipt.status, "Provisioned");
+}
+
+#[tokio::test]
+async fn an_activation_whose_answer_was_lost_is_found_and_not_sent_twice() {
+    let setup = Setup::with_timeout(Duration::from_millis(400)).await;
+    let late = vec![Fault::LateAnswer(Duration::from_millis(1200))];
+    setup
+        .emulator
+        .inject_faults("roleAssignmentScheduleRequests", late.clone());
+    let token = setup.token(FRANK, true, &[], DelegatedApi::Graph);
+    let role = entra_role(SECURITY_READER);
+    let on = setup
+        .pim
+        .self_activate(&role, &grant(FRANK, 6), &token)
+        .await;
+    assert_eq!(on.expect("found").receipt.status, "Provisioned");
+    assert_eq!(setup.emulator.schedule_requests().len(), 1, "one POST");
+
+    setup
+        .emulator
+        .inject_faults("roleAssignmentScheduleRequests", late);
+    let token = setup.token(ALICE, false, &[], DelegatedApi::Arm);
+    let azure = azure_role(RG, CONTRIBUTOR);
+    let on = setup
+        .pim
+        .self_activate(&azure, &grant(ALICE, 7), &token)
+        .await;
+    assert_eq!(on.expect("found by name").receipt.status, "Provisioned");
+    assert_eq!(
+        setup.emulator.requests_of(Provider::Azure).len(),
+        1,
+        "one PUT"
+    );
 }
