@@ -85,3 +85,6 @@ impl SelfService for PimProviders {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
