@@ -9,14 +9,14 @@ use serde_json::Value;
 
 use crate::harness::TestApp;
 
-const PIMBOT_APP: &str = "11111111-2222-3333-4444-555555555555";
-const ALICE: &str = "90ea226b-db03-48c5-a5c4-7d42c40e0145";
-const BOB: &str = "d7a95a2d-6f54-4d5b-9b0a-9b8847c25a70";
-const CAROL: &str = "8767515c-c303-466f-9b40-98e9a042f5b1";
-const FRANK: &str = "20c857e8-5b84-4089-a34c-8729ea394230";
+pub(crate) const PIMBOT_APP: &str = "11111111-2222-3333-4444-555555555555";
+pub(crate) const ALICE: &str = "90ea226b-db03-48c5-a5c4-7d42c40e0145";
+pub(crate) const BOB: &str = "d7a95a2d-6f54-4d5b-9b0a-9b8847c25a70";
+pub(crate) const CAROL: &str = "8767515c-c303-466f-9b40-98e9a042f5b1";
+pub(crate) const FRANK: &str = "20c857e8-5b84-4089-a34c-8729ea394230";
 
 /// pimbot's application permissions in activate mode: reads only.
-const READ_ONLY: [&str; 8] = [
+pub(crate) const READ_ONLY: [&str; 8] = [
     "User.Read.All",
     "GroupMember.Read.All",
     "Application.Read.All",
@@ -27,7 +27,7 @@ const READ_ONLY: [&str; 8] = [
     "PrivilegedEligibilitySchedule.Read.AzureADGroup",
 ];
 
-const CONFIG: &str = r#"
+pub(crate) const CONFIG: &str = r#"
 [auth]
 token_keys = ["k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="]
 
@@ -44,18 +44,22 @@ role = "Security Reader"
 mode = "activate"
 "#;
 
-async fn start() -> TestApp {
-    let mut tenant = Tenant::demo();
+pub(crate) async fn start() -> TestApp {
+    start_in(Tenant::demo(), CONFIG).await
+}
+
+/// pimbot on `tenant` with `config`, its application holding only read permissions.
+pub(crate) async fn start_in(mut tenant: Tenant, config: &str) -> TestApp {
     tenant.service_principals.push(ServicePrincipal {
         id: "4c7a9d0e-1b2c-4d3e-8f4a-5b6c7d8e9f00".to_owned(),
         app_id: PIMBOT_APP.to_owned(),
         display_name: "pimbot".to_owned(),
         app_roles: READ_ONLY.iter().map(|p| (*p).to_owned()).collect(),
     });
-    TestApp::start_with(tenant, CONFIG).await
+    TestApp::start_with(tenant, config).await
 }
 
-fn no_redirects() -> reqwest::Client {
+pub(crate) fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -63,7 +67,7 @@ fn no_redirects() -> reqwest::Client {
 }
 
 /// The `state` of the newest sign-in link pimbot sent `user` in a DM, once there are `nth`.
-async fn sign_in_link(app: &TestApp, user: &str, nth: usize) -> String {
+pub(crate) async fn sign_in_link(app: &TestApp, user: &str, nth: usize) -> String {
     let channel = format!("D{user}");
     let links = |calls: &[crate::fake_slack::Call]| -> Vec<String> {
         calls
@@ -91,7 +95,12 @@ async fn sign_in_link(app: &TestApp, user: &str, nth: usize) -> String {
 
 /// Follows a sign-in link as `user`'s browser: pimbot's `/auth/start`, the emulator's sign-in
 /// page (signing in as `account`, with MFA when `mfa`), and back to pimbot's callback.
-async fn sign_in(app: &TestApp, state: &str, account: &str, mfa: bool) -> (StatusCode, String) {
+pub(crate) async fn sign_in(
+    app: &TestApp,
+    state: &str,
+    account: &str,
+    mfa: bool,
+) -> (StatusCode, String) {
     let browser = no_redirects();
     let start = browser
         .get(format!("{}/auth/start?state={state}", app.base_url))
@@ -119,7 +128,14 @@ async fn sign_in(app: &TestApp, state: &str, account: &str, mfa: bool) -> (Statu
         !query.iter().any(|(k, _)| k == "code_verifier"),
         "the verifier never leaves pimbot"
     );
+    // An authentication-context challenge is met by ticking the context on the sign-in page.
+    let contexts: Vec<String> = query
+        .iter()
+        .filter(|(k, v)| k == "claims" && v.contains("\"c1\""))
+        .map(|_| "c1".to_owned())
+        .collect();
     let mut form = query;
+    form.extend(contexts.into_iter().map(|c| ("acrs".to_owned(), c)));
     form.push(("user".to_owned(), account.to_owned()));
     if mfa {
         form.push(("mfa".to_owned(), "on".to_owned()));
@@ -145,7 +161,7 @@ async fn sign_in(app: &TestApp, state: &str, account: &str, mfa: bool) -> (Statu
 }
 
 /// `user` types `login` and signs in as `account`.
-async fn log_in(app: &TestApp, user: &str, account: &str, mfa: bool) {
+pub(crate) async fn log_in(app: &TestApp, user: &str, account: &str, mfa: bool) {
     app.slash(user, "login").await;
     let state = sign_in_link(app, user, 1).await;
     let (status, page) = sign_in(app, &state, account, mfa).await;
@@ -154,7 +170,7 @@ async fn log_in(app: &TestApp, user: &str, account: &str, mfa: bool) {
     app.wait_for_dm(user, "You are signed in").await;
 }
 
-fn request_id(reply: &Value) -> String {
+pub(crate) fn request_id(reply: &Value) -> String {
     let text = reply.to_string();
     let start = text.find("PIM-").expect("a request id");
     text[start..]
@@ -163,7 +179,7 @@ fn request_id(reply: &Value) -> String {
         .collect()
 }
 
-fn self_requests(emulator: &Emulator) -> Vec<Value> {
+pub(crate) fn self_requests(emulator: &Emulator) -> Vec<Value> {
     emulator
         .requests_of(Provider::Role)
         .into_iter()

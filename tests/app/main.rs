@@ -6,6 +6,7 @@
 )]
 
 mod activate;
+mod activate_providers;
 mod adaptive_cards;
 mod adoption;
 mod anchors;
