@@ -25,13 +25,9 @@ impl Service {
             }
         };
         let Some(pending) = taken else {
-            let event = AuditEvent::new(
-                "auth.sign_in_refused",
-                None,
-                AuditActor::system(),
-                "unknown_state",
-            );
-            self.store.append_audit(event, Vec::new()).await?;
+            // Not audited: an unknown state names nobody, and anyone can send one; auditing
+            // each would let an anonymous caller grow the audit trail at will.
+            tracing::info!("a sign-in callback with an unknown, used or expired state");
             return Ok(AuthPage::refused(
                 "This sign-in is unknown, was already used, or expired. Ask pimbot for a new link (`login`).",
             ));
