@@ -357,7 +357,7 @@ async fn a_revoked_sign_in_asks_for_a_new_one_and_the_request_waits_for_it() {
 }
 
 #[tokio::test]
-async fn a_sealed_refresh_token_is_not_in_the_database_in_the_clear_and_logout_forgets_it() {
+async fn a_kept_refresh_token_is_sealed_survives_a_key_rotation_and_logout_forgets_it() {
     let app = start().await;
     log_in(&app, "UALICE", ALICE, true).await;
     let kept = app
@@ -372,6 +372,28 @@ async fn a_sealed_refresh_token_is_not_in_the_database_in_the_clear_and_logout_f
         .expect("kept");
     assert!(kept.sealed_refresh_token.starts_with("v1.k1."));
     assert_eq!(kept.entra_id, ALICE);
+    // The key of the configuration opens it, also once a newer key is added in front (rotation);
+    // without it, it is unreadable.
+    use pimbot::secret::SecretKey;
+    use pimbot::service::ports::{Sealer, SignIn};
+    use pimbot::vault::TokenVault;
+    let context = SignIn::token_context(pimbot::domain::request::Platform::Slack, "UALICE", ALICE);
+    let k1 = SecretKey::new(*b"0123456789abcdef0123456789abcdef");
+    let k2 = SecretKey::new([7u8; 32]);
+    let rotated =
+        TokenVault::new([("k2".to_owned(), k2.clone()), ("k1".to_owned(), k1)]).expect("ring");
+    let token = rotated
+        .open(&kept.sealed_refresh_token, &context)
+        .expect("opens after a rotation");
+    assert!(!token.is_empty());
+    assert!(
+        !kept.sealed_refresh_token.contains(&token),
+        "the database never holds the token in the clear"
+    );
+    let without = TokenVault::new([("k2".to_owned(), k2)]).expect("ring");
+    assert!(without.open(&kept.sealed_refresh_token, &context).is_err());
+    let resealed = rotated.seal(&token, &context).expect("seal");
+    assert!(resealed.starts_with("v1.k2."), "the newest key seals");
     app.slash("UALICE", "logout").await;
     app.wait_for_response("UALICE", "Signed out").await;
     let gone = app
