@@ -408,3 +408,42 @@ async fn a_kept_refresh_token_is_sealed_survives_a_key_rotation_and_logout_forge
     assert!(gone.is_none());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_target_may_still_ask_for_pimbots_own_approval_before_pim_activates_as_the_requester() {
+    let config = format!(
+        r#"
+[auth]
+token_keys = ["k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="]
+
+[[targets]]
+name = "security-reader"
+kind = "role"
+role = "Security Reader"
+mode = "activate"
+approvals_required = 1
+approvers = ["user:{BOB}"]
+"#
+    );
+    let app = start_in(Tenant::demo(), &config).await;
+    log_in(&app, "UFRANK", FRANK, true).await;
+    app.slash(
+        "UFRANK",
+        "request security-reader for 1h reading the audit logs",
+    )
+    .await;
+    let reply = app
+        .wait_for_response("UFRANK", "waiting for approval by Bob Owner")
+        .await;
+    let id = request_id(&reply);
+    assert!(
+        self_requests(&app.emulator).is_empty(),
+        "PIM waits for pimbot's approval"
+    );
+    assert_eq!(app.click("UBOB", "approve", &id).await, 200);
+    app.wait_for_dm("UFRANK", "active").await;
+    let sent = self_requests(&app.emulator);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["principalId"], FRANK);
+    app.stop().await;
+}
