@@ -69,37 +69,14 @@ impl Chat for SlackClient {
         request: &Request,
         notice: &Notice,
     ) -> Result<(), UpstreamError> {
-        let user = request
-            .requester
-            .chat_id
-            .as_ref()
-            .map(ChatUserId::as_str)
-            .ok_or_else(|| {
-                UpstreamError::new(
-                    SERVICE,
-                    "notify_requester",
-                    UpstreamErrorKind::Rejected,
-                    format!("{} has no Slack user id for the requester", request.id),
-                )
-            })?;
+        let user = slack_user(&request.requester, "notify_requester")?;
         self.send_dm_message(user, render::notice_message(request, notice))
             .await
             .map(drop)
     }
 
     async fn tell(&self, person: &Person, reply: &Reply) -> Result<(), UpstreamError> {
-        let user = person
-            .chat_id
-            .as_ref()
-            .map(ChatUserId::as_str)
-            .ok_or_else(|| {
-                UpstreamError::new(
-                    SERVICE,
-                    "tell",
-                    UpstreamErrorKind::Rejected,
-                    format!("no Slack user id for {}", person.display_name),
-                )
-            })?;
+        let user = slack_user(person, "tell")?;
         self.send_dm(user, &render::reply_text(reply))
             .await
             .map(drop)
@@ -146,4 +123,24 @@ impl Chat for SlackClient {
         };
         self.update_view(&form.view_id, view).await
     }
+}
+
+/// The person's Slack user id, which a direct message needs.
+#[expect(
+    clippy::result_large_err,
+    reason = "UpstreamError is the port's error type"
+)]
+fn slack_user<'a>(person: &'a Person, operation: &str) -> Result<&'a str, UpstreamError> {
+    person
+        .chat_id
+        .as_ref()
+        .map(ChatUserId::as_str)
+        .ok_or_else(|| {
+            UpstreamError::new(
+                SERVICE,
+                operation,
+                UpstreamErrorKind::Rejected,
+                format!("no Slack user id for {}", person.display_name),
+            )
+        })
 }
