@@ -258,7 +258,7 @@ impl Service {
             form_ref: form_ref.to_owned(),
         };
         let first = self
-            .record_effects(delivery, None, vec![NewJob::now(job)])
+            .record_effects(delivery, None, vec![NewJob::at(job, self.now())])
             .await?;
         self.jobs_ready.notify_one();
         Ok(first)

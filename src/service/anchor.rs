@@ -25,7 +25,7 @@ impl Service {
             return Ok(None);
         };
         // The claim and the jobs are one transaction: a claimed anchor is always posted.
-        let jobs = line_jobs(&post.platforms, &post.line);
+        let jobs = line_jobs(&post.platforms, &post.line, self.now());
         if !self.store.record_delivery(&post.key, None, jobs).await? {
             return Ok(None);
         }
@@ -48,7 +48,7 @@ impl Service {
             if let Err(error) = self.post_audit_line(platform, &post.line).await {
                 tracing::warn!(%error, platform = platform.as_str(), "could not post the audit head; it is queued for the next start");
                 self.store
-                    .enqueue(line_jobs(&[platform], &post.line))
+                    .enqueue(line_jobs(&[platform], &post.line, self.now()))
                     .await?;
             }
         }

@@ -70,7 +70,7 @@ impl Service {
             _ => "Working on it…",
         };
         let command = InboundCommand::new(envelope, text, parsed);
-        let job = NewJob::now(Job::Command { command });
+        let job = NewJob::at(Job::Command { command }, self.now());
         if !self.record_effects(delivery, None, vec![job]).await? {
             return Ok(repeated());
         }

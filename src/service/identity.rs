@@ -4,7 +4,6 @@
 
 mod changes;
 
-use chrono::Utc;
 
 use crate::domain::audit::AuditActor;
 use crate::domain::ids::{ChatUserId, EntraId};
@@ -93,7 +92,7 @@ impl Service {
             .store
             .identity(platform, chat_id)
             .await?
-            .filter(|c| Utc::now() - c.fetched_at < self.settings.identity_ttl)
+            .filter(|c| self.now() - c.fetched_at < self.settings.identity_ttl)
             .map(|c| c.user);
         if let Some(mapping) = self.settings.mapping_of_chat(platform, chat_id) {
             if let Some(user) = cached.filter(|user| mapping.names(user)) {
@@ -203,7 +202,7 @@ impl Service {
             .identity(platform, &chat_id)
             .await?
             .is_some_and(|c| {
-                c.user.id == user.id && Utc::now() - c.fetched_at < self.settings.identity_ttl
+                c.user.id == user.id && self.now() - c.fetched_at < self.settings.identity_ttl
             });
         if !known {
             // The address must lead back to this user alone, as it would for `identify`.

@@ -171,7 +171,11 @@ impl Service {
         let now = self.now();
         let mut jobs = self.work_jobs(request.id, &request.work(now), now);
         let platforms = self.audit_platforms(request.platform);
-        jobs.extend(line_jobs(&platforms, &audit_line(&request, "submitted")));
+        jobs.extend(line_jobs(
+            &platforms,
+            &audit_line(&request, "submitted"),
+            now,
+        ));
         let new = NewRequest {
             request,
             origin: Some(origin.to_owned()),

@@ -148,12 +148,16 @@ impl Service {
         notice: Option<Notice>,
     ) -> Vec<NewJob> {
         let id = request.id;
-        let mut jobs = vec![NewJob::now(Job::UpdateApproval { request: id })];
+        let now = self.now();
+        let mut jobs = vec![NewJob::at(Job::UpdateApproval { request: id }, now)];
         if let Some(notice) = notice {
-            jobs.push(NewJob::now(Job::Notify {
-                request: id,
-                notice,
-            }));
+            jobs.push(NewJob::at(
+                Job::Notify {
+                    request: id,
+                    notice,
+                },
+                now,
+            ));
         }
         jobs.extend(self.audit_line_jobs(request.platform, audit_line(request, change.name())));
         jobs
@@ -207,7 +211,7 @@ impl Service {
 
     /// An audit-channel line on every platform that has an audit conversation.
     pub(crate) fn audit_line_jobs(&self, platform: Platform, line: String) -> Vec<NewJob> {
-        line_jobs(&self.audit_platforms(platform), &line)
+        line_jobs(&self.audit_platforms(platform), &line, self.now())
     }
 
     /// The platforms with an audit conversation, the request's own first.
@@ -225,14 +229,21 @@ impl Service {
 }
 
 /// One `AuditLine` job per platform.
-pub(crate) fn line_jobs(platforms: &[Platform], line: &str) -> Vec<NewJob> {
+pub(crate) fn line_jobs(
+    platforms: &[Platform],
+    line: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<NewJob> {
     platforms
         .iter()
         .map(|platform| {
-            NewJob::now(Job::AuditLine {
-                platform: *platform,
-                line: line.to_owned(),
-            })
+            NewJob::at(
+                Job::AuditLine {
+                    platform: *platform,
+                    line: line.to_owned(),
+                },
+                now,
+            )
         })
         .collect()
 }

@@ -2,7 +2,6 @@
 //! to another Entra user, or an Entra user who gains a second chat account, may be a workspace
 //! admin's edited e-mail at work: when an approver is involved it is logged and audited.
 
-use chrono::Utc;
 use serde_json::json;
 
 use crate::domain::audit::{AuditActor, AuditEvent};
@@ -26,7 +25,7 @@ impl Service {
             platform,
             chat_id: chat_id.to_owned(),
             user: user.clone(),
-            fetched_at: Utc::now(),
+            fetched_at: self.now(),
         };
         self.store.save_identity(&identity).await?;
         if before.as_ref().is_some_and(|b| b.user.id == user.id) {
