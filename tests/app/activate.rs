@@ -45,6 +45,11 @@ mode = "activate"
 "#;
 
 async fn start() -> TestApp {
+    TestApp::start_with(read_only_tenant(), CONFIG).await
+}
+
+/// The demo tenant, where pimbot's application may only read (activate mode).
+pub(crate) fn read_only_tenant() -> Tenant {
     let mut tenant = Tenant::demo();
     tenant.service_principals.push(ServicePrincipal {
         id: "4c7a9d0e-1b2c-4d3e-8f4a-5b6c7d8e9f00".to_owned(),
@@ -52,10 +57,10 @@ async fn start() -> TestApp {
         display_name: "pimbot".to_owned(),
         app_roles: READ_ONLY.iter().map(|p| (*p).to_owned()).collect(),
     });
-    TestApp::start_with(tenant, CONFIG).await
+    tenant
 }
 
-fn no_redirects() -> reqwest::Client {
+pub(crate) fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -63,7 +68,7 @@ fn no_redirects() -> reqwest::Client {
 }
 
 /// The `state` of the newest sign-in link pimbot sent `user` in a DM, once there are `nth`.
-async fn sign_in_link(app: &TestApp, user: &str, nth: usize) -> String {
+pub(crate) async fn sign_in_link(app: &TestApp, user: &str, nth: usize) -> String {
     let channel = format!("D{user}");
     let links = |calls: &[crate::fake_slack::Call]| -> Vec<String> {
         calls
@@ -91,7 +96,12 @@ async fn sign_in_link(app: &TestApp, user: &str, nth: usize) -> String {
 
 /// Follows a sign-in link as `user`'s browser: pimbot's `/auth/start`, the emulator's sign-in
 /// page (signing in as `account`, with MFA when `mfa`), and back to pimbot's callback.
-async fn sign_in(app: &TestApp, state: &str, account: &str, mfa: bool) -> (StatusCode, String) {
+pub(crate) async fn sign_in(
+    app: &TestApp,
+    state: &str,
+    account: &str,
+    mfa: bool,
+) -> (StatusCode, String) {
     let browser = no_redirects();
     let start = browser
         .get(format!("{}/auth/start?state={state}", app.base_url))
