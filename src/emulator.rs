@@ -17,7 +17,7 @@
 //! PIM for Groups, `…/group/assignmentApprovals/{id}[/stages/{stageId}]`,
 //! `/beta/roleManagement/directory/roleAssignmentApprovals/{id}[/steps/{stepId}]` and
 //! `policies/roleManagementPolicyAssignments`; ARM under `{scope}/providers/Microsoft.Authorization/`
-//! (see [`arm`]). Lists page at 100 (or `$top`) with `@odata.nextLink`. A delegated token is for one
+//! (see the `arm` module). Lists page at 100 (or `$top`) with `@odata.nextLink`. A delegated token is for one
 //! resource: Graph's at ARM, or ARM's at Graph, is 401.
 
 mod activation;

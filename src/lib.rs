@@ -26,10 +26,13 @@
 //!   by every chat platform ([`domain::command`], with the request form's fields read one by one,
 //!   [`domain::command::RequestFields`]), who may do what ([`domain::authorization`]), refusals in
 //!   the user's words, and audit events with their hash chain. Pure: no I/O.
-//! - [`service`]: the use cases (submit, decide, cancel, end, list, status, activate, expire) over
-//!   the ports in [`service::ports`]: [`service::ports::Store`], [`service::ports::Directory`],
-//!   [`service::ports::Pim`], [`service::ports::Chat`] and [`service::ports::Clock`] (where every
-//!   `now` comes from; tests move it on). Every transition is one store
+//! - [`service`]: the use cases (submit, decide, cancel, end, list, status, activate, expire,
+//!   and activate mode's sign-in, [`service::sign_in`]) over the ports in [`service::ports`]:
+//!   [`service::ports::Store`], [`service::ports::Directory`], [`service::ports::Pim`],
+//!   [`service::ports::Chat`], [`service::ports::Clock`] (where every `now` comes from; tests
+//!   move it on), and for activate mode [`service::ports::SignInProvider`] (Entra's code flow),
+//!   [`service::ports::SelfService`] (PIM's `self*` and approval calls with a person's own token)
+//!   and [`service::ports::Sealer`]. Every transition is one store
 //!   transaction: a compare-and-set on the request's version, the audit event and the jobs for its
 //!   side effects ([`service::jobs`], the outbox). A chat command arrives as a
 //!   [`service::inbound::Inbound`]: text a person typed, read by the grammar once, where it
@@ -49,7 +52,10 @@
 //!   identity, managed identity, Azure CLI), the Microsoft Graph client (directory, Entra roles,
 //!   PIM for Groups) and the ARM client (Azure resource roles) over one shared HTTP layer
 //!   (retries with `Retry-After`, paging, PIM error mapping), and [`pim::PimProviders`], which
-//!   picks the provider by the target's kind and caches policies and role definitions.
+//!   picks the provider by the target's kind ([`domain::target::PimResource`]: each provider takes
+//!   only the kinds it serves) and caches policies and role definitions; for activate mode, the
+//!   same clients called with a person's delegated token, and Entra's code flow with PKCE
+//!   ([`pim::EntraSignIn`]).
 //! - [`vault`]: the token vault, sealing what activate mode keeps at rest (a chat user's refresh
 //!   token, a sign-in's PKCE verifier) with AES-256-GCM under a key ring
 //!   ([`service::ports::Sealer`]); `auth.token_keys` configures it.
@@ -62,7 +68,8 @@
 //!   endpoints pimbot uses, with PIM's semantics and error codes, plus the project's one fake
 //!   Slack ([`emulator::slack`]) and one fake Bot Framework ([`emulator::bot_framework`]); the
 //!   tests and `pimbot demo` run against them. Behind the default feature `demo`, with `demo`.
-//! - [`http`]: health, readiness, metrics, body limits and tracing for every route.
+//! - [`http`]: health, readiness, metrics, body limits and tracing for every route, and
+//!   [`http::auth`]: `/auth/start` and `/auth/callback`, the browser's part of a sign-in.
 //! - [`metrics`]: every metric family, described once so each shows from the first scrape.
 //! - [`telemetry`]: the log subscriber (text or JSON) and, with the `otel` feature, OTLP trace
 //!   export.
@@ -86,6 +93,8 @@
 //!   a target; pimbot checks it at request time and again just before assigning.
 //! - *assign mode*: pimbot holds application permissions and brokers: it enforces the target's
 //!   end-user activation policy itself, runs the approval in chat, then `adminAssign`s.
+//! - *activate mode*: people sign in once; PIM activates with their own token (`selfActivate`)
+//!   and enforces its own rules and approvals; pimbot's application only reads.
 //! - *short id*: `PIM-42`, the number people type.
 
 pub mod admin;

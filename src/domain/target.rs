@@ -196,7 +196,7 @@ impl PimResource {
 }
 
 /// A target looked up in PIM: ids for the API calls, names for people.
-/// Stored in the flat shape it always had ([`StoredTarget`]), so older rows still read.
+/// Stored in the flat shape it always had (kind, id, scope and access as strings), so older rows still read.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "StoredTarget", into = "StoredTarget")]
 pub struct ResolvedTarget {

@@ -117,6 +117,29 @@ impl Service {
         }
     }
 
+    /// `selfDeactivate` with the requester's own token; `None` when they must sign in first.
+    pub(super) async fn deactivate_as_requester(
+        &self,
+        request: &Request,
+    ) -> Result<Option<Result<super::ports::Receipt, super::ports::UpstreamError>>, ServiceError>
+    {
+        let api = api_of(request);
+        let Some(token) = self
+            .user_token(request.platform, &request.requester, api)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let delegation = self.delegation().ok_or_else(not_configured)?;
+        let grant = self.grant(request);
+        Ok(Some(
+            delegation
+                .pim
+                .self_deactivate(&request.target, &grant, &token)
+                .await,
+        ))
+    }
+
     /// A delegated access token for `person` (their kept sign-in), or `None` when they must
     /// sign in (again): never signed in, sign-in forgotten, revoked, or no longer readable.
     pub(super) async fn user_token(

@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use crate::domain::audit::{AuditActor, AuditEvent};
+use crate::domain::mode::ActivationMode;
 use crate::domain::request::{Event, Request, ShortId};
 
 use super::lifecycle::upstream_detail;
@@ -31,7 +32,14 @@ impl Service {
 
     async fn remove_and_end(&self, request: &Request, by: &str) -> Result<(), ServiceError> {
         let id = request.id;
-        let receipt = match self.pim.remove(&request.target, &self.grant(request)).await {
+        let removed = match request.mode {
+            ActivationMode::Assign => self.pim.remove(&request.target, &self.grant(request)).await,
+            ActivationMode::Activate => match self.deactivate_as_requester(request).await? {
+                Some(removed) => removed,
+                None => return self.end_needs_sign_in(request).await,
+            },
+        };
+        let receipt = match removed {
             Ok(receipt) => {
                 json!({ "pim_request_id": receipt.pim_request_id, "upstream_request_id": receipt.upstream_request_id })
             }
@@ -66,5 +74,29 @@ impl Service {
         })
         .detail(json!({ "early": true, "by": by, "removal": receipt }));
         self.settle(request, step).await
+    }
+
+    /// Activate mode: PIM ends an activation only with its holder's own sign-in. Without one,
+    /// the elevation stays active and the requester is asked to sign in and end it again.
+    async fn end_needs_sign_in(&self, request: &Request) -> Result<(), ServiceError> {
+        let id = request.id;
+        let event = AuditEvent::new(
+            "request.end_failed",
+            Some(id),
+            AuditActor::system(),
+            "not_signed_in",
+        );
+        let line = format!("{id} could not be ended early: its requester is not signed in");
+        self.store
+            .append_audit(event, self.audit_line_jobs(request.platform, line))
+            .await?;
+        self.send_sign_in_link(
+            request.platform,
+            &request.requester,
+            crate::service::ports::SignInPurpose::Login,
+        )
+        .await?;
+        let back = Step::new(Event::EndFailed, AuditActor::system());
+        self.settle(request, back).await
     }
 }

@@ -224,14 +224,7 @@ impl Service {
                 "This sign-in link is unknown, used or expired. Ask pimbot for a new one (`login`).",
             )));
         };
-        let context = PendingSignIn::verifier_context(
-            pending.platform,
-            &pending.chat_user,
-            &pending.entra_id,
-        );
-        let verifier = sealer
-            .open(&pending.sealed_verifier, &context)
-            .map_err(sealing)?;
+        let verifier = open_verifier(sealer, &pending)?;
         let claims = match &pending.purpose {
             SignInPurpose::StepUp { claims, .. } if !claims.is_empty() => Some(claims.as_str()),
             _ => None,
@@ -251,6 +244,22 @@ impl Service {
         });
         Ok(AuthStart::Redirect(url))
     }
+}
+
+/// The pending sign-in's PKCE verifier, unsealed.
+#[expect(
+    clippy::result_large_err,
+    reason = "ServiceError is what every use case returns"
+)]
+pub(super) fn open_verifier(
+    sealer: &dyn Sealer,
+    pending: &PendingSignIn,
+) -> Result<String, ServiceError> {
+    let context =
+        PendingSignIn::verifier_context(pending.platform, &pending.chat_user, &pending.entra_id);
+    sealer
+        .open(&pending.sealed_verifier, &context)
+        .map_err(sealing)
 }
 
 /// The request a sign-in is for, if any.

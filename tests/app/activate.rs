@@ -9,14 +9,14 @@ use serde_json::Value;
 
 use crate::harness::TestApp;
 
-const PIMBOT_APP: &str = "11111111-2222-3333-4444-555555555555";
-const ALICE: &str = "90ea226b-db03-48c5-a5c4-7d42c40e0145";
-const BOB: &str = "d7a95a2d-6f54-4d5b-9b0a-9b8847c25a70";
-const CAROL: &str = "8767515c-c303-466f-9b40-98e9a042f5b1";
-const FRANK: &str = "20c857e8-5b84-4089-a34c-8729ea394230";
+pub(crate) const PIMBOT_APP: &str = "11111111-2222-3333-4444-555555555555";
+pub(crate) const ALICE: &str = "90ea226b-db03-48c5-a5c4-7d42c40e0145";
+pub(crate) const BOB: &str = "d7a95a2d-6f54-4d5b-9b0a-9b8847c25a70";
+pub(crate) const CAROL: &str = "8767515c-c303-466f-9b40-98e9a042f5b1";
+pub(crate) const FRANK: &str = "20c857e8-5b84-4089-a34c-8729ea394230";
 
 /// pimbot's application permissions in activate mode: reads only.
-const READ_ONLY: [&str; 8] = [
+pub(crate) const READ_ONLY: [&str; 8] = [
     "User.Read.All",
     "GroupMember.Read.All",
     "Application.Read.All",
@@ -27,7 +27,7 @@ const READ_ONLY: [&str; 8] = [
     "PrivilegedEligibilitySchedule.Read.AzureADGroup",
 ];
 
-const CONFIG: &str = r#"
+pub(crate) const CONFIG: &str = r#"
 [auth]
 token_keys = ["k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="]
 
@@ -44,20 +44,19 @@ role = "Security Reader"
 mode = "activate"
 "#;
 
-async fn start() -> TestApp {
-    TestApp::start_with(read_only_tenant(), CONFIG).await
+pub(crate) async fn start() -> TestApp {
+    start_in(Tenant::demo(), CONFIG).await
 }
 
-/// The demo tenant, where pimbot's application may only read (activate mode).
-pub(crate) fn read_only_tenant() -> Tenant {
-    let mut tenant = Tenant::demo();
+/// pimbot on `tenant` with `config`, its application holding only read permissions.
+pub(crate) async fn start_in(mut tenant: Tenant, config: &str) -> TestApp {
     tenant.service_principals.push(ServicePrincipal {
         id: "4c7a9d0e-1b2c-4d3e-8f4a-5b6c7d8e9f00".to_owned(),
         app_id: PIMBOT_APP.to_owned(),
         display_name: "pimbot".to_owned(),
         app_roles: READ_ONLY.iter().map(|p| (*p).to_owned()).collect(),
     });
-    tenant
+    TestApp::start_with(tenant, config).await
 }
 
 pub(crate) fn no_redirects() -> reqwest::Client {
@@ -129,7 +128,14 @@ pub(crate) async fn sign_in(
         !query.iter().any(|(k, _)| k == "code_verifier"),
         "the verifier never leaves pimbot"
     );
+    // An authentication-context challenge is met by ticking the context on the sign-in page.
+    let contexts: Vec<String> = query
+        .iter()
+        .filter(|(k, v)| k == "claims" && v.contains("\"c1\""))
+        .map(|_| "c1".to_owned())
+        .collect();
     let mut form = query;
+    form.extend(contexts.into_iter().map(|c| ("acrs".to_owned(), c)));
     form.push(("user".to_owned(), account.to_owned()));
     if mfa {
         form.push(("mfa".to_owned(), "on".to_owned()));
@@ -155,7 +161,7 @@ pub(crate) async fn sign_in(
 }
 
 /// `user` types `login` and signs in as `account`.
-async fn log_in(app: &TestApp, user: &str, account: &str, mfa: bool) {
+pub(crate) async fn log_in(app: &TestApp, user: &str, account: &str, mfa: bool) {
     app.slash(user, "login").await;
     let state = sign_in_link(app, user, 1).await;
     let (status, page) = sign_in(app, &state, account, mfa).await;
@@ -164,7 +170,7 @@ async fn log_in(app: &TestApp, user: &str, account: &str, mfa: bool) {
     app.wait_for_dm(user, "You are signed in").await;
 }
 
-fn request_id(reply: &Value) -> String {
+pub(crate) fn request_id(reply: &Value) -> String {
     let text = reply.to_string();
     let start = text.find("PIM-").expect("a request id");
     text[start..]
@@ -173,7 +179,7 @@ fn request_id(reply: &Value) -> String {
         .collect()
 }
 
-fn self_requests(emulator: &Emulator) -> Vec<Value> {
+pub(crate) fn self_requests(emulator: &Emulator) -> Vec<Value> {
     emulator
         .requests_of(Provider::Role)
         .into_iter()
@@ -351,7 +357,7 @@ async fn a_revoked_sign_in_asks_for_a_new_one_and_the_request_waits_for_it() {
 }
 
 #[tokio::test]
-async fn a_sealed_refresh_token_is_not_in_the_database_in_the_clear_and_logout_forgets_it() {
+async fn a_kept_refresh_token_is_sealed_survives_a_key_rotation_and_logout_forgets_it() {
     let app = start().await;
     log_in(&app, "UALICE", ALICE, true).await;
     let kept = app
@@ -366,6 +372,28 @@ async fn a_sealed_refresh_token_is_not_in_the_database_in_the_clear_and_logout_f
         .expect("kept");
     assert!(kept.sealed_refresh_token.starts_with("v1.k1."));
     assert_eq!(kept.entra_id, ALICE);
+    // The key of the configuration opens it, also once a newer key is added in front (rotation);
+    // without it, it is unreadable.
+    use pimbot::secret::SecretKey;
+    use pimbot::service::ports::{Sealer, SignIn};
+    use pimbot::vault::TokenVault;
+    let context = SignIn::token_context(pimbot::domain::request::Platform::Slack, "UALICE", ALICE);
+    let k1 = SecretKey::new(*b"0123456789abcdef0123456789abcdef");
+    let k2 = SecretKey::new([7u8; 32]);
+    let rotated =
+        TokenVault::new([("k2".to_owned(), k2.clone()), ("k1".to_owned(), k1)]).expect("ring");
+    let token = rotated
+        .open(&kept.sealed_refresh_token, &context)
+        .expect("opens after a rotation");
+    assert!(!token.is_empty());
+    assert!(
+        !kept.sealed_refresh_token.contains(&token),
+        "the database never holds the token in the clear"
+    );
+    let without = TokenVault::new([("k2".to_owned(), k2)]).expect("ring");
+    assert!(without.open(&kept.sealed_refresh_token, &context).is_err());
+    let resealed = rotated.seal(&token, &context).expect("seal");
+    assert!(resealed.starts_with("v1.k2."), "the newest key seals");
     app.slash("UALICE", "logout").await;
     app.wait_for_response("UALICE", "Signed out").await;
     let gone = app
@@ -378,5 +406,44 @@ async fn a_sealed_refresh_token_is_not_in_the_database_in_the_clear_and_logout_f
         .await
         .expect("read");
     assert!(gone.is_none());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_target_may_still_ask_for_pimbots_own_approval_before_pim_activates_as_the_requester() {
+    let config = format!(
+        r#"
+[auth]
+token_keys = ["k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="]
+
+[[targets]]
+name = "security-reader"
+kind = "role"
+role = "Security Reader"
+mode = "activate"
+approvals_required = 1
+approvers = ["user:{BOB}"]
+"#
+    );
+    let app = start_in(Tenant::demo(), &config).await;
+    log_in(&app, "UFRANK", FRANK, true).await;
+    app.slash(
+        "UFRANK",
+        "request security-reader for 1h reading the audit logs",
+    )
+    .await;
+    let reply = app
+        .wait_for_response("UFRANK", "waiting for approval by Bob Owner")
+        .await;
+    let id = request_id(&reply);
+    assert!(
+        self_requests(&app.emulator).is_empty(),
+        "PIM waits for pimbot's approval"
+    );
+    assert_eq!(app.click("UBOB", "approve", &id).await, 200);
+    app.wait_for_dm("UFRANK", "active").await;
+    let sent = self_requests(&app.emulator);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["principalId"], FRANK);
     app.stop().await;
 }

@@ -6,6 +6,8 @@
 )]
 
 mod activate;
+mod activate_providers;
+mod activate_teams;
 mod adaptive_cards;
 mod adoption;
 mod anchors;

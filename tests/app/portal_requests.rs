@@ -8,7 +8,9 @@ use pimbot::emulator::Provider;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::activate::{read_only_tenant, sign_in, sign_in_link};
+use pimbot::emulator::Tenant;
+
+use crate::activate::{sign_in, sign_in_link, start_in};
 use crate::fake_slack::Call;
 use crate::harness::TestApp;
 
@@ -32,7 +34,7 @@ approval_channel = { slack = "CAPPROVE" }
 "#;
 
 async fn start() -> TestApp {
-    TestApp::start_with(read_only_tenant(), CONFIG).await
+    start_in(Tenant::demo(), CONFIG).await
 }
 
 fn token(app: &TestApp, user: &str) -> String {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{AuthPage, Callback, digest, not_configured, purpose_request, sealing};
+use super::{AuthPage, Callback, digest, not_configured, open_verifier, purpose_request, sealing};
 use crate::domain::audit::{AuditActor, AuditEvent};
 use crate::domain::request::Person;
 use crate::service::ports::{PendingSignIn, SignIn, SignInError, SignedIn};
@@ -25,13 +25,9 @@ impl Service {
             }
         };
         let Some(pending) = taken else {
-            let event = AuditEvent::new(
-                "auth.sign_in_refused",
-                None,
-                AuditActor::system(),
-                "unknown_state",
-            );
-            self.store.append_audit(event, Vec::new()).await?;
+            // Not audited: an unknown state names nobody, and anyone can send one; auditing
+            // each would let an anonymous caller grow the audit trail at will.
+            tracing::info!("a sign-in callback with an unknown, used or expired state");
             return Ok(AuthPage::refused(
                 "This sign-in is unknown, was already used, or expired. Ask pimbot for a new link (`login`).",
             ));
@@ -86,14 +82,7 @@ impl Service {
     ) -> Result<Result<SignedIn, AuthPage>, ServiceError> {
         let (delegation, sealer) = self.delegation_parts().ok_or_else(not_configured)?;
         let request = purpose_request(&pending.purpose);
-        let context = PendingSignIn::verifier_context(
-            pending.platform,
-            &pending.chat_user,
-            &pending.entra_id,
-        );
-        let verifier = sealer
-            .open(&pending.sealed_verifier, &context)
-            .map_err(sealing)?;
+        let verifier = open_verifier(sealer, pending)?;
         let signed_in = match delegation.sign_in.redeem(code, &verifier).await {
             Ok(signed_in) => signed_in,
             Err(SignInError::Unavailable(error)) => return Err(error.into()),

@@ -81,18 +81,7 @@ impl Chat for SlackClient {
     }
 
     async fn tell(&self, person: &Person, reply: &Reply) -> Result<(), UpstreamError> {
-        let user = person
-            .chat_id
-            .as_ref()
-            .map(ChatUserId::as_str)
-            .ok_or_else(|| {
-                UpstreamError::new(
-                    SERVICE,
-                    "tell",
-                    UpstreamErrorKind::Rejected,
-                    format!("no Slack user id for {}", person.display_name),
-                )
-            })?;
+        let user = slack_user(person, "tell")?;
         self.send_dm(user, &render::reply_text(reply))
             .await
             .map(drop)
@@ -139,4 +128,24 @@ impl Chat for SlackClient {
         };
         self.update_view(&form.view_id, view).await
     }
+}
+
+/// The person's Slack user id, which a direct message needs.
+#[expect(
+    clippy::result_large_err,
+    reason = "UpstreamError is the port's error type"
+)]
+fn slack_user<'a>(person: &'a Person, operation: &str) -> Result<&'a str, UpstreamError> {
+    person
+        .chat_id
+        .as_ref()
+        .map(ChatUserId::as_str)
+        .ok_or_else(|| {
+            UpstreamError::new(
+                SERVICE,
+                operation,
+                UpstreamErrorKind::Rejected,
+                format!("no Slack user id for {}", person.display_name),
+            )
+        })
 }
