@@ -20,6 +20,7 @@ use super::transition::Step;
 use super::{Delegation, Service, ServiceError};
 
 mod approvals;
+mod discovery;
 
 /// How often a request PIM holds for approval is read again (a click in chat reads it at once).
 pub(crate) const FOLLOW_INTERVAL: chrono::TimeDelta = chrono::TimeDelta::seconds(30);

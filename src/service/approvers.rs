@@ -7,7 +7,6 @@ use std::collections::HashSet;
 use crate::domain::policy::PimPolicy;
 use crate::domain::request::{ApproverSource, Person, Platform};
 
-use super::identity::Caller;
 use super::ports::{Directory, DirectoryUser};
 use super::resolve::EligibleFor;
 use super::settings::ApproverRef;
@@ -21,13 +20,13 @@ pub(crate) struct Approvers {
 
 impl Service {
     /// Target approvers, else the PIM policy's primary approvers, else (for a group target) the
-    /// owners of that group, else the owners of the group the caller is eligible through, else the
-    /// default approvers. Never the caller, never a disabled account, never a service principal.
+    /// owners of that group, else the owners of the group the requester is eligible through, else the
+    /// default approvers. Never the requester, never a disabled account, never a service principal.
     /// Empty means nobody can approve.
     pub(crate) async fn resolve_approvers(
         &self,
         platform: Platform,
-        caller: &Caller,
+        requester: &DirectoryUser,
         eligible: &EligibleFor,
         policy: &PimPolicy,
     ) -> Result<Approvers, ServiceError> {
@@ -49,7 +48,7 @@ impl Service {
             listed(&self.settings.defaults.approvers),
         ];
         for source in steps.into_iter().flatten() {
-            let users = approvers_from(&*self.directory, &source, &caller.user.id).await?;
+            let users = approvers_from(&*self.directory, &source, &requester.id).await?;
             if users.is_empty() {
                 continue;
             }

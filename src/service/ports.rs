@@ -169,6 +169,8 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Request>, StoreError>;
     /// Requests in `pending_approval`, oldest first.
     async fn pending_requests(&self) -> Result<Vec<Request>, StoreError>;
+    /// Requests in `activating`, oldest first (activate mode: those PIM holds for approval).
+    async fn activating_requests(&self) -> Result<Vec<Request>, StoreError>;
     /// Requests whose assignment PIM holds (`active` and `ending`), oldest first.
     async fn holding_requests(&self) -> Result<Vec<Request>, StoreError>;
 

@@ -51,12 +51,7 @@ impl Service {
                 };
             }
         };
-        let resolved = ResolvedTarget {
-            name: Some(target.name.clone()),
-            display_name: target.resource.clone(),
-            scope_display: configured.resource.scope_id().to_owned(),
-            resource: configured.resource.clone(),
-        };
+        let resolved = configured.resolved();
         let policy = self.pim.policy(&resolved).await;
         let approvers = match &policy {
             Ok(policy) => Some(

@@ -1,7 +1,8 @@
 //! The reconciliation sweep: no request is left in a non-final state without a job to move it on,
 //! an assignment that PIM no longer shows is reported and closed (after a grace period for PIM's
 //! lagging reads), and an assignment PIM shows on a target pimbot grants, held by someone pimbot
-//! did not grant it to, is reported once. Expired sign-ins are purged on the way.
+//! did not grant it to, is reported once; a request PIM holds for approval on an activate-mode
+//! target, made outside chat, is taken up (posted to its approvers) once. Expired sign-ins are purged on the way.
 
 use serde_json::json;
 
@@ -42,7 +43,8 @@ impl Service {
         for request in holding.iter().filter(|r| r.state == State::Active) {
             self.check_drift(request).await?;
         }
-        self.report_unknown_assignments(&holding).await
+        self.report_unknown_assignments(&holding).await?;
+        self.discover_pending().await
     }
 
     /// Lists PIM's assignments of every target pimbot holds assignments for, and reports

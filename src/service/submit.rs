@@ -101,7 +101,7 @@ impl Service {
             people: approvers,
             source: approver_source,
         } = self
-            .resolve_approvers(inbound.platform, caller, &eligible, &pim_policy)
+            .resolve_approvers(inbound.platform, &caller.user, &eligible, &pim_policy)
             .await?;
         let explicit = eligible
             .settings

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::domain::target::{
-    AzureRole, EntraRole, GroupMembership, PimResource, TargetKey, TargetKind,
+    AzureRole, EntraRole, GroupMembership, PimResource, ResolvedTarget, TargetKey, TargetKind,
 };
 
 use super::ports::RoleLookup;
@@ -30,7 +30,24 @@ pub(crate) struct ConfiguredTargets {
     by_key: HashMap<TargetKey, usize>,
 }
 
+impl ConfiguredTarget {
+    /// What it grants as a request names it (as `pimbot check` shows it).
+    pub(crate) fn resolved(&self) -> ResolvedTarget {
+        ResolvedTarget {
+            name: Some(self.settings.name.clone()),
+            display_name: self.settings.resource.clone(),
+            scope_display: self.resource.scope_id().to_owned(),
+            resource: self.resource.clone(),
+        }
+    }
+}
+
 impl ConfiguredTargets {
+    /// Every configured target, in the configuration's order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &ConfiguredTarget> {
+        self.targets.iter()
+    }
+
     pub(crate) fn named(&self, name: &str) -> Option<&ConfiguredTarget> {
         self.targets.iter().find(|t| t.settings.name == name)
     }

@@ -221,6 +221,12 @@ impl Chat for TeamsChat {
         request: &Request,
         notice: &Notice,
     ) -> Result<(), UpstreamError> {
+        if request.requester.chat_id.is_none() {
+            // A request made outside chat (the portal), by someone pimbot has no Teams id for:
+            // their news is on the approval card only.
+            tracing::debug!(request.id = %request.id, "no Teams id for the requester; not told");
+            return Ok(());
+        }
         let (service_url, conversation) = self
             .personal_conversation(request.requester.entra_id.as_str())
             .await?;

@@ -31,6 +31,7 @@ mod job_engine;
 mod limits;
 mod observability;
 mod outage;
+mod portal_requests;
 mod providers_faults;
 mod refusals;
 mod replicas;

@@ -69,7 +69,12 @@ impl Chat for SlackClient {
         request: &Request,
         notice: &Notice,
     ) -> Result<(), UpstreamError> {
-        let user = slack_user(&request.requester, "notify_requester")?;
+        let Some(user) = request.requester.chat_id.as_ref().map(ChatUserId::as_str) else {
+            // A request made outside chat (the portal), by someone Slack did not name: their
+            // news is on the approval card only.
+            tracing::debug!(request.id = %request.id, "no Slack user id for the requester; not told");
+            return Ok(());
+        };
         self.send_dm_message(user, render::notice_message(request, notice))
             .await
             .map(drop)

@@ -49,6 +49,10 @@ impl<D: Dialect> Store for SqlStore<D> {
         self.requests_in(State::PendingApproval).await
     }
 
+    async fn activating_requests(&self) -> Result<Vec<Request>, StoreError> {
+        self.requests_in(State::Activating).await
+    }
+
     async fn holding_requests(&self) -> Result<Vec<Request>, StoreError> {
         let mut holding = self.requests_in(State::Active).await?;
         holding.extend(self.requests_in(State::Ending).await?);

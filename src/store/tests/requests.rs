@@ -136,6 +136,42 @@ async fn requests_are_listed_newest_first_per_requester_and_pending_oldest_first
 }
 
 #[tokio::test]
+async fn activating_requests_are_listed_oldest_first_with_their_pim_ids() {
+    for db in test_databases().await {
+        let store = &db.store;
+        let pending = create(store, "alice").await;
+        let mut ids = Vec::new();
+        for requester in ["bob", "carol"] {
+            let created = create(store, requester).await;
+            let mut held = created.clone();
+            held.version = 2;
+            held.state = State::Activating;
+            held.pim_request_id = Some(format!("pim-{requester}"));
+            held.pim_approval_id = Some(format!("approval-{requester}"));
+            let write = TransitionWrite {
+                request: held,
+                expected_version: 1,
+                decision: None,
+                audit: event("request.pim_approval_pending", Some(created.id)),
+                jobs: vec![],
+            };
+            assert!(store.transition(write).await.expect("transition"));
+            ids.push(created.id);
+        }
+        let activating = store.activating_requests().await.expect("activating");
+        let found: Vec<_> = activating.iter().map(|r| r.id).collect();
+        assert_eq!(found, ids, "{}", db.name());
+        assert!(!found.contains(&pending.id));
+        assert_eq!(activating[1].pim_request_id.as_deref(), Some("pim-carol"));
+        assert_eq!(
+            activating[1].pim_approval_id.as_deref(),
+            Some("approval-carol")
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn a_transition_writes_the_new_version_state_and_decision() {
     for db in test_databases().await {
         let store = &db.store;
