@@ -4,7 +4,6 @@
 
 mod changes;
 
-
 use crate::domain::audit::AuditActor;
 use crate::domain::ids::{ChatUserId, EntraId};
 use crate::domain::refusal::Refusal;

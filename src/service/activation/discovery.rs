@@ -124,7 +124,11 @@ impl Service {
         let now = self.now();
         let mut jobs = self.work_jobs(id, &request.work(now), now);
         let line = audit_line(&request, "was found waiting for approval in PIM");
-        jobs.extend(line_jobs(&self.audit_platforms(request.platform), &line));
+        jobs.extend(line_jobs(
+            &self.audit_platforms(request.platform),
+            &line,
+            now,
+        ));
         let new = NewRequest {
             request,
             origin: Some(format!("pim-pending:{}", found.pim_request_id)),
