@@ -108,7 +108,7 @@ fn permissions(config: &Config, token: &str, lines: &mut Vec<Line>) {
     let needed = needed_permissions(&modes);
     let missing: Vec<&(&str, Option<&str>)> = needed
         .iter()
-        .filter(|(p, or)| !has(p) && !or.is_some_and(|o| has(o)))
+        .filter(|(p, or)| !has(p) && !or.is_some_and(&has))
         .collect();
     for (permission, _) in &missing {
         lines.push(Line::failed(

@@ -31,7 +31,11 @@ const SECURITY_READER: &str =
 async fn check(upstreams: &Upstreams, extra: &str) -> (bool, String) {
     let config = upstreams.write("pimbot.toml", &upstreams.config(extra));
     migrated(upstreams, &config).await;
-    let output = pimbot(&["check", "--config", &config], upstreams.dir.path()).await;
+    run(upstreams, &config).await
+}
+
+async fn run(upstreams: &Upstreams, config: &str) -> (bool, String) {
+    let output = pimbot(&["check", "--config", config], upstreams.dir.path()).await;
     (output.status.success(), stdout(&output))
 }
 
@@ -100,7 +104,9 @@ async fn in_activate_mode_a_write_permission_is_flagged_though_it_satisfies_the_
 async fn activate_mode_without_auth_or_public_url_fails_with_the_fix() {
     let upstreams = Upstreams::start(tenant(&read_only(), false)).await;
     let without_auth = format!("{PUBLIC_URL}\n[defaults]\nmode = \"activate\"\n");
-    let (passed, text) = check(&upstreams, &without_auth).await;
+    // Invalid, so neither migrated nor checked further.
+    let config = upstreams.write("pimbot.toml", &upstreams.config(&without_auth));
+    let (passed, text) = run(&upstreams, &config).await;
     assert!(!passed, "{text}");
     contains_all(
         &text,
@@ -115,7 +121,8 @@ async fn activate_mode_without_auth_or_public_url_fails_with_the_fix() {
     let without_url = format!(
         "[[targets]]\nname = \"sr\"\nkind = \"role\"\nrole = \"Security Reader\"\nmode = \"activate\"\n\n{AUTH}"
     );
-    let (passed, text) = check(&upstreams, &without_url).await;
+    let config = upstreams.write("pimbot.toml", &upstreams.config(&without_url));
+    let (passed, text) = run(&upstreams, &config).await;
     assert!(!passed, "{text}");
     contains_all(
         &text,
@@ -152,27 +159,32 @@ async fn mixed_modes_need_the_write_permissions_of_what_is_still_assigned() {
     assert!(passed, "{text}");
 
     // activate by default, app1-secrets (a role) still assigned: only the role write is needed.
-    let role_only = all_activate().replacen(
-        "scope = \"App1\"\n",
-        "scope = \"App1\"\nmode = \"assign\"\n",
-        1,
-    );
     let mut permissions = read_only();
     permissions.push(ROLE_WRITE);
     permissions.retain(|p| *p != "RoleAssignmentSchedule.Read.Directory");
     let upstreams = Upstreams::start(tenant(&permissions, false)).await;
-    let (passed, text) = check(&upstreams, &role_only).await;
+    let assign_app1 = |extra: &str| {
+        upstreams.config(extra).replacen(
+            "scope = \"App1\"\n",
+            "scope = \"App1\"\nmode = \"assign\"\n",
+            1,
+        )
+    };
+    let config = upstreams.write("pimbot.toml", &assign_app1(&all_activate()));
+    migrated(&upstreams, &config).await;
+    let (passed, text) = run(&upstreams, &config).await;
     assert!(passed, "{text}");
     contains_all(
         &text,
         &["assign for app1-secrets", "✓ Graph permissions: all 10"],
     );
     // An assign-mode target whose policy needs MFA stays refused.
-    let assigned = role_only.replace(
+    let assigned = all_activate().replace(
         SECURITY_READER,
         &format!("{SECURITY_READER}mode = \"assign\"\n"),
     );
-    let (passed, text) = check(&upstreams, &assigned).await;
+    let config = upstreams.write("pimbot.toml", &assign_app1(&assigned));
+    let (passed, text) = run(&upstreams, &config).await;
     assert!(!passed, "{text}");
     contains_all(
         &text,
