@@ -240,8 +240,9 @@ fn policy_line(check: String, policy: &PimPolicy, mode: ActivationMode) -> Line 
     };
     let mut detail = format!("readable: {maximum}, needs {needs}");
     if let Some(strong) = strong {
+        let checked = if policy.require_mfa { "MFA" } else { "it" };
         detail.push_str(&format!(
-            "; it requires {strong}: PIM checks MFA at activation with the person's sign-in"
+            "; it requires {strong}: PIM checks {checked} at activation with the person's sign-in"
         ));
     }
     Line::passed(check, detail)
