@@ -9,6 +9,7 @@
 mod azure;
 mod chat;
 mod database;
+mod modes;
 mod targets;
 
 use serde_json::{Value, json};
@@ -139,7 +140,10 @@ pub async fn run(config: Result<Config, String>, source: &str) -> Report {
             report.lines.push(Line::failed(
                 "configuration",
                 format!("{source}: {error}"),
-                "correct the key named above (see the configuration table in README.md)",
+                modes::config_fix(&error).unwrap_or_else(|| {
+                    "correct the key named above (see the configuration table in README.md)"
+                        .to_owned()
+                }),
             ));
             report.lines.push(Line::not_applicable(
                 "everything else",
@@ -158,6 +162,7 @@ pub async fn run(config: Result<Config, String>, source: &str) -> Report {
             "set the key named above; `pimbot serve` refuses to start without it",
         )),
     }
+    modes::check(&config, &mut report.lines);
     report
         .lines
         .push(database::check(&config.database.url).await);

@@ -32,6 +32,8 @@ pub const DEFAULT_DB: &str = "pimbot-demo.db";
 /// The Slack signing secret of the demo workspace; the sandbox signs with it.
 /// Public so the benchmark can sign requests itself; only the demo's own configuration trusts it.
 pub const SIGNING_SECRET: &str = "demo-signing-secret";
+/// `auth.token_keys` of the demo. DEMO ONLY: public, so it seals nothing worth keeping.
+const DEMO_TOKEN_KEY: &str = "demo:ZGVtby1vbmx5LXB1YmxpYy1rZXktbm90LXNlY3JldCE=";
 /// The bot token the fake Slack expects.
 const BOT_TOKEN: &str = "xoxb-demo-bot-token";
 
@@ -136,7 +138,7 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<DemoHandle> {
     }));
 
     let mut toml = config_toml(
-        &options.database_url,
+        (&options.database_url, &public_url(addr)),
         &tenant_id,
         &emulator_url,
         &slack,
@@ -186,9 +188,23 @@ fn banner(url: &str, database_url: &str) -> String {
          \n  open  {url}/sandbox\n\
          \n  Be Alice (engineer) and type `/pim request app1-secrets for 2h ticket INC-1234 rotating the cert`,\
          \n  then be Bob (owner) and click Approve; Dave (outsider) cannot.\
+         \n  Activate mode: be Alice, type `/pim login` and follow the link (sign in as Alice, tick\
+         \n  \"completed MFA\"), then `/pim request groups-admin for 1h ticket INC-7 cleaning up groups`:\
+         \n  PIM activates it as Alice once Carol approves (she signs in from her card too).\
          \n  database: {database_url} (kept between runs: delete it to start the story over)\
          \n  Ctrl-C stops it.\n"
     )
+}
+
+/// The demo's `server.public_url`, where the sign-in links lead and Entra (the emulator) sends
+/// the browser back: its own address, or loopback when it listens on every address (`--allow-
+/// remote`; http is only accepted for loopback, so sign-ins then work from this machine only).
+fn public_url(addr: SocketAddr) -> String {
+    if addr.ip().is_loopback() {
+        format!("http://{addr}")
+    } else {
+        format!("http://127.0.0.1:{}", addr.port())
+    }
 }
 
 async fn loopback() -> anyhow::Result<TcpListener> {
@@ -199,7 +215,7 @@ async fn loopback() -> anyhow::Result<TcpListener> {
 
 /// The demo's configuration: ordinary keys, every upstream pointing at an in-process stand-in.
 fn config_toml(
-    database_url: &str,
+    (database_url, public_url): (&str, &str),
     tenant_id: &str,
     emulator_url: &str,
     slack: &fake_slack::FakeSlack,
@@ -209,6 +225,7 @@ fn config_toml(
         r#"
 [server]
 listen = "127.0.0.1:0"
+public_url = "{public_url}"
 
 [database]
 url = "{database_url}"
@@ -240,6 +257,12 @@ audit_conversation = "{teams_audit}"
 [defaults]
 duration = "1h"
 approval_timeout = "15m"
+
+# Activate mode's sign-ins (the `groups-admin` target). DEMO ONLY: this key is public, in
+# pimbot's source; a real deployment generates its own (`openssl rand -base64 32`) and keeps it
+# in a secret.
+[auth]
+token_keys = ["{DEMO_TOKEN_KEY}"]
 
 {targets}
 "#,

@@ -5,10 +5,13 @@
 #[path = "support/tenant.rs"]
 mod support;
 
+#[path = "check/modes.rs"]
+mod modes;
+
 use support::{ALL_PERMISSIONS, APPROVAL_CHANNEL, Upstreams, pimbot, stderr, stdout, tenant};
 
 /// Migrates the test database with the real binary.
-async fn migrated(upstreams: &Upstreams, config: &str) {
+pub(crate) async fn migrated(upstreams: &Upstreams, config: &str) {
     let output = pimbot(&["migrate", "--config", config], upstreams.dir.path()).await;
     assert!(output.status.success(), "{}", stderr(&output));
 }

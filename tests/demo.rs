@@ -9,6 +9,8 @@
 )]
 
 // The crate root is tests/demo.rs, so its modules are named by path.
+#[path = "demo/activate.rs"]
+mod activate;
 #[path = "demo/boundaries.rs"]
 mod boundaries;
 #[path = "demo/database.rs"]

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::Line;
+use super::modes::{GRAPH_WRITES, Modes, REMOVE_WRITE};
 use crate::config::{AzureCredential, Config};
 use crate::domain::target::TargetKind;
 use crate::pim::TenantApi;
@@ -26,6 +27,8 @@ pub const GRAPH_PERMISSIONS: [&str; 10] = [
 
 /// What pimbot writes at each ARM scope.
 const ARM_ACTION: &str = "Microsoft.Authorization/roleAssignmentScheduleRequests/write";
+/// What pimbot reads at each ARM scope in activate mode.
+const ARM_READ: &str = "Microsoft.Authorization/roleEligibilityScheduleInstances/read";
 
 /// Pushes the Entra and Azure lines; whether Graph can be called at all.
 pub(super) async fn check(config: &Config, api: &TenantApi, lines: &mut Vec<Line>) -> bool {
@@ -60,7 +63,7 @@ pub(super) async fn check(config: &Config, api: &TenantApi, lines: &mut Vec<Line
     true
 }
 
-fn credential_name(credential: AzureCredential) -> &'static str {
+pub(super) fn credential_name(credential: AzureCredential) -> &'static str {
     match credential {
         AzureCredential::ClientSecret => "client_secret",
         AzureCredential::WorkloadIdentity => "workload_identity",
@@ -101,8 +104,13 @@ fn permissions(config: &Config, token: &str, lines: &mut Vec<Line>) {
             config.azure.client_id
         )
     };
-    let missing: Vec<&str> = GRAPH_PERMISSIONS.into_iter().filter(|p| !has(p)).collect();
-    for permission in &missing {
+    let modes = Modes::of(config);
+    let needed = needed_permissions(&modes);
+    let missing: Vec<&(&str, Option<&str>)> = needed
+        .iter()
+        .filter(|(p, or)| !has(p) && !or.is_some_and(&has))
+        .collect();
+    for (permission, _) in &missing {
         lines.push(Line::failed(
             format!("Graph permission {permission}"),
             "missing from the token's roles claim",
@@ -112,14 +120,23 @@ fn permissions(config: &Config, token: &str, lines: &mut Vec<Line>) {
     if missing.is_empty() {
         lines.push(Line::passed(
             "Graph permissions",
-            format!(
-                "all {} that pimbot needs are granted",
-                GRAPH_PERMISSIONS.len()
-            ),
+            format!("all {} that pimbot needs are granted", needed.len()),
         ));
     }
-    let needed = |h: &String| GRAPH_PERMISSIONS.iter().any(|p| p.eq_ignore_ascii_case(h));
-    for extra in held.iter().filter(|h| !needed(h)) {
+    // A write form held for a read need satisfies it, and is flagged all the same.
+    let is_needed = |h: &String| needed.iter().any(|(p, _)| p.eq_ignore_ascii_case(h));
+    for extra in held.iter().filter(|h| !is_needed(h)) {
+        let write = GRAPH_WRITES
+            .iter()
+            .any(|(w, _, kind)| w.eq_ignore_ascii_case(extra) && !modes.writes(*kind));
+        if write {
+            lines.push(Line::failed(
+                format!("Graph permission {extra}"),
+                "granted, but no target pimbot writes for needs it (activate mode only reads)",
+                REMOVE_WRITE,
+            ));
+            continue;
+        }
         lines.push(Line::failed(
             format!("Graph permission {extra}"),
             "granted, but more than pimbot needs",
@@ -130,6 +147,24 @@ fn permissions(config: &Config, token: &str, lines: &mut Vec<Line>) {
             ),
         ));
     }
+}
+
+/// The Graph application permissions the modes in use need: DESIGN's list, with the read form
+/// of a write permission no target pimbot writes for needs. Each entry: the permission, and the
+/// write form that satisfies a read need too.
+fn needed_permissions(modes: &Modes) -> Vec<(&'static str, Option<&'static str>)> {
+    GRAPH_PERMISSIONS
+        .iter()
+        .map(|p| {
+            match GRAPH_WRITES
+                .iter()
+                .find(|(w, _, kind)| w == p && !modes.writes(*kind))
+            {
+                Some((write, read, _)) => (*read, Some(*write)),
+                None => (*p, None),
+            }
+        })
+        .collect()
 }
 
 /// Every ARM scope pimbot works at: `azure.arm_scopes` and the scopes of `azure` targets.
@@ -171,12 +206,16 @@ async fn arm(config: &Config, api: &TenantApi, lines: &mut Vec<Line>) {
         "ARM token",
         format!("issued for {}", config.azure.arm_url),
     ));
+    let modes = Modes::of(config);
     for scope in scopes {
-        lines.push(arm_scope(config, api, &scope).await);
+        let writes = modes.writes_at(config, &scope);
+        lines.push(arm_scope(config, api, &scope, writes).await);
     }
 }
 
-async fn arm_scope(config: &Config, api: &TenantApi, scope: &str) -> Line {
+/// At `scope`, whether pimbot may write schedule requests when it `writes` there (assign
+/// mode); otherwise whether it may read eligibilities, and that it may not write.
+async fn arm_scope(config: &Config, api: &TenantApi, scope: &str, writes: bool) -> Line {
     let check = format!("ARM scope {scope}");
     let call = Call::new(
         Service::Arm,
@@ -189,6 +228,35 @@ async fn arm_scope(config: &Config, api: &TenantApi, scope: &str) -> Line {
          at {scope}, with an ABAC condition limiting the roles it may assign (manifests/azure/README.md)",
         config.azure.client_id
     );
+    if !writes {
+        return match api.list(&call).await {
+            Ok(entries) if may(&entries, ARM_ACTION) => Line::failed(
+                check,
+                format!("pimbot may {ARM_ACTION}, which no assign-mode target here needs"),
+                format!("{REMOVE_WRITE} (give pimbot's app Reader at {scope} instead)"),
+            ),
+            Ok(entries) if may(&entries, ARM_READ) => Line::passed(
+                check,
+                format!("may {ARM_READ}; activate mode writes with the people's own sign-in"),
+            ),
+            Ok(_) => Line::failed(
+                check,
+                format!("pimbot may not {ARM_READ} here"),
+                format!(
+                    "assign pimbot's app ({}) Reader at {scope}",
+                    config.azure.client_id
+                ),
+            ),
+            Err(error) => Line::failed(
+                check,
+                format!("cannot read the permissions: {error}"),
+                format!(
+                    "assign pimbot's app ({}) Reader at {scope}",
+                    config.azure.client_id
+                ),
+            ),
+        };
+    }
     match api.list(&call).await {
         Ok(entries) if may(&entries, ARM_ACTION) => {
             Line::passed(check, format!("may {ARM_ACTION}"))

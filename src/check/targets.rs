@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use super::Line;
 use crate::config::Config;
+use crate::domain::mode::ActivationMode;
+use crate::domain::policy::PimPolicy;
 use crate::domain::target::{ResolvedTarget, TargetKind};
 use crate::pim::TenantApi;
 use crate::pim::tenant::{Call, Service as Api, Verb};
@@ -108,7 +110,8 @@ pub(super) async fn check(config: &Config, api: &TenantApi, lines: &mut Vec<Line
         {
             report.approvers = Some(eligible_group_owners(api, directory.as_ref(), grants).await);
         }
-        push_report(&target.name, target.kind, &report, lines);
+        let mode = settings.mode_of(Some(target));
+        push_report(&target.name, (target.kind, mode), &report, lines);
     }
 }
 
@@ -130,7 +133,12 @@ async fn preflight_service(config: &Config) -> anyhow::Result<(Service, Arc<dyn 
     Ok((service, directory))
 }
 
-fn push_report(name: &str, kind: TargetKind, report: &TargetReport, lines: &mut Vec<Line>) {
+fn push_report(
+    name: &str,
+    (kind, mode): (TargetKind, ActivationMode),
+    report: &TargetReport,
+    lines: &mut Vec<Line>,
+) {
     let check = format!("target {name}");
     let what = match &report.resolved {
         Ok(what) => what,
@@ -145,38 +153,13 @@ fn push_report(name: &str, kind: TargetKind, report: &TargetReport, lines: &mut 
             return;
         }
     };
-    lines.push(Line::passed(check, format!("grants {what}")));
+    lines.push(Line::passed(
+        check,
+        format!("grants {what} ({} mode)", mode.as_str()),
+    ));
     let policy_check = format!("target {name} policy");
     match &report.policy {
-        Some(Ok(policy)) if policy.require_mfa => lines.push(Line::failed(
-            policy_check,
-            "its PIM activation policy requires multi-factor authentication, which assign mode cannot satisfy",
-            "turn off \"On activation, require Azure MFA\" in the PIM settings of what it grants \
-             (`pimbot admin policy set … --require justification,ticket`), or remove the target",
-        )),
-        Some(Ok(policy)) if policy.authentication_context.is_some() => lines.push(Line::failed(
-            policy_check,
-            format!(
-                "its PIM activation policy requires the authentication context {}, which assign mode cannot satisfy",
-                policy.authentication_context.as_deref().unwrap_or_default()
-            ),
-            "turn off \"On activation, require Microsoft Entra Conditional Access authentication context\" \
-             in the PIM settings of what it grants, or remove the target",
-        )),
-        Some(Ok(policy)) => {
-            let maximum = policy
-                .max_duration
-                .map_or_else(|| "no maximum".to_owned(), |d| format!("at most {}", d.to_iso8601()));
-            let mut needs = Vec::new();
-            if policy.require_justification {
-                needs.push("justification");
-            }
-            if policy.require_ticket {
-                needs.push("ticket");
-            }
-            let needs = if needs.is_empty() { "nothing else".to_owned() } else { needs.join(" and ") };
-            lines.push(Line::passed(policy_check, format!("readable: {maximum}, needs {needs}")));
-        }
+        Some(Ok(policy)) => lines.push(policy_line(policy_check, policy, mode)),
         Some(Err(error)) => lines.push(Line::failed(
             policy_check,
             format!("cannot be read: {error}"),
@@ -190,6 +173,10 @@ fn push_report(name: &str, kind: TargetKind, report: &TargetReport, lines: &mut 
             approvers_check,
             format!("{} enabled: {}", people.len(), people.join(", ")),
         )),
+        Some(Ok(_)) if mode == ActivationMode::Activate => lines.push(Line::not_applicable(
+            approvers_check,
+            "none named in pimbot: PIM runs its own approval, if its policy asks for one",
+        )),
         Some(Ok(_)) => lines.push(Line::failed(
             approvers_check,
             "nobody enabled would approve it (target approvers, PIM policy approvers, group owners, defaults.approvers)",
@@ -202,6 +189,63 @@ fn push_report(name: &str, kind: TargetKind, report: &TargetReport, lines: &mut 
         )),
         None => {}
     }
+}
+
+/// What a readable PIM policy means for a target in `mode`: MFA and authentication contexts
+/// cannot be met by pimbot's own token (assign), but are by the person's sign-in (activate).
+fn policy_line(check: String, policy: &PimPolicy, mode: ActivationMode) -> Line {
+    let strong = if policy.require_mfa {
+        Some("multi-factor authentication".to_owned())
+    } else {
+        policy
+            .authentication_context
+            .as_ref()
+            .map(|c| format!("the authentication context {c}"))
+    };
+    if let Some(strong) = &strong
+        && mode == ActivationMode::Assign
+    {
+        let fix = if policy.require_mfa {
+            "turn off \"On activation, require Azure MFA\" in the PIM settings of what it grants \
+             (`pimbot admin policy set … --require justification,ticket`), put the target in \
+             activate mode (`mode = \"activate\"`), or remove the target"
+        } else {
+            "turn off \"On activation, require Microsoft Entra Conditional Access authentication \
+             context\" in the PIM settings of what it grants, put the target in activate mode \
+             (`mode = \"activate\"`), or remove the target"
+        };
+        return Line::failed(
+            check,
+            format!(
+                "its PIM activation policy requires {strong}, which assign mode cannot satisfy"
+            ),
+            fix,
+        );
+    }
+    let maximum = policy.max_duration.map_or_else(
+        || "no maximum".to_owned(),
+        |d| format!("at most {}", d.to_iso8601()),
+    );
+    let mut needs = Vec::new();
+    if policy.require_justification {
+        needs.push("justification");
+    }
+    if policy.require_ticket {
+        needs.push("ticket");
+    }
+    let needs = if needs.is_empty() {
+        "nothing else".to_owned()
+    } else {
+        needs.join(" and ")
+    };
+    let mut detail = format!("readable: {maximum}, needs {needs}");
+    if let Some(strong) = strong {
+        let checked = if policy.require_mfa { "MFA" } else { "it" };
+        detail.push_str(&format!(
+            "; it requires {strong}: PIM checks {checked} at activation with the person's sign-in"
+        ));
+    }
+    Line::passed(check, detail)
 }
 
 fn policy_fix(kind: TargetKind) -> &'static str {

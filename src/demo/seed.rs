@@ -99,6 +99,7 @@ pub(super) fn target_summaries(config: &Config) -> Vec<Value> {
                 "require_justification": t
                     .require_justification
                     .unwrap_or(defaults.require_justification),
+                "mode": t.mode.unwrap_or(defaults.mode),
             })
         })
         .collect()
@@ -120,13 +121,20 @@ mod tests {
 
     #[test]
     fn the_demo_targets_load_as_configuration_and_tell_their_terms() {
-        let config = Config::parse(TARGETS, &[]).expect("targets.toml is valid");
+        // Activate mode (`groups-admin`) needs [auth], as the demo's configuration has.
+        let auth = "[server]\npublic_url = \"http://127.0.0.1:3000\"\n\
+                    [auth]\ntoken_keys = [\"k:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"]\n";
+        let config =
+            Config::parse(&format!("{auth}{TARGETS}"), &[]).expect("targets.toml is valid");
         let summaries = target_summaries(&config);
         assert_eq!(
             summaries[0],
             json!({"name": "app1-secrets", "kind": "role", "what": "Application Secret Manager",
                    "scope": "App1", "max_duration": "2h", "require_ticket": true,
-                   "require_justification": true})
+                   "require_justification": true, "mode": "assign"})
         );
+        let last = summaries.last().expect("targets");
+        assert_eq!(last["name"], "groups-admin");
+        assert_eq!(last["mode"], "activate");
     }
 }

@@ -1,5 +1,6 @@
 //! The routes the manifests name are the real app's: the Ingress exposes exactly the chat
-//! platforms' endpoints, and the probes and the scrape path answer, while staying private.
+//! platforms' endpoints and the browser's sign-in routes (served when `[auth]` is configured, as
+//! the demo's is), and the probes and the scrape path answer, while staying private.
 
 use serde_json::Value;
 
@@ -53,6 +54,9 @@ fn chat_routes() -> Vec<String> {
     routes
 }
 
+/// Activate mode's sign-in routes, which a browser follows from a chat link (`[auth]`).
+const AUTH_ROUTES: [&str; 2] = ["/auth/start", "/auth/callback"];
+
 #[test]
 fn ingress_prefixes_match_whole_path_elements() {
     assert!(ingress_matches("Prefix", "/slack", "/slack/events"));
@@ -65,7 +69,7 @@ fn ingress_prefixes_match_whole_path_elements() {
 }
 
 #[tokio::test]
-async fn the_ingress_exposes_the_chat_endpoints_and_nothing_else_the_app_serves() {
+async fn the_ingress_exposes_the_chat_endpoints_the_sign_in_routes_and_nothing_else() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}", dir.path().join("pimbot.db").display());
     let listen = "127.0.0.1:0".parse().expect("address");
@@ -86,12 +90,20 @@ async fn the_ingress_exposes_the_chat_endpoints_and_nothing_else_the_app_serves(
             .status();
         assert_eq!(status, 401, "{route} is one of the app's routes");
     }
+    for route in AUTH_ROUTES {
+        assert!(exposed(route), "{route} is routed by the Ingress");
+        // Without a state, refused with a page: but by the route, not by a 404.
+        let status = http.get(url(route)).send().await.expect("answer").status();
+        assert_eq!(status, 400, "{route} is served when [auth] is configured");
+    }
+    let public: Vec<String> = chat_routes()
+        .into_iter()
+        .chain(AUTH_ROUTES.map(str::to_owned))
+        .collect();
     for (kind, rule) in ingress_paths() {
         assert!(
-            chat_routes()
-                .iter()
-                .any(|r| ingress_matches(&kind, &rule, r)),
-            "the Ingress path {rule} leads to no chat endpoint"
+            public.iter().any(|r| ingress_matches(&kind, &rule, r)),
+            "the Ingress path {rule} leads to no chat endpoint or sign-in route"
         );
     }
     let deployment = yaml("kubernetes/base/deployment.yaml");

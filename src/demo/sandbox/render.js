@@ -61,7 +61,17 @@ const Render = (() => {
       const at = part.match(/^<at>([^<]*)<\/at>$/);
       if (at) return `<span class="mention">@${escapeHtml(at[1])}</span>`;
       const raw = part.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&");
-      return inline(escapeHtml(raw), "**");
+      return markdownLinks(raw);
+    }).join("");
+  }
+
+  // Teams markdown links, [label](http…): only pimbot's own (it defuses brackets people type),
+  // such as the sign-in link of activate mode. The text around them gets the inline styles.
+  function markdownLinks(raw) {
+    return raw.split(/(\[[^\]\n]+\]\(https?:\/\/[^)\s]+\))/).map((part) => {
+      const link = part.match(/^\[([^\]\n]+)\]\((https?:\/\/[^)\s]+)\)$/);
+      if (!link) return inline(escapeHtml(part), "**");
+      return `<a href="${escapeHtml(link[2])}" target="_blank" rel="noopener">${escapeHtml(link[1])}</a>`;
     }).join("");
   }
 

@@ -303,7 +303,10 @@
       const box = el("div", "target");
       box.appendChild(el("b", null, t.name));
       box.appendChild(el("span", "subtle", ` ${t.kind}: ${t.what}${t.scope ? " on " + t.scope : ""}`));
-      const terms = ["up to " + t.max_duration, t.require_ticket && "ticket", t.require_justification && "justification"];
+      // Activate mode: the person signs in (`login`) and PIM applies its own rules.
+      const terms = t.mode === "activate"
+        ? ["activate mode: sign in first (login)", "PIM's own rules and approval"]
+        : ["up to " + t.max_duration, t.require_ticket && "ticket", t.require_justification && "justification"];
       box.appendChild(el("div", "subtle", terms.filter(Boolean).join(" · ")));
       return box;
     }));
