@@ -11,7 +11,7 @@ use crate::harness::TestApp;
 
 const KEYVAULT_READERS: &str = "77561494-d5f8-4fa2-9fdc-9ef12506179c";
 
-const CONFIG: &str = r#"
+pub(crate) const CONFIG: &str = r#"
 [auth]
 token_keys = ["k2:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="]
 
@@ -38,7 +38,7 @@ mode = "activate"
 "#;
 
 /// The demo tenant with PIM approval by Carol on the group's membership and on Contributor.
-fn tenant_with_approvals() -> Tenant {
+pub(crate) fn tenant_with_approvals() -> Tenant {
     let mut tenant: Value =
         serde_json::from_str(include_str!("../../src/emulator/demo_tenant.json")).expect("json");
     let approval = json!({ "isApprovalRequired": true, "primaryApprovers": [

@@ -14,7 +14,11 @@ const CAROL_USER: (&str, &str, &str) = ("Carol Owner", "29:carol", CAROL);
 const ALICE_USER: (&str, &str, &str) = ("Alice Engineer", "29:alice", ALICE);
 
 fn tenant() -> Tenant {
-    let mut tenant = Tenant::demo();
+    with_pimbot(Tenant::demo())
+}
+
+/// `tenant` with pimbot's app registration, holding read permissions only.
+fn with_pimbot(mut tenant: Tenant) -> Tenant {
     tenant.service_principals.push(ServicePrincipal {
         id: "4c7a9d0e-1b2c-4d3e-8f4a-5b6c7d8e9f00".to_owned(),
         app_id: PIMBOT_APP.to_owned(),
@@ -55,9 +59,11 @@ async fn link(teams_app: &TeamsApp, nth: usize) -> String {
     panic!("no sign-in link {nth} in a 1:1 chat");
 }
 
-#[tokio::test]
-async fn in_teams_pim_activates_as_the_requester_after_its_approver_signs_in_from_the_card() {
-    let teams_app = TeamsApp::start_in(tenant(), "", CONFIG).await;
+/// The whole story in Teams for `target`: Alice signs in from a 1:1 link, asks in the channel,
+/// PIM holds it for Carol, whose click on the card gets her own link; once she signs in, PIM
+/// activates it as Alice, who is told in her 1:1 chat.
+async fn story(tenant: Tenant, config: &str, target: &str, provider: Provider) {
+    let teams_app = TeamsApp::start_in(tenant, "", config).await;
     let app = &teams_app.app;
     let answer = teams_app
         .send(&teams_app.channel_message(ALICE_USER, "login"))
@@ -79,7 +85,7 @@ async fn in_teams_pim_activates_as_the_requester_after_its_approver_signs_in_fro
     teams_app
         .send(&teams_app.channel_message(
             ALICE_USER,
-            "request groups-admin for 1h ticket INC-9 cleaning up groups",
+            &format!("request {target} for 1h ticket INC-9 cleaning up"),
         ))
         .await;
     let id = teams_app.approval_card_id().await;
@@ -102,7 +108,7 @@ async fn in_teams_pim_activates_as_the_requester_after_its_approver_signs_in_fro
     teams_app.wait_for_dm("active").await;
     assert!(
         app.emulator
-            .active_of(Provider::Role)
+            .active_of(provider)
             .iter()
             .any(|a| a.principal_id == ALICE),
         "PIM activated it for Alice"
@@ -111,8 +117,27 @@ async fn in_teams_pim_activates_as_the_requester_after_its_approver_signs_in_fro
         !app.emulator
             .calls()
             .iter()
-            .any(|c| c.contains("adminAssign")),
+            .any(|c| c.contains("adminAssign") || c.contains("AdminAssign")),
         "pimbot's own identity granted nothing"
     );
     teams_app.app.stop().await;
+}
+
+#[tokio::test]
+async fn in_teams_pim_activates_an_entra_role_as_the_requester_after_its_approver_signs_in() {
+    story(tenant(), CONFIG, "groups-admin", Provider::Role).await;
+}
+
+#[tokio::test]
+async fn in_teams_pim_activates_a_group_membership_after_its_approver_signs_in() {
+    let config = crate::activate_providers::CONFIG;
+    let tenant = with_pimbot(crate::activate_providers::tenant_with_approvals());
+    story(tenant, config, "kv-readers", Provider::Group).await;
+}
+
+#[tokio::test]
+async fn in_teams_pim_activates_an_azure_role_after_its_approver_signs_in() {
+    let config = crate::activate_providers::CONFIG;
+    let tenant = with_pimbot(crate::activate_providers::tenant_with_approvals());
+    story(tenant, config, "pim-rg-contributor", Provider::Azure).await;
 }
