@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use chrono::{SubsecRound, Utc};
-use reqwest::{Method, Url};
+use reqwest::Method;
 use serde_json::Value;
 use tracing::{info, warn};
 
@@ -31,22 +31,6 @@ const TAKEN: [&str; 4] = [
 ];
 
 impl GraphClient {
-    fn requests_url(&self, target: DirectoryTarget<'_>) -> Url {
-        match target {
-            DirectoryTarget::Role(_) => self.url(&[
-                "roleManagement",
-                "directory",
-                "roleAssignmentScheduleRequests",
-            ]),
-            DirectoryTarget::Group(_) => self.url(&[
-                "identityGovernance",
-                "privilegedAccess",
-                "group",
-                "assignmentScheduleRequests",
-            ]),
-        }
-    }
-
     /// `selfActivate` for `grant.principal_id`, with their delegated Graph `token`.
     pub(crate) async fn self_activate(
         &self,

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
-use reqwest::Method;
+use reqwest::{Method, Url};
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
@@ -103,14 +103,10 @@ pub(super) fn request_body(
 }
 
 impl GraphClient {
-    pub(super) async fn schedule_request(
-        &self,
-        action: Action,
-        target: DirectoryTarget<'_>,
-        grant: &Grant,
-    ) -> Result<Receipt, UpstreamError> {
-        let operation = action.operation(target.kind());
-        let url = match target {
+    /// Where schedule requests of the target's kind are sent and listed.
+    /// Where the target's schedule requests are sent and listed.
+    pub(super) fn requests_url(&self, target: DirectoryTarget<'_>) -> Url {
+        match target {
             DirectoryTarget::Role(_) => self.url(&[
                 "roleManagement",
                 "directory",
@@ -122,7 +118,17 @@ impl GraphClient {
                 "group",
                 "assignmentScheduleRequests",
             ]),
-        };
+        }
+    }
+
+    pub(super) async fn schedule_request(
+        &self,
+        action: Action,
+        target: DirectoryTarget<'_>,
+        grant: &Grant,
+    ) -> Result<Receipt, UpstreamError> {
+        let operation = action.operation(target.kind());
+        let url = self.requests_url(target);
         let started = Instant::now();
         let mut attempt = 1;
         loop {
@@ -235,31 +241,17 @@ impl GraphClient {
         grant: &Grant,
     ) -> Result<bool, UpstreamError> {
         let principal = odata::literal(&grant.principal_id);
-        let (url, filter) = match target {
-            DirectoryTarget::Group(group) => (
-                self.url(&[
-                    "identityGovernance",
-                    "privilegedAccess",
-                    "group",
-                    "assignmentScheduleRequests",
-                ]),
-                format!(
-                    "groupId eq {} and principalId eq {principal}",
-                    odata::literal(&group.group_id)
-                ),
+        let filter = match target {
+            DirectoryTarget::Group(group) => format!(
+                "groupId eq {} and principalId eq {principal}",
+                odata::literal(&group.group_id)
             ),
-            DirectoryTarget::Role(role) => (
-                self.url(&[
-                    "roleManagement",
-                    "directory",
-                    "roleAssignmentScheduleRequests",
-                ]),
-                format!(
-                    "principalId eq {principal} and roleDefinitionId eq {}",
-                    odata::literal(&role.role_definition_id)
-                ),
+            DirectoryTarget::Role(role) => format!(
+                "principalId eq {principal} and roleDefinitionId eq {}",
+                odata::literal(&role.role_definition_id)
             ),
         };
+        let url = self.requests_url(target);
         let requests: Vec<Value> = self
             .rest
             .get_all("scheduleRequests", url, &[("$filter", filter)])
