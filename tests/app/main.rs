@@ -7,6 +7,7 @@
 
 mod activate;
 mod activate_providers;
+mod activate_sign_in;
 mod activate_teams;
 mod adaptive_cards;
 mod adoption;
