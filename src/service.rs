@@ -28,8 +28,6 @@ pub mod view;
 
 use std::sync::Arc;
 
-use tokio::sync::Notify;
-
 use crate::domain::request::Platform;
 use jobs::{ClaimedJob, Job, NewJob};
 use limits::{Limit, Limiter};
@@ -123,7 +121,7 @@ pub struct Service {
     /// `settings.targets`, resolved to what each grants.
     targets: targets::ConfiguredTargets,
     /// Wakes the worker when a job is enqueued, so replies do not wait for the next poll.
-    jobs_ready: Arc<Notify>,
+    jobs_ready: Arc<jobs::JobsReady>,
     /// What each chat user has sent lately.
     limiter: Limiter,
     /// Where `now` comes from (the system clock, unless a test moves time).
@@ -163,7 +161,7 @@ impl Service {
             limiter: Limiter::new(settings.limits),
             settings,
             targets: targets::ConfiguredTargets::default(),
-            jobs_ready: Arc::new(Notify::new()),
+            jobs_ready: Arc::default(),
             clock: Arc::new(SystemClock),
             sealer: None,
             delegation: None,
@@ -212,7 +210,7 @@ impl Service {
         &self.store
     }
 
-    pub fn jobs_ready(&self) -> Arc<Notify> {
+    pub fn jobs_ready(&self) -> Arc<jobs::JobsReady> {
         self.jobs_ready.clone()
     }
 
@@ -260,7 +258,6 @@ impl Service {
         let first = self
             .record_effects(delivery, None, vec![NewJob::at(job, self.now())])
             .await?;
-        self.jobs_ready.notify_one();
         Ok(first)
     }
 
@@ -272,12 +269,17 @@ impl Service {
         audit: Option<crate::domain::audit::AuditEvent>,
         jobs: Vec<NewJob>,
     ) -> Result<bool, StoreError> {
-        match (delivery, audit) {
-            (Some(key), audit) => self.store.record_delivery(key, audit, jobs).await,
-            (None, Some(event)) => self.store.append_audit(event, jobs).await.map(|()| true),
-            (None, None) if jobs.is_empty() => Ok(true),
-            (None, None) => self.store.enqueue(jobs).await.map(|()| true),
+        let lanes = jobs::Lanes::of(&jobs);
+        let written = match (delivery, audit) {
+            (Some(key), audit) => self.store.record_delivery(key, audit, jobs).await?,
+            (None, Some(event)) => self.store.append_audit(event, jobs).await.map(|()| true)?,
+            (None, None) if jobs.is_empty() => true,
+            (None, None) => self.store.enqueue(jobs).await.map(|()| true)?,
+        };
+        if written {
+            self.jobs_ready.mark(lanes);
         }
+        Ok(written)
     }
 
     /// Records an inbound delivery id; `false` when it is a retry already handled.

@@ -3,7 +3,8 @@
 //! with backoff and jitter within one [`RetryBudget`] per operation, and gives up (telling the
 //! people affected) when the budget is spent. Uses `service` only.
 //!
-//! It wakes at once when this replica enqueues a job ([`Service::jobs_ready`]), when the
+//! It wakes at once when this replica enqueues a job ([`Service::jobs_ready`], and then looks
+//! only in the lanes of the jobs written), when the
 //! database says another replica did ([`Store::watch_jobs`]: LISTEN/NOTIFY on PostgreSQL), when
 //! the next job comes due, and, as the fallback, every `poll_interval`.
 //!
@@ -111,7 +112,7 @@ async fn dispatch(
             next_look = next_look_at(&service, &settings).await;
         }
         tokio::select! {
-            () = wake.notified() => slots.pool.wake_all(),
+            lanes = wake.marked() => slots.pool.wake(lanes),
             Some(done) = slots.running.join_next(), if !slots.running.is_empty() => {
                 slots.finished(done);
             }

@@ -262,8 +262,7 @@ impl Service {
             }
             SignInPurpose::Resume { request } | SignInPurpose::StepUp { request, .. } => {
                 let job = NewJob::at(Job::Activate { request: *request }, self.now());
-                self.store.enqueue(vec![job]).await?;
-                self.jobs_ready.notify_one();
+                self.record_effects(None, None, vec![job]).await?;
                 Ok(())
             }
             SignInPurpose::Approve {

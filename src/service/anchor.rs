@@ -26,10 +26,9 @@ impl Service {
         };
         // The claim and the jobs are one transaction: a claimed anchor is always posted.
         let jobs = line_jobs(&post.platforms, &post.line, self.now());
-        if !self.store.record_delivery(&post.key, None, jobs).await? {
+        if !self.record_effects(Some(&post.key), None, jobs).await? {
             return Ok(None);
         }
-        self.jobs_ready.notify_one();
         tracing::info!(audit.anchor = %post.anchor, "posting the audit head");
         Ok(Some(post.anchor))
     }

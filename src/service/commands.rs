@@ -74,7 +74,6 @@ impl Service {
         if !self.record_effects(delivery, None, vec![job]).await? {
             return Ok(repeated());
         }
-        self.jobs_ready.notify_one();
         Ok(Reply::text(working))
     }
 
@@ -315,10 +314,8 @@ impl Service {
             refusal.code(),
             request.map(|id| format!(" on {id}")).unwrap_or_default()
         );
-        self.store
-            .append_audit(event, self.audit_line_jobs(platform, line))
-            .await?;
-        self.jobs_ready.notify_one();
+        let jobs = self.audit_line_jobs(platform, line);
+        self.record_effects(None, Some(event), jobs).await?;
         Ok(())
     }
 }

@@ -12,9 +12,11 @@ use super::notice::{ApproverNotice, Notice};
 
 mod budget;
 mod lane;
+mod ready;
 
 pub use budget::{RetryBudget, WritePriority};
 pub use lane::Lane;
+pub use ready::{JobsReady, Lanes};
 
 /// A chat command waiting to be carried out (the handler answered at once; this does the slow
 /// work), with the command read once where it arrived: the worker does not read `text` again.

@@ -9,9 +9,7 @@ use crate::domain::request::{Decision, Platform, Request, ShortId};
 
 use std::sync::Arc;
 
-use tokio::sync::Notify;
-
-use super::jobs::{ClaimedJob, NewJob, QueueState};
+use super::jobs::{ClaimedJob, JobsReady, NewJob, QueueState};
 
 mod chat;
 mod delegated;
@@ -210,7 +208,7 @@ pub trait Store: Send + Sync {
     /// Wakes `wake` whenever another process (a replica) makes a job runnable, where the
     /// database can tell (PostgreSQL's LISTEN/NOTIFY); the worker polls as well. Returns the
     /// listening task, to stop with the worker; `None` where there is nothing to listen to.
-    fn watch_jobs(&self, wake: Arc<Notify>) -> Option<tokio::task::AbortHandle> {
+    fn watch_jobs(&self, wake: Arc<JobsReady>) -> Option<tokio::task::AbortHandle> {
         let _ = wake;
         None
     }

@@ -144,8 +144,7 @@ impl Service {
             request.state,
         );
         jobs.extend(self.audit_line_jobs(request.platform, line));
-        self.store.append_audit(event, jobs).await?;
-        self.jobs_ready.notify_one();
+        self.record_effects(None, Some(event), jobs).await?;
         Ok(())
     }
 

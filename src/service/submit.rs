@@ -11,7 +11,7 @@ use crate::domain::request::{Request, ShortId, State};
 use crate::domain::target::{GroupAccess, PimResource, ResolvedTarget, TargetRef};
 
 use super::identity::Caller;
-use super::jobs::InboundCommand;
+use super::jobs::{InboundCommand, Lanes};
 use super::notice::Reply;
 use super::ports::{EligibleTarget, NewRequest};
 use super::transition::{audit_line, line_jobs, summary};
@@ -176,6 +176,7 @@ impl Service {
             &audit_line(&request, "submitted"),
             now,
         ));
+        let lanes = Lanes::of(&jobs);
         let new = NewRequest {
             request,
             origin: Some(origin.to_owned()),
@@ -185,7 +186,7 @@ impl Service {
         let request = self.store.create_request(new).await?;
         metrics::counter!("pimbot_requests_total").increment(1);
         tracing::Span::current().record("request.id", tracing::field::display(request.id));
-        self.jobs_ready.notify_one();
+        self.jobs_ready.mark(lanes);
         Ok(request)
     }
 

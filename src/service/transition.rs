@@ -10,7 +10,7 @@ use crate::domain::request::{
     Applied, Change, Event, InvalidTransition, Platform, Request, ShortId, State, Work,
 };
 
-use super::jobs::{Job, NewJob};
+use super::jobs::{Job, Lanes, NewJob};
 use super::notice::{ApproverNotice, Notice};
 use super::ports::TransitionWrite;
 use super::{Service, ServiceError};
@@ -100,6 +100,7 @@ impl Service {
         let notice = step.notice.or_else(|| notice_for(&change, &next));
         let mut jobs = self.transition_jobs(&next, &change, notice);
         jobs.extend(self.work_jobs(next.id, &work, now));
+        let lanes = Lanes::of(&jobs);
         let write = TransitionWrite {
             request: next.clone(),
             expected_version: current.version,
@@ -111,7 +112,7 @@ impl Service {
             return Ok(Outcome::LostRace);
         }
         metrics::counter!("pimbot_transitions_total", "to" => next.state.as_str()).increment(1);
-        self.jobs_ready.notify_one();
+        self.jobs_ready.mark(lanes);
         Ok(Outcome::Applied {
             request: Box::new(next),
             change,

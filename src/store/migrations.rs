@@ -34,6 +34,11 @@ const SQLITE: &[Embedded] = &[
         "sign ins",
         include_str!("../../migrations/sqlite/0004_sign_ins.sql"),
     ),
+    (
+        5,
+        "jobs kind idx",
+        include_str!("../../migrations/sqlite/0005_jobs_kind_idx.sql"),
+    ),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -66,6 +71,11 @@ const POSTGRES: &[Embedded] = &[
         6,
         "sign ins",
         include_str!("../../migrations/postgres/0006_sign_ins.sql"),
+    ),
+    (
+        7,
+        "jobs kind idx",
+        include_str!("../../migrations/postgres/0007_jobs_kind_idx.sql"),
     ),
 ];
 

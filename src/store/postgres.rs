@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use tokio::sync::{Notify, OwnedMutexGuard};
+use tokio::sync::OwnedMutexGuard;
 
 use super::sql::{Dialect, InboundWrite, SqlStore};
 use super::{db_error, migrate_error, redact};
+use crate::service::jobs::JobsReady;
 use crate::service::ports::StoreError;
 
 /// The store on a PostgreSQL database. Its writer is its pool: PostgreSQL takes concurrent
@@ -81,7 +82,7 @@ impl Dialect for Postgres {
     /// Listens on `pimbot_jobs` (the `jobs_notify` trigger of migration 0005 notifies it when
     /// a job is inserted or rescheduled) and wakes `wake` for each notification, and also after
     /// a lost connection, when notifications may have been missed.
-    fn watch_jobs(store: &PgStore, wake: Arc<Notify>) -> Option<tokio::task::AbortHandle> {
+    fn watch_jobs(store: &PgStore, wake: Arc<JobsReady>) -> Option<tokio::task::AbortHandle> {
         let pool = store.pool.clone();
         let task = tokio::spawn(async move {
             loop {
@@ -91,12 +92,12 @@ impl Dialect for Postgres {
                             tracing::warn!(%error, "could not LISTEN for jobs; polling meanwhile");
                         } else {
                             // Jobs may have come while nobody listened.
-                            wake.notify_one();
+                            wake.all();
                             loop {
                                 match listener.try_recv().await {
-                                    Ok(Some(_)) => wake.notify_one(),
+                                    Ok(Some(_)) => wake.all(),
                                     // The connection dropped and was re-established.
-                                    Ok(None) => wake.notify_one(),
+                                    Ok(None) => wake.all(),
                                     Err(error) => {
                                         tracing::warn!(%error, "lost the LISTEN connection for jobs; polling meanwhile");
                                         break;

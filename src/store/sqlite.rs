@@ -14,13 +14,13 @@ use std::time::Duration;
 
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 mod group;
 
 use super::sql::{Dialect, InboundWrite, SqlStore};
 use super::{db_error, migrate_error, redact};
-use crate::service::jobs::WritePriority;
+use crate::service::jobs::{JobsReady, WritePriority};
 use crate::service::ports::StoreError;
 
 /// How long a statement waits for another process's write lock.
@@ -126,7 +126,7 @@ impl Dialect for Sqlite {
     }
 
     /// Another process on the same file cannot signal: the worker's polling finds its jobs.
-    fn watch_jobs(_store: &SqliteStore, _wake: Arc<Notify>) -> Option<tokio::task::AbortHandle> {
+    fn watch_jobs(_store: &SqliteStore, _wake: Arc<JobsReady>) -> Option<tokio::task::AbortHandle> {
         None
     }
 }

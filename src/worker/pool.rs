@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::domain::request::ShortId;
-use crate::service::jobs::{ClaimedJob, Lane};
+use crate::service::jobs::{ClaimedJob, Lane, Lanes};
 
 /// One job at a time per request, in the order claimed: a request's DMs, card updates and PIM
 /// calls never overtake each other (the "approved" DM before the "active" one, one 1:1
@@ -121,7 +121,16 @@ impl Pool {
 
     /// Something may have made jobs runnable: look in every lane.
     pub(super) fn wake_all(&mut self) {
-        self.maybe_more = [true; 3];
+        self.wake(Lanes::ALL);
+    }
+
+    /// Jobs of `lanes` were written: look in those lanes.
+    pub(super) fn wake(&mut self, lanes: Lanes) {
+        for lane in Lane::ALL {
+            if lanes.contains(lane) {
+                self.maybe_more[index(lane)] = true;
+            }
+        }
     }
 
     /// No lane is known to have due jobs left (time to read when the next one comes due).
@@ -133,7 +142,7 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::jobs::Job;
+    use crate::service::jobs::{Job, NewJob};
 
     fn claimed(id: i64, request: i64) -> ClaimedJob {
         ClaimedJob {
@@ -195,6 +204,15 @@ mod tests {
         assert!(!pool.idle_of_due_work());
         pool.drained(Lane::Pim);
         assert!(pool.idle_of_due_work());
+        let jobs = [NewJob::at(
+            Job::UpdateApproval {
+                request: ShortId::new(1),
+            },
+            chrono::Utc::now(),
+        )];
+        pool.wake(Lanes::of(&jobs));
+        assert!(pool.may_have_work(Lane::Chat), "woken by a chat job");
+        assert!(!pool.may_have_work(Lane::Command) && !pool.may_have_work(Lane::Pim));
         pool.wake_all();
         assert!(Lane::ALL.into_iter().all(|lane| pool.may_have_work(lane)));
         assert_eq!(

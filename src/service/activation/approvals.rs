@@ -69,8 +69,7 @@ impl Service {
                 let event = AuditEvent::new("request.pim_decided", Some(id), actor, "ok")
                     .with_detail(detail);
                 let follow = NewJob::at(Job::FollowPim { request: id }, self.now());
-                self.store.append_audit(event, vec![follow]).await?;
-                self.jobs_ready.notify_one();
+                self.record_effects(None, Some(event), vec![follow]).await?;
                 let verb = if approve { "approval" } else { "denial" };
                 Ok(Decided {
                     reply: Reply::text(format!("PIM recorded your {verb} of {id}.")),

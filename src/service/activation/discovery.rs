@@ -13,6 +13,7 @@ use crate::domain::mode::ActivationMode;
 use crate::domain::request::{Platform, Request, State};
 use crate::domain::target::ResolvedTarget;
 use crate::service::approvers::Approvers;
+use crate::service::jobs::Lanes;
 use crate::service::ports::{DirectoryUser, NewRequest, PendingActivation};
 use crate::service::resolve::EligibleFor;
 use crate::service::settings::TargetSettings;
@@ -129,6 +130,7 @@ impl Service {
             &line,
             now,
         ));
+        let lanes = Lanes::of(&jobs);
         let new = NewRequest {
             request,
             origin: Some(format!("pim-pending:{}", found.pim_request_id)),
@@ -139,7 +141,7 @@ impl Service {
         if stored.id == id {
             tracing::info!(request.id = %id, pim_request_id = %found.pim_request_id, "a request PIM holds for approval was taken up");
             metrics::counter!("pimbot_requests_total").increment(1);
-            self.jobs_ready.notify_one();
+            self.jobs_ready.mark(lanes);
         }
         Ok(())
     }

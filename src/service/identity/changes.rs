@@ -103,10 +103,8 @@ impl Service {
             "identity changed: {chat_id} is now {}{was}",
             user.display_name
         );
-        self.store
-            .append_audit(event, self.audit_line_jobs(platform, line))
-            .await?;
-        self.jobs_ready.notify_one();
+        let jobs = self.audit_line_jobs(platform, line);
+        self.record_effects(None, Some(event), jobs).await?;
         Ok(())
     }
 

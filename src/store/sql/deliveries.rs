@@ -36,6 +36,19 @@ impl<D: Dialect> WriteTx<D> {
     /// Writes `write` in this transaction; `Ok(false)`, having written nothing, when its
     /// delivery key was seen before.
     pub(crate) async fn write_inbound(&mut self, write: &InboundWrite) -> Result<bool, StoreError> {
+        let new = self.record_inbound(write).await?;
+        if new {
+            self.insert_jobs(&write.jobs).await?;
+        }
+        Ok(new)
+    }
+
+    /// Writes `write`'s delivery key and audit event, not its jobs (the caller inserts them,
+    /// maybe with others'); whether the key was new (`false`: nothing was written).
+    pub(crate) async fn record_inbound(
+        &mut self,
+        write: &InboundWrite,
+    ) -> Result<bool, StoreError> {
         if let Some(key) = &write.delivery
             && !insert_delivery(self.on(), key).await?
         {
@@ -44,7 +57,6 @@ impl<D: Dialect> WriteTx<D> {
         if let Some(event) = &write.audit {
             self.append_audit(event).await?;
         }
-        self.insert_jobs(&write.jobs).await?;
         Ok(true)
     }
 }

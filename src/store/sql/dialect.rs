@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{Notify, OwnedMutexGuard};
+use tokio::sync::OwnedMutexGuard;
+
+use crate::service::jobs::JobsReady;
 use tokio::task::AbortHandle;
 
 use super::{Driver, InboundWrite, SqlStore};
@@ -50,5 +52,5 @@ pub trait Dialect: Driver {
 
     /// Wakes `wake` whenever another process makes a job runnable, where the database can tell;
     /// the listening task, or `None`.
-    fn watch_jobs(store: &SqlStore<Self>, wake: Arc<Notify>) -> Option<AbortHandle>;
+    fn watch_jobs(store: &SqlStore<Self>, wake: Arc<JobsReady>) -> Option<AbortHandle>;
 }

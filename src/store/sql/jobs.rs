@@ -6,6 +6,8 @@
 //! ([`Dialect::RELAX_COMMIT`]; other sessions see them at once all the same): losing one in a
 //! database crash only runs the job again, which the outbox allows anyway.
 
+use std::borrow::Borrow;
+
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
@@ -16,6 +18,30 @@ use crate::store::rows;
 
 /// `id, attempts, payload, run_at, created_at` of a leased job.
 type LeasedRow = (i64, i32, String, DateTime<Utc>, DateTime<Utc>);
+
+/// Rows of one `INSERT INTO jobs`: five parameters each, far below either database's limit.
+const ROWS_PER_INSERT: usize = 200;
+
+/// `INSERT INTO jobs … VALUES (…), (…)` of `rows` rows, bound five parameters a row.
+fn insert_statement(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|row| {
+            let p = row * 5;
+            format!(
+                "(${}, ${}, ${}, 0, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO jobs (kind, payload, run_at, attempts, created_at, request_id) VALUES {}",
+        values.join(", ")
+    )
+}
 
 /// The claim of up to `$4` jobs due at `$3` for `$1` until `$2`, of the `kinds` bound from `$5`
 /// on (every kind when there are none).
@@ -38,20 +64,26 @@ fn claim_statement<D: Dialect>(kinds: usize) -> String {
 }
 
 impl<D: Dialect> WriteTx<D> {
-    pub(crate) async fn insert_jobs(&mut self, jobs: &[NewJob]) -> Result<(), StoreError> {
+    /// Inserts `jobs`, up to [`ROWS_PER_INSERT`] in one statement: a group commit of many
+    /// acks costs one statement, not one per job (each statement is a round trip to the
+    /// driver's connection thread on SQLite).
+    pub(crate) async fn insert_jobs<J: Borrow<NewJob>>(
+        &mut self,
+        jobs: &[J],
+    ) -> Result<(), StoreError> {
         let now = Utc::now();
-        for new in jobs {
-            self.sql(
-                "INSERT INTO jobs (kind, payload, run_at, attempts, created_at, request_id) \
-                 VALUES ($1, $2, $3, 0, $4, $5)",
-            )
-            .bind(new.job.kind())
-            .bind(rows::job_json(&new.job)?)
-            .bind(new.run_at)
-            .bind(now)
-            .bind(new.job.request().map(|id| id.get()))
-            .execute()
-            .await?;
+        for chunk in jobs.chunks(ROWS_PER_INSERT) {
+            let mut insert = self.sql(AssertSqlSafe(insert_statement(chunk.len())));
+            for new in chunk {
+                let new = new.borrow();
+                insert = insert
+                    .bind(new.job.kind())
+                    .bind(rows::job_json(&new.job)?)
+                    .bind(new.run_at)
+                    .bind(now)
+                    .bind(new.job.request().map(|id| id.get()));
+            }
+            insert.execute().await?;
         }
         Ok(())
     }

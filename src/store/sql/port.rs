@@ -4,12 +4,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::Notify;
 
 use super::{Dialect, InboundWrite, SqlStore};
 use crate::domain::audit::{AuditAnchor, AuditEvent, StoredAuditEvent};
 use crate::domain::request::{Platform, Request, ShortId, State};
-use crate::service::jobs::{ClaimedJob, NewJob, QueueState};
+use crate::service::jobs::{ClaimedJob, JobsReady, NewJob, QueueState};
 use crate::service::ports::{
     CachedIdentity, ConversationRef, MessageRef, NewRequest, PendingSignIn, SignIn, Store,
     StoreError, TransitionWrite,
@@ -118,7 +117,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         self.queue_state(now).await
     }
 
-    fn watch_jobs(&self, wake: Arc<Notify>) -> Option<tokio::task::AbortHandle> {
+    fn watch_jobs(&self, wake: Arc<JobsReady>) -> Option<tokio::task::AbortHandle> {
         D::watch_jobs(self, wake)
     }
 
