@@ -16,14 +16,21 @@ use crate::teams_app::TeamsApp;
 
 /// Queues an audit line for `platform`, as a transition would.
 async fn audit_line(app: &TestApp, platform: Platform, line: &str) {
-    let job = Job::AuditLine {
-        platform,
-        line: line.to_owned(),
-    };
-    app.store
-        .enqueue(vec![NewJob::now(job)])
-        .await
-        .expect("enqueue");
+    audit_lines(app, platform, &[line.to_owned()]).await;
+}
+
+/// Queues audit lines for `platform` in one transaction.
+async fn audit_lines(app: &TestApp, platform: Platform, lines: &[String]) {
+    let jobs = lines
+        .iter()
+        .map(|line| {
+            NewJob::now(Job::AuditLine {
+                platform,
+                line: line.clone(),
+            })
+        })
+        .collect();
+    app.store.enqueue(jobs).await.expect("enqueue");
 }
 
 fn is_slack_line(call: &Call, line: &str) -> bool {
@@ -147,10 +154,9 @@ async fn a_stalled_slack_does_not_hold_up_teams_side_effects() {
     let before = app.slack.calls().len();
     app.slack.stall(Some(Duration::from_secs(30)));
     // More Slack side effects than the worker has slots (32).
-    for n in 0..48 {
-        audit_line(app, Platform::Slack, &format!("slack line {n}/48")).await;
-    }
     let stalled = Instant::now();
+    let slack_lines: Vec<String> = (0..48).map(|n| format!("slack line {n}/48")).collect();
+    audit_lines(app, Platform::Slack, &slack_lines).await;
     let in_flight = pimbot::gate::IN_FLIGHT;
     app.slack
         .wait_for("Slack's call slots all taken", |calls| {
@@ -158,23 +164,23 @@ async fn a_stalled_slack_does_not_hold_up_teams_side_effects() {
         })
         .await;
 
-    for n in 0..3 {
-        let line = format!("teams line #{n}");
-        let queued = Instant::now();
-        audit_line(app, Platform::Teams, &line).await;
+    let queued = Instant::now();
+    let lines: Vec<String> = (0..3).map(|n| format!("teams line #{n}")).collect();
+    audit_lines(app, Platform::Teams, &lines).await;
+    for line in &lines {
         teams
-            .wait_for(&line, |c| {
+            .wait_for(line, |c| {
                 c.method == "POST"
                     && c.path == format!("v3/conversations/{AUDIT_CONVERSATION}/activities")
-                    && c.body.to_string().contains(&line)
+                    && c.body.to_string().contains(line.as_str())
             })
             .await;
-        let took = queued.elapsed();
-        assert!(
-            took <= Duration::from_secs(5),
-            "{line} posted {took:?} after it was queued"
-        );
     }
+    let took = queued.elapsed();
+    assert!(
+        took <= Duration::from_secs(5),
+        "Teams' lines posted {took:?} after they were queued"
+    );
     let sent = app.slack.calls().len() - before;
     assert!(
         stalled.elapsed() < Duration::from_secs(10),
@@ -194,11 +200,10 @@ async fn a_stalled_slack_does_not_hold_up_teams_side_effects() {
             Duration::from_secs(40),
             "every Slack line delivered",
             |calls| {
-                (0..48).all(|n| {
-                    let line = format!("slack line {n}/48");
+                slack_lines.iter().all(|line| {
                     calls
                         .iter()
-                        .any(|c| c.at >= recovered && is_slack_line(c, &line))
+                        .any(|c| c.at >= recovered && is_slack_line(c, line))
                 })
             },
         )
