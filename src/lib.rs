@@ -10,8 +10,9 @@
 //!
 //! Dependencies point inwards: [`domain`] uses nothing of ours; [`service`] uses `domain` and
 //! defines the ports (traits) it needs; the adapters ([`store`], [`pim`], [`slack`], [`teams`],
-//! [`vault`]) implement or call those ports and never each other; only [`app`] wires concrete
-//! types together.
+//! [`vault`]) implement or call those ports and never each other (what the outbound ones share,
+//! their per-upstream limits, is [`gate`], which uses only the ports); only [`app`] wires
+//! concrete types together.
 //! `tests/architecture.rs` checks the rule on the parsed code (every `use` tree, path and macro
 //! path of every production file): the domain names nothing of ours and no I/O crate, the service
 //! only the domain (and `secret`) and no wire crate, no adapter another adapter, and only `app`
@@ -56,6 +57,10 @@
 //!   only the kinds it serves) and caches policies and role definitions; for activate mode, the
 //!   same clients called with a person's delegated token, and Entra's code flow with PKCE
 //!   ([`pim::EntraSignIn`]).
+//! - [`gate`]: per-upstream limits, one gate per API (Graph, ARM, Slack, the Bot Connector): at
+//!   most 16 calls in flight, and a `Retry-After` kept for the operation it was given for, so
+//!   one throttled or stalled API cannot take every worker slot. The chat clients wait for a
+//!   call slot at most 2 s, then answer throttled and their job is rescheduled.
 //! - [`vault`]: the token vault, sealing what activate mode keeps at rest (a chat user's refresh
 //!   token, a sign-in's PKCE verifier) with AES-256-GCM under a key ring
 //!   ([`service::ports::Sealer`]); `auth.token_keys` configures it.
@@ -109,6 +114,7 @@ pub mod demo;
 pub mod domain;
 #[cfg(feature = "demo")]
 pub mod emulator;
+pub mod gate;
 pub mod http;
 pub mod metrics;
 pub mod pim;

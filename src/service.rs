@@ -96,6 +96,12 @@ impl ServiceError {
         }
     }
 
+    /// Whether the job ended on a call pimbot's own limits held back, never sent
+    /// ([`UpstreamError::held_back`]).
+    pub fn held_back(&self) -> bool {
+        matches!(self, ServiceError::Upstream(error) if error.held_back)
+    }
+
     /// How long the upstream asked us to wait, if it did.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {

@@ -47,7 +47,8 @@ pub struct WorkerSettings {
     /// Jobs running at once on this replica, over all lanes.
     pub concurrency: usize,
     /// Attempts of an operation before it is given up: runs of its job, and within them every
-    /// PIM write sent, all counted together.
+    /// PIM write sent, all counted together (a run that ended on a call the upstream gates held
+    /// back, never sent, is not an attempt).
     pub max_attempts: u32,
     /// Someone waiting for a job's outcome (an activation's requester) hears of its failure
     /// within this long of the job's creation: no retry is scheduled past it.

@@ -32,6 +32,7 @@ const OURS: &[&str] = &[
     "demo",
     "domain",
     "emulator",
+    "gate",
     "http",
     "metrics",
     "pim",
@@ -128,6 +129,19 @@ fn metrics_and_telemetry_use_no_adapter() {
     let mut forbidden = ADAPTERS.to_vec();
     forbidden.extend(["app", "demo", "emulator", "worker"]);
     assert_none_reach(&modules(), &["metrics", "telemetry"], &forbidden);
+}
+
+/// The adapters' shared limits answer in the ports' words and know no adapter, so every
+/// adapter may use them without reaching another.
+#[test]
+fn the_gate_uses_only_the_service_ports() {
+    let forbidden: Vec<&str> = OURS
+        .iter()
+        .copied()
+        .filter(|m| !["gate", "service", "domain", "secret"].contains(m))
+        .chain(["axum", "sqlx", "reqwest", "hyper", "tower", "tower_http"])
+        .collect();
+    assert_none_reach(&modules(), &["gate"], &forbidden);
 }
 
 #[test]

@@ -6,8 +6,9 @@
 mod api;
 mod workspace;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::post;
@@ -16,6 +17,8 @@ use tokio::sync::watch;
 
 pub use workspace::{Message, View};
 use workspace::{Origin, Workspace};
+
+use super::Fault;
 
 /// The author of everything the bot posts.
 const BOT: &str = "pimbot";
@@ -63,6 +66,8 @@ impl Member {
 pub struct Call {
     pub method: String,
     pub body: Value,
+    /// When the call arrived (before any fault or stall delayed its answer).
+    pub at: Instant,
 }
 
 /// The fake Slack; clones share everything.
@@ -83,6 +88,10 @@ struct Inner {
     members: Mutex<HashMap<String, Member>>,
     /// What `auth.test` says the bot token's workspace is.
     team_id: Mutex<String>,
+    /// Scripted answers for the next calls of a method ([`FakeSlack::inject_faults`]).
+    faults: Mutex<HashMap<String, VecDeque<Fault>>>,
+    /// Every call is held this long before it is answered ([`FakeSlack::stall`]).
+    stall: Mutex<Option<Duration>>,
 }
 
 impl FakeSlack {
@@ -107,6 +116,8 @@ impl FakeSlack {
                 workspace: Mutex::default(),
                 members: Mutex::new(members),
                 team_id: Mutex::new(team_id.to_owned()),
+                faults: Mutex::default(),
+                stall: Mutex::default(),
             }),
         }
     }
@@ -141,6 +152,30 @@ impl FakeSlack {
         *lock(&self.inner.team_id) = team_id.to_owned();
     }
 
+    /// The next calls of `method` (a Web API method, or `response_url`) meet `faults`, one
+    /// each, in order: [`Fault::Throttle`] is Slack's HTTP 429 with `Retry-After` and
+    /// `{"ok": false, "error": "ratelimited"}`. Each call is recorded all the same.
+    pub fn inject_faults(&self, method: &str, faults: Vec<Fault>) {
+        lock(&self.inner.faults)
+            .entry(method.to_owned())
+            .or_default()
+            .extend(faults);
+    }
+
+    /// Holds every call (Web API and `response_url`) this long before answering it, as a
+    /// stalled Slack would (`None`: answer at once again). Calls are recorded on arrival.
+    pub fn stall(&self, hold: Option<Duration>) {
+        *lock(&self.inner.stall) = hold;
+    }
+
+    /// The fault the next call of `method` meets, and how long every call is held.
+    fn take_fault(&self, method: &str) -> (Option<Fault>, Option<Duration>) {
+        let fault = lock(&self.inner.faults)
+            .get_mut(method)
+            .and_then(VecDeque::pop_front);
+        (fault, *lock(&self.inner.stall))
+    }
+
     fn team_id(&self) -> String {
         lock(&self.inner.team_id).clone()
     }
@@ -166,6 +201,7 @@ impl FakeSlack {
             calls.push(Call {
                 method: method.to_owned(),
                 body,
+                at: Instant::now(),
             });
             calls.len()
         };

@@ -1,14 +1,14 @@
 //! The HTTP plumbing Graph and ARM share: one call (token, client request id, timeout, logging of
 //! the upstream request id, the call's metrics), retries with backoff, jitter and `Retry-After`
-//! within the operation's [`RetryBudget`], per-API limits ([`gate`]), and paging over
+//! within the operation's [`RetryBudget`], per-API limits ([`Gate`]), and paging over
 //! `@odata.nextLink` (Graph) or `nextLink` (ARM).
 //!
 //! [`RetryBudget`]: crate::service::jobs::RetryBudget
+//! [`Gate`]: crate::gate::Gate
 
 mod api;
 mod call;
 pub(crate) mod errors;
-mod gate;
 mod retry;
 
 pub(crate) use api::Api;
@@ -21,6 +21,7 @@ use reqwest::Url;
 use serde::de::DeserializeOwned;
 
 use super::token::TokenProvider;
+use crate::gate::{Gate, Held};
 use crate::secret::Secret;
 use crate::service::jobs::RetryBudget;
 use crate::service::ports::{UpstreamError, UpstreamErrorKind};
@@ -44,7 +45,7 @@ pub(crate) struct Rest {
     scope: String,
     tokens: Arc<dyn TokenProvider>,
     http: reqwest::Client,
-    gate: gate::Gate,
+    gate: Gate,
 }
 
 impl Rest {
@@ -85,7 +86,7 @@ impl Rest {
             settings,
             tokens,
             http,
-            gate: gate::Gate::default(),
+            gate: Gate::default(),
         })
     }
 
@@ -163,14 +164,7 @@ impl Rest {
     /// of each call: the deadline stops retries, never the first look at PIM.
     fn admit(&self, operation: &str) -> Result<std::time::Duration, UpstreamError> {
         if let Some(left) = self.gate.closed_for(operation) {
-            return Err(UpstreamError::new(
-                self.api.service(),
-                operation,
-                UpstreamErrorKind::Throttled {
-                    retry_after_secs: Some(left.as_secs() + u64::from(left.subsec_nanos() > 0)),
-                },
-                format!("waiting out Retry-After ({} ms left)", left.as_millis()),
-            ));
+            return Err(Held::Closed(left).into_error(self.api.service(), operation));
         }
         let left = RetryBudget::current().and_then(|budget| budget.time_left());
         Ok(match left {

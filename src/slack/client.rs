@@ -1,5 +1,10 @@
 //! The Slack Web API client: bot-token calls with JSON bodies, `response_url` answers, and Slack's
 //! `{"ok": false, "error": …}` mapped to [`UpstreamError`]. Implements the `Chat` port (`chat.rs`).
+//!
+//! Every call passes the client's [`Gate`]: at most 16 in flight, a slot waited for at most
+//! [`CHAT_SLOT_WAIT`], and a `Retry-After` closing the Web API method it was given for (Slack's
+//! limits are per method) for every caller until it ends. A call held back is answered at once
+//! as throttled and never sent; its job is rescheduled.
 
 mod chat;
 mod users;
@@ -13,6 +18,7 @@ use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
 use super::SlackSettings;
+use crate::gate::{CHAT_SLOT_WAIT, Gate};
 use crate::service::ports::{MessageRef, Upstream, UpstreamError, UpstreamErrorKind};
 
 const SERVICE: Upstream = Upstream::Slack;
@@ -36,6 +42,8 @@ pub struct SlackClient {
     settings: Arc<SlackSettings>,
     /// The bot token's workspace (`auth.test`), once known; shared by clones.
     own_team: Arc<tokio::sync::OnceCell<String>>,
+    /// Slack's limits as pimbot keeps them (per Web API method); shared by clones.
+    gate: Gate,
 }
 
 impl std::fmt::Debug for SlackClient {
@@ -57,6 +65,7 @@ impl SlackClient {
             http,
             settings,
             own_team: Arc::default(),
+            gate: Gate::default(),
         })
     }
 
@@ -83,10 +92,28 @@ impl SlackClient {
             .bearer_auth(self.settings.bot_token.expose())
     }
 
+    /// Sends `request` through the gate: held back (never sent) while `method` waits out a
+    /// `Retry-After` or no call slot frees in time; a throttled answer closes `method`.
     async fn send(&self, method: &str, request: RequestBuilder) -> Result<Value, UpstreamError> {
-        self.exchange(method, request)
+        let _permit = self.admit(method).await?;
+        self.exchange(method, request).await.inspect_err(|e| {
+            self.gate.close_after(e);
+            crate::metrics::chat_api_error(SERVICE.as_str(), e);
+        })
+    }
+
+    /// A call slot for `method`, or the throttled error of a call held back.
+    async fn admit(
+        &self,
+        method: &str,
+    ) -> Result<Option<tokio::sync::SemaphorePermit<'_>>, UpstreamError> {
+        self.gate
+            .admit(method, CHAT_SLOT_WAIT)
             .await
-            .inspect_err(|e| crate::metrics::chat_api_error(SERVICE.as_str(), e))
+            .map_err(|held| {
+                tracing::debug!(slack.method = method, held = ?held, "Slack call held back");
+                held.into_error(SERVICE, method)
+            })
     }
 
     async fn exchange(
@@ -176,27 +203,40 @@ impl SlackClient {
             .map(drop)
     }
 
-    /// POSTs a message to an interaction's `response_url` (no token: the URL is the credential).
+    /// POSTs a message to an interaction's `response_url` (no token: the URL is the credential),
+    /// through the gate as operation `response_url`.
     #[tracing::instrument(skip_all)]
     pub async fn respond(&self, response_url: &str, body: &Value) -> Result<(), UpstreamError> {
         const OPERATION: &str = "response_url";
+        let _permit = self.admit(OPERATION).await?;
+        self.post_response(OPERATION, response_url, body)
+            .await
+            .inspect_err(|e| {
+                self.gate.close_after(e);
+                crate::metrics::chat_api_error(SERVICE.as_str(), e);
+            })
+    }
+
+    async fn post_response(
+        &self,
+        operation: &str,
+        response_url: &str,
+        body: &Value,
+    ) -> Result<(), UpstreamError> {
         let response = self
             .http
             .post(response_url)
             .json(body)
             .send()
             .await
-            .map_err(|e| transport_error(OPERATION, e))
-            .inspect_err(|e| crate::metrics::chat_api_error(SERVICE.as_str(), e))?;
+            .map_err(|e| transport_error(operation, e))?;
         let status = response.status();
         let headers = response.headers().clone();
         if status.is_success() {
             return Ok(());
         }
         let text = response.text().await.unwrap_or_default();
-        let error = http_error(OPERATION, status, &headers, &text);
-        crate::metrics::chat_api_error(SERVICE.as_str(), &error);
-        Err(error)
+        Err(http_error(operation, status, &headers, &text))
     }
 }
 

@@ -1,6 +1,11 @@
 //! The Bot Connector REST client: send, update and create conversations, with the bot's token.
 //! Only `https` service URLs (or loopback `http`, for fakes) are called, and only those the
 //! caller took from an authenticated activity or the configuration.
+//!
+//! Every call passes the client's [`Gate`]: at most 16 in flight, a slot waited for at most
+//! [`CHAT_SLOT_WAIT`], and a `Retry-After` closing the operation it was given for (`send`,
+//! `update`, `create_conversation`) for every caller until it ends. A call held back is answered
+//! at once as throttled and never sent; its job is rescheduled.
 
 use std::sync::Arc;
 
@@ -9,6 +14,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
 use super::ConnectorToken;
+use crate::gate::{CHAT_SLOT_WAIT, Gate};
 use crate::service::ports::{Upstream, UpstreamError, UpstreamErrorKind};
 
 const SERVICE: Upstream = Upstream::Teams;
@@ -18,6 +24,8 @@ const SERVICE: Upstream = Upstream::Teams;
 pub struct Connector {
     http: reqwest::Client,
     token: Arc<dyn ConnectorToken>,
+    /// The Connector's limits as pimbot keeps them (per operation); shared by clones.
+    gate: Gate,
 }
 
 /// What `POST /v3/conversations` answered.
@@ -29,7 +37,11 @@ pub(crate) struct Created {
 
 impl Connector {
     pub fn new(http: reqwest::Client, token: Arc<dyn ConnectorToken>) -> Self {
-        Self { http, token }
+        Self {
+            http,
+            token,
+            gate: Gate::default(),
+        }
     }
 
     /// `POST /v3/conversations/{id}/activities`: the new activity's id.
@@ -106,9 +118,20 @@ impl Connector {
         body: &Value,
         operation: &'static str,
     ) -> Result<Value, UpstreamError> {
+        let _permit = self
+            .gate
+            .admit(operation, CHAT_SLOT_WAIT)
+            .await
+            .map_err(|held| {
+                tracing::debug!(teams.operation = operation, held = ?held, "Connector call held back");
+                held.into_error(SERVICE, operation)
+            })?;
         self.exchange(method, url, body, operation)
             .await
-            .inspect_err(|e| crate::metrics::chat_api_error(SERVICE.as_str(), e))
+            .inspect_err(|e| {
+                self.gate.close_after(e);
+                crate::metrics::chat_api_error(SERVICE.as_str(), e);
+            })
     }
 
     async fn exchange(
@@ -222,6 +245,8 @@ fn transport_error(operation: &str, error: reqwest::Error) -> UpstreamError {
     )
 }
 
+#[cfg(test)]
+mod gate_tests;
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,14 +47,18 @@ pub(super) async fn run_one(service: &Service, settings: &WorkerSettings, job: C
     let _ = renewal.await;
     metrics::histogram!("pimbot_job_seconds", "kind" => kind)
         .record(started.elapsed().as_secs_f64());
-    // A run that sent no PIM write is one attempt; one that did counts each write it sent.
-    let spent = spent_before + budget.writes_sent().max(1);
+    let spent = spent_before + attempts_spent(&budget, &outcome);
     let store = service.store();
     let result = match outcome {
         Ok(()) => store.complete_job(job.id).await,
         Err(error) if error.is_retryable() => match retry_at(settings, &budget, &error, spent) {
             Some(delay) => {
-                tracing::info!(job.id = job.id, job.kind = kind, attempts = spent, error = %error, delay_ms = delay.as_millis() as u64, "job will be retried");
+                let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+                if error.held_back() {
+                    tracing::debug!(job.id = job.id, job.kind = kind, attempts = spent, error = %error, delay_ms, "job held back by an upstream's limits; rescheduled");
+                } else {
+                    tracing::info!(job.id = job.id, job.kind = kind, attempts = spent, error = %error, delay_ms, "job will be retried");
+                }
                 let run_at = service.now() + chrono::Duration::from_std(delay).unwrap_or_default();
                 store
                     .reschedule_job(job.id, run_at, &error.to_string(), spent)
@@ -67,6 +71,16 @@ pub(super) async fn run_one(service: &Service, settings: &WorkerSettings, job: C
     if let Err(error) = result {
         tracing::warn!(job.id = job.id, error = %error, "could not record a job's outcome; its lease will run out and it will run again");
     }
+}
+
+/// The attempts one run used: a run that sent no PIM write is one attempt, one that did counts
+/// each write it sent. A run that ended on a call pimbot's own limits held back (never sent: its
+/// operation waits out a `Retry-After`, or no call slot freed in time) counts only the writes it
+/// sent: nothing failed upstream, and a throttled or stalled upstream must not use up the
+/// attempts of every job queued behind it. The deadline still bounds a waiting requester's wait.
+fn attempts_spent(budget: &RetryBudget, outcome: &Result<(), ServiceError>) -> u32 {
+    let held = outcome.as_ref().err().is_some_and(ServiceError::held_back);
+    budget.writes_sent().max(u32::from(!held))
 }
 
 /// When the job's requester must have heard of its outcome, if someone waits for it.
@@ -168,6 +182,36 @@ mod tests {
         );
         let late = backoff(&settings, 30);
         assert!(late <= Duration::from_secs(375), "{late:?}");
+    }
+
+    #[test]
+    fn a_run_held_back_by_pimbots_own_limits_is_not_an_attempt() {
+        use crate::service::ports::{Upstream, UpstreamError, UpstreamErrorKind};
+        let budget = RetryBudget::new(6, None);
+        let held = Err(ServiceError::Upstream(UpstreamError::held(
+            Upstream::Slack,
+            "chat.postMessage",
+            1,
+            "held",
+        )));
+        assert_eq!(attempts_spent(&budget, &held), 0);
+        let throttled = Err(ServiceError::Upstream(UpstreamError::new(
+            Upstream::Slack,
+            "chat.postMessage",
+            UpstreamErrorKind::Throttled {
+                retry_after_secs: Some(1),
+            },
+            "Slack answered 429",
+        )));
+        assert_eq!(attempts_spent(&budget, &throttled), 1, "a real 429 counts");
+        assert_eq!(attempts_spent(&budget, &Ok(())), 1);
+        budget.spend_write();
+        budget.spend_write();
+        assert_eq!(
+            attempts_spent(&budget, &held),
+            2,
+            "the writes it sent still count"
+        );
     }
 
     #[test]

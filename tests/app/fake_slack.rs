@@ -38,6 +38,16 @@ impl FakeSlack {
         self.fake.edit_member(id, edit);
     }
 
+    /// The next calls of `method` (or `response_url`) meet `faults`, one each.
+    pub(crate) fn inject_faults(&self, method: &str, faults: Vec<pimbot::emulator::Fault>) {
+        self.fake.inject_faults(method, faults);
+    }
+
+    /// Holds every call this long before answering it (`None`: answer at once again).
+    pub(crate) fn stall(&self, hold: Option<Duration>) {
+        self.fake.stall(hold);
+    }
+
     /// Makes `auth.test` name another workspace as the bot token's.
     pub(crate) fn set_team(&self, team_id: &str) {
         self.fake.set_team(team_id);

@@ -15,6 +15,7 @@ mod anchors;
 mod approver_authority;
 mod azure_story;
 mod call_budget;
+mod chat_limits;
 mod crash;
 mod db_proxy;
 mod decisions;

@@ -3,10 +3,11 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{BOT, FakeSlack, lock};
+use super::{BOT, FakeSlack, Fault, lock};
 
 /// Slack methods take form, query or JSON parameters; normalise them to one JSON object.
 fn parameters(headers: &HeaderMap, query: Option<String>, body: &Bytes) -> Value {
@@ -41,17 +42,56 @@ pub(super) async fn handle_api(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
-) -> Json<Value> {
+) -> Response {
     let params = parameters(&headers, query, &body);
     let authorized = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == fake.inner.bot_token);
     fake.record(&method, params.clone());
+    let late = match faulted(&fake, &method).await {
+        Err(refusal) => return refusal,
+        Ok(late) => late,
+    };
     if !authorized {
-        return Json(json!({ "ok": false, "error": "not_authed" }));
+        return Json(json!({ "ok": false, "error": "not_authed" })).into_response();
     }
-    Json(answer(&fake, &method, &params))
+    let answer = answer(&fake, &method, &params);
+    if let Some(pause) = late {
+        tokio::time::sleep(pause).await;
+    }
+    Json(answer).into_response()
+}
+
+/// Plays the stall and the fault the call of `method` meets: a refusal to answer with, or the
+/// pause to hold the answer back by once the call is served.
+async fn faulted(fake: &FakeSlack, method: &str) -> Result<Option<std::time::Duration>, Response> {
+    let (fault, stall) = fake.take_fault(method);
+    if let Some(hold) = stall {
+        tokio::time::sleep(hold).await;
+    }
+    match fault {
+        Some(Fault::Throttle { retry_after_secs }) => {
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(json!({ "ok": false, "error": "ratelimited" })),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            Err(response)
+        }
+        Some(Fault::ServerError) => {
+            Err((StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response())
+        }
+        Some(Fault::Delay(pause)) => {
+            tokio::time::sleep(pause).await;
+            Ok(None)
+        }
+        Some(Fault::LateAnswer(pause)) => Ok(Some(pause)),
+        None => Ok(None),
+    }
 }
 
 fn answer(fake: &FakeSlack, method: &str, params: &Value) -> Value {
@@ -124,23 +164,35 @@ pub(super) async fn handle_response(
     State(fake): State<FakeSlack>,
     Path(id): Path<String>,
     body: Bytes,
-) -> Json<Value> {
+) -> Response {
     let content: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let mut recorded = content.clone();
     recorded["response_url_id"] = Value::String(id.clone());
     fake.record("response_url", recorded);
+    let late = match faulted(&fake, "response_url").await {
+        Err(refusal) => return refusal,
+        Ok(late) => late,
+    };
+    show_response(&fake, &id, &content);
+    if let Some(pause) = late {
+        tokio::time::sleep(pause).await;
+    }
+    Json(json!({ "ok": true })).into_response()
+}
+
+/// Shows a `response_url` answer in the workspace, where the URL's origin says.
+fn show_response(fake: &FakeSlack, id: &str, content: &Value) {
     let mut workspace = fake.workspace();
-    let Some(origin) = workspace.response_urls.get(&id).cloned() else {
-        return Json(json!({ "ok": true }));
+    let Some(origin) = workspace.response_urls.get(id).cloned() else {
+        return;
     };
     let replaced = content["replace_original"] == true
         && origin
             .message_ts
             .as_deref()
-            .is_some_and(|ts| workspace.update(&origin.channel, ts, &content));
+            .is_some_and(|ts| workspace.update(&origin.channel, ts, content));
     if !replaced {
         let visible_to = (content["response_type"] != "in_channel").then_some(origin.user.as_str());
-        workspace.post(&origin.channel, BOT, &content, visible_to);
+        workspace.post(&origin.channel, BOT, content, visible_to);
     }
-    Json(json!({ "ok": true }))
 }

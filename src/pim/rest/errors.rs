@@ -73,6 +73,7 @@ pub(crate) fn from_response(
         message: format!("{status}: {message}"),
         user_message,
         upstream_request_id: request_id,
+        held_back: false,
     }
 }
 

@@ -95,6 +95,10 @@ pub struct UpstreamError {
     pub user_message: Option<String>,
     /// The upstream's request id (Graph `request-id`), for support.
     pub upstream_request_id: Option<String>,
+    /// The call was never sent: pimbot's own limits answered it as throttled (its operation
+    /// waits out a `Retry-After`, or no call slot freed in time). The worker reschedules a job
+    /// that ended so without counting the run as an attempt: nothing failed upstream.
+    pub held_back: bool,
 }
 
 impl UpstreamError {
@@ -112,6 +116,28 @@ impl UpstreamError {
             message: message.into(),
             user_message: None,
             upstream_request_id: None,
+            held_back: false,
+        }
+    }
+
+    /// A call of `operation` that pimbot's own limits held back, to be tried again after
+    /// `retry_after_secs` ([`UpstreamError::held_back`]).
+    pub fn held(
+        service: Upstream,
+        operation: impl Into<String>,
+        retry_after_secs: u64,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            held_back: true,
+            ..Self::new(
+                service,
+                operation,
+                UpstreamErrorKind::Throttled {
+                    retry_after_secs: Some(retry_after_secs),
+                },
+                message,
+            )
         }
     }
 

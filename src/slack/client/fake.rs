@@ -37,6 +37,8 @@ pub(super) type Answer = (u16, Vec<(&'static str, &'static str)>, String);
 pub(super) struct Fake {
     calls: Mutex<Vec<Call>>,
     pub(super) answers: Mutex<HashMap<String, Answer>>,
+    /// Every call is held this long (after being recorded) before it is answered.
+    pub(super) delay: Mutex<Option<Duration>>,
 }
 
 impl Fake {
@@ -76,6 +78,10 @@ async fn record(
         content_type: header("content-type").unwrap_or_default(),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
+    let delay = *fake.delay.lock().expect("lock");
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let scripted = fake.answers.lock().expect("lock").get(uri.path()).cloned();
     let (status, extra, body) =
         scripted.unwrap_or_else(|| (200, vec![], default_answer(uri.path()).to_string()));

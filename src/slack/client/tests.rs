@@ -1,5 +1,7 @@
 //! The client against the fake Slack Web API.
 
+mod limits;
+
 use std::sync::Arc;
 
 use serde_json::json;
