@@ -173,7 +173,7 @@ impl Slots {
                     now,
                     self.settings.lease,
                     free,
-                    lane.kinds(),
+                    lane,
                 ))
                 .await;
             let jobs = claimed.unwrap_or_else(|error| {

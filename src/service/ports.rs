@@ -9,7 +9,7 @@ use crate::domain::request::{Decision, Platform, Request, ShortId};
 
 use std::sync::Arc;
 
-use super::jobs::{ClaimedJob, JobsReady, NewJob, QueueState};
+use super::jobs::{ClaimedJob, JobsReady, Lane, NewJob, QueueState};
 
 mod chat;
 mod delegated;
@@ -194,14 +194,14 @@ pub trait Store: Send + Sync {
         lease: std::time::Duration,
         limit: u32,
     ) -> Result<Vec<ClaimedJob>, StoreError>;
-    /// [`Store::claim_jobs`] of the jobs whose kind is one of `kinds` (one lane's).
+    /// [`Store::claim_jobs`] of the jobs of one lane (the store knows each kind's lane).
     async fn claim_lane(
         &self,
         worker: &str,
         now: DateTime<Utc>,
         lease: std::time::Duration,
         limit: u32,
-        kinds: &[&str],
+        lane: Lane,
     ) -> Result<Vec<ClaimedJob>, StoreError>;
     /// What waits in the queue at `now`.
     async fn queue_state(&self, now: DateTime<Utc>) -> Result<QueueState, StoreError>;

@@ -36,8 +36,8 @@ const SQLITE: &[Embedded] = &[
     ),
     (
         5,
-        "jobs kind idx",
-        include_str!("../../migrations/sqlite/0005_jobs_kind_idx.sql"),
+        "jobs lane",
+        include_str!("../../migrations/sqlite/0005_jobs_lane.sql"),
     ),
 ];
 
@@ -74,8 +74,8 @@ const POSTGRES: &[Embedded] = &[
     ),
     (
         7,
-        "jobs kind idx",
-        include_str!("../../migrations/postgres/0007_jobs_kind_idx.sql"),
+        "jobs lane",
+        include_str!("../../migrations/postgres/0007_jobs_lane.sql"),
     ),
 ];
 

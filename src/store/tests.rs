@@ -20,7 +20,7 @@ use crate::domain::audit::{AuditActor, AuditEvent};
 use crate::domain::duration::ElevationDuration;
 use crate::domain::request::{Decision, Person, Platform, Request, ShortId, State};
 use crate::domain::target::{GroupAccess, GroupMembership, PimResource, ResolvedTarget};
-use crate::service::jobs::{Job, NewJob};
+use crate::service::jobs::{Job, Lane, NewJob};
 use crate::service::ports::{NewRequest, Store, TransitionWrite};
 
 /// One migrated, empty database and the store on it.

@@ -59,6 +59,8 @@ async fn main() -> anyhow::Result<()> {
             world.base,
             fleet::SIGNING_SECRET
         );
+        // Where the load generator's commands ask to be answered (tests/bench/peer.sh reads it).
+        println!("response_url {}", world.slack.response_url("bench"));
         tokio::signal::ctrl_c().await?;
         return world.stop().await;
     }

@@ -49,6 +49,9 @@ for port in "$BOLT_PORT" "$PIMBOT_PORT"; do
   done
 done
 sleep 1
+# pimbot's worker answers each command at the fake Slack's response_url, as Slack would have it.
+response_url=$(awk '/^response_url / { print $2 }' "$work/pimbot.log" | sed 's/:/%3A/g; s#/#%2F#g')
+[ -n "$response_url" ] || { echo "pimbot did not say where to answer"; cat "$work/pimbot.log"; exit 1; }
 
 rss_kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
@@ -57,7 +60,7 @@ idle_bolt=$(rss_kib "$bolt_pid" VmRSS); idle_pimbot=$(rss_kib "$pimbot_pid" VmRS
 # One wrk Lua script per run: the signed request, its timestamp fresh (Slack's 5-minute window).
 lua_for() {
   local url_path="$1" body ts sig
-  body="team_id=T1&channel_id=CTEAMFOO&user_id=UALICE&command=%2Fpim&text=request+app1-secrets+for+1h+ticket+INC-1+bench&response_url=http%3A%2F%2F127.0.0.1%3A9%2Funused&trigger_id=bench"
+  body="team_id=T1&channel_id=CTEAMFOO&user_id=UALICE&command=%2Fpim&text=request+app1-secrets+for+1h+ticket+INC-1+bench&response_url=$response_url&trigger_id=bench"
   ts=$(date +%s)
   sig="v0=$(printf 'v0:%s:%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" | awk '{ print $NF }')"
   cat >"$work/request.lua" <<LUA
@@ -89,6 +92,19 @@ run() {
     END { printf "%.0f %.2f %.2f %.3f\n", rps, p50, p99, ticks * 10 / reqs }'
 }
 
+# Waits until pimbot's worker has drained what the acks enqueued (the process uses under 5 % of
+# a core over a second), for at most DRAIN_WAIT seconds, so that the next run of either peer has
+# the machine to itself; says how long that took, or how many jobs were still queued.
+DRAIN_WAIT="${DRAIN_WAIT:-60}"
+drain() {
+  local pid="$1" since=$SECONDS before after
+  while (( SECONDS - since < DRAIN_WAIT )); do
+    before=$(cpu_ticks "$pid"); sleep 1; after=$(cpu_ticks "$pid")
+    if (( after - before < 5 )); then echo "drained its queue $(( SECONDS - since )) s after the run"; return; fi
+  done
+  echo "was still busy ${DRAIN_WAIT} s after the run (the next run shares the machine with it)"
+}
+
 printf '%-8s %5s %10s %8s %8s %12s\n' who round "acks/s" "p50 ms" "p99 ms" "CPU ms/ack"
 declare -a bolt_rps pimbot_rps bolt_p99 pimbot_p99
 for round in $(seq 1 "$ROUNDS"); do
@@ -98,6 +114,7 @@ for round in $(seq 1 "$ROUNDS"); do
   read -r rps p50 p99 cpu < <(run pimbot "$PIMBOT_PORT" "$pimbot_pid")
   printf '%-8s %5s %10s %8s %8s %12s\n' pimbot "$round" "$rps" "$p50" "$p99" "$cpu"
   pimbot_rps+=("$rps"); pimbot_p99+=("$p99")
+  echo "         pimbot's worker $(drain "$pimbot_pid") (RSS then $(( $(rss_kib "$pimbot_pid" VmRSS) / 1024 )) MiB)"
 done
 echo "RSS idle / peak (MiB): bolt $((idle_bolt / 1024)) / $(($(rss_kib "$bolt_pid" VmHWM) / 1024)), pimbot $((idle_pimbot / 1024)) / $(($(rss_kib "$pimbot_pid" VmHWM) / 1024)) (pimbot's process holds the PIM emulator and the fake Slack too)"
 for i in "${!bolt_rps[@]}"; do

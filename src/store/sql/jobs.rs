@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
 use super::{Dialect, SqlStore, WriteTx};
-use crate::service::jobs::{ClaimedJob, NewJob, QueueState};
+use crate::service::jobs::{ClaimedJob, Lane, NewJob, QueueState};
 use crate::service::ports::StoreError;
 use crate::store::rows;
 
@@ -43,20 +43,15 @@ fn insert_statement(rows: usize) -> String {
     )
 }
 
-/// The claim of up to `$4` jobs due at `$3` for `$1` until `$2`, of the `kinds` bound from `$5`
-/// on (every kind when there are none).
-fn claim_statement<D: Dialect>(kinds: usize) -> String {
-    // The kinds are bound, never spliced in.
-    let of_kinds = if kinds == 0 {
-        String::new()
-    } else {
-        let placeholders: Vec<String> = (0..kinds).map(|i| format!("${}", i + 5)).collect();
-        format!(" AND kind IN ({})", placeholders.join(", "))
-    };
+/// The claim of up to `$4` jobs due at `$3` for `$1` until `$2`; with `of_lane`, only of the
+/// lane bound as `$5` (the `lane` column the database derives from `kind`, indexed with
+/// `run_at`: the claim reads that lane's due jobs in order and stops at `$4`).
+fn claim_statement<D: Dialect>(of_lane: bool) -> String {
+    let lane = if of_lane { " AND lane = $5" } else { "" };
     format!(
         "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM jobs \
-         WHERE run_at <= $3 AND (locked_until IS NULL OR locked_until < $3){of_kinds} \
+         WHERE run_at <= $3 AND (locked_until IS NULL OR locked_until < $3){lane} \
          ORDER BY run_at, id LIMIT $4{}) \
          RETURNING id, attempts, payload, run_at, created_at",
         D::SKIP_LOCKED
@@ -105,25 +100,25 @@ impl<D: Dialect> WriteTx<D> {
 }
 
 impl<D: Dialect> SqlStore<D> {
-    /// Leases up to `limit` due jobs of `kinds` (every kind when empty).
+    /// Leases up to `limit` due jobs of `lane` (of every lane when `None`).
     pub(crate) async fn claim_leased(
         &self,
         worker: &str,
         now: DateTime<Utc>,
         lease: std::time::Duration,
         limit: u32,
-        kinds: &[&str],
+        lane: Option<Lane>,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
         let mut tx = self.begin_write().await?;
         tx.relax_commit().await?;
         let mut claim = tx
-            .sql(AssertSqlSafe(claim_statement::<D>(kinds.len())))
+            .sql(AssertSqlSafe(claim_statement::<D>(lane.is_some())))
             .bind(worker)
             .bind(rows::lease_end(now, lease))
             .bind(now)
             .bind(rows::limit(limit));
-        for kind in kinds {
-            claim = claim.bind(*kind);
+        if let Some(lane) = lane {
+            claim = claim.bind(lane.as_str());
         }
         let mut leased: Vec<LeasedRow> = claim.fetch_all().await?;
         leased.sort_by_key(|(id, _, _, run_at, _)| (*run_at, *id));

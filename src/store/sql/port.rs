@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::{Dialect, InboundWrite, SqlStore};
 use crate::domain::audit::{AuditAnchor, AuditEvent, StoredAuditEvent};
 use crate::domain::request::{Platform, Request, ShortId, State};
-use crate::service::jobs::{ClaimedJob, JobsReady, NewJob, QueueState};
+use crate::service::jobs::{ClaimedJob, JobsReady, Lane, NewJob, QueueState};
 use crate::service::ports::{
     CachedIdentity, ConversationRef, MessageRef, NewRequest, PendingSignIn, SignIn, Store,
     StoreError, TransitionWrite,
@@ -99,7 +99,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         lease: std::time::Duration,
         limit: u32,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
-        self.claim_leased(worker, now, lease, limit, &[]).await
+        self.claim_leased(worker, now, lease, limit, None).await
     }
 
     async fn claim_lane(
@@ -108,9 +108,10 @@ impl<D: Dialect> Store for SqlStore<D> {
         now: DateTime<Utc>,
         lease: std::time::Duration,
         limit: u32,
-        kinds: &[&str],
+        lane: Lane,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
-        self.claim_leased(worker, now, lease, limit, kinds).await
+        self.claim_leased(worker, now, lease, limit, Some(lane))
+            .await
     }
 
     async fn queue_state(&self, now: DateTime<Utc>) -> Result<QueueState, StoreError> {

@@ -170,3 +170,77 @@ async fn an_unreadable_job_is_parked_and_does_not_block_the_queue() {
         db.finish().await;
     }
 }
+
+/// One job of every kind the worker knows, for the lane test.
+fn one_of_each_lane_kind() -> Vec<Job> {
+    let request = ShortId::new(1);
+    vec![
+        Job::PostApproval { request },
+        Job::UpdateApproval { request },
+        Job::ApprovalTimeout { request },
+        Job::WarnEnding { request },
+        Job::AuditLine {
+            platform: Platform::Slack,
+            line: "a line".to_owned(),
+        },
+        Job::Activate { request },
+        Job::FollowPim { request },
+        Job::Expire { request },
+    ]
+}
+
+#[tokio::test]
+async fn each_lane_claims_its_own_kinds_and_an_unknown_kind_is_claimed_by_the_command_lane() {
+    for db in test_databases().await {
+        let store = &db.store;
+        let jobs = one_of_each_lane_kind();
+        let new: Vec<NewJob> = jobs.iter().map(|j| NewJob::at(j.clone(), t0())).collect();
+        store.enqueue(new).await.expect("enqueue");
+        let sql = "INSERT INTO jobs (kind, payload, run_at, attempts, created_at) \
+                   VALUES ('from_the_future', '{\"kind\":\"from_the_future\"}', \
+                   '2026-01-01T00:00:00+00:00', 0, '2026-01-01T00:00:00+00:00')";
+        db.execute(sql).await.expect("insert a newer version's job");
+        for lane in Lane::ALL {
+            let claimed = store
+                .claim_lane("w", t0(), LEASE, 100, lane)
+                .await
+                .expect("claim");
+            let kinds: Vec<&str> = claimed.iter().map(|c| c.job.kind()).collect();
+            let expected: Vec<&str> = jobs
+                .iter()
+                .filter(|j| j.lane() == lane)
+                .map(Job::kind)
+                .collect();
+            assert_eq!(kinds, expected, "{}: the {} lane", db.name(), lane.as_str());
+        }
+        let parked = db
+            .text("SELECT last_error FROM jobs WHERE kind = 'from_the_future'")
+            .await;
+        assert!(
+            parked.is_some_and(|e| e.contains("unreadable")),
+            "{}: the command lane's claim looked at it and parked it",
+            db.name()
+        );
+        // The database's list of kinds per lane (migrations/*/jobs_lane) is the code's.
+        for lane in Lane::ALL {
+            for kind in lane.kinds() {
+                let sql = format!(
+                    "INSERT INTO jobs (kind, payload, run_at, attempts, created_at) \
+                     VALUES ('{kind}', '{{}}', '2100-01-01T00:00:00+00:00', 0, \
+                     '2026-01-01T00:00:00+00:00')"
+                );
+                db.execute(&sql).await.expect("insert a job of the kind");
+                let stored = db
+                    .text(&format!("SELECT MIN(lane) FROM jobs WHERE kind = '{kind}'"))
+                    .await;
+                assert_eq!(
+                    stored.as_deref(),
+                    Some(lane.as_str()),
+                    "{}: {kind}",
+                    db.name()
+                );
+            }
+        }
+        db.finish().await;
+    }
+}
