@@ -16,8 +16,11 @@
 //! verify` / `audit export` of 100,000 events.
 //!
 //! `-- --only NAME` runs one part (`classic`, `acks`, `wake`, `burst`, `slow`, `audit`);
-//! `-- --serve ADDR` only serves the acks world on ADDR until interrupted (what
-//! `tests/bench/peer.sh` drives with `wrk`, beside the Bolt peer).
+//! `-- --serve ADDR` only serves the acks world on ADDR until interrupted; `-- --fakes` serves
+//! only its stand-ins (the emulator and the fake Slack) and prints where, and `-- --serve ADDR
+//! --upstreams TENANT,PORT,SLACK_API` serves the service alone against them: what
+//! `tests/bench/peer.sh` drives with `wrk` beside the Bolt peer, so that the process measured
+//! holds nothing but pimbot.
 //!
 //! Prints a table; figures go in the issue notes. Not a test: timing belongs here, not in CI.
 #![expect(clippy::print_stdout, reason = "a benchmark's report is its output")]
@@ -52,6 +55,27 @@ async fn main() -> anyhow::Result<()> {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
+    if args.iter().any(|a| a == "--fakes") {
+        // The stand-ins alone, for `--serve ADDR --upstreams …` in another process.
+        let upstreams = fleet::Upstreams::start(0).await?;
+        println!(
+            "upstreams {} {} {}",
+            upstreams.tenant_id,
+            upstreams.port,
+            upstreams.slack.api_url()
+        );
+        println!("response_url {}", upstreams.slack.response_url("bench"));
+        tokio::signal::ctrl_c().await?;
+        return Ok(());
+    }
+    if let (Some(addr), Some(upstreams)) = (value_of("--serve"), value_of("--upstreams")) {
+        // TENANT,PORT,SLACK_API as `--fakes` printed them.
+        let parts: Vec<&str> = upstreams.split(',').collect();
+        let [tenant, port, slack] = parts[..] else {
+            anyhow::bail!("--upstreams TENANT,PORT,SLACK_API");
+        };
+        return fleet::serve_alone(&addr, tenant, port.parse()?, slack).await;
+    }
     if let Some(addr) = value_of("--serve") {
         let world = fleet::Fleet::start_on(&addr, 0).await?;
         println!(

@@ -19,6 +19,109 @@ pub(crate) const SIGNING_SECRET: &str = "bench-signing-secret";
 const TEAM_GROUP: &str = "00c3b016-8650-4918-b328-0643b54fbd50";
 const TEAM_CHANNEL: &str = "CTEAMFOO";
 
+/// The stand-ins the service talks to: the PIM emulator and the fake Slack, each on its own port.
+pub(crate) struct Upstreams {
+    pub(crate) emulator: Emulator,
+    pub(crate) slack: FakeSlack,
+    pub(crate) tenant_id: String,
+    /// The emulator's port (Entra, Graph and ARM).
+    pub(crate) port: u16,
+    people: Vec<(String, String)>,
+}
+
+impl Upstreams {
+    pub(crate) async fn start(engineers: usize) -> anyhow::Result<Self> {
+        let (tenant, people) = crowded(engineers)?;
+        let tenant_id = tenant.tenant_id.clone();
+        let emulator = Emulator::new(tenant);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        emulator.spawn(listener);
+        let users: Vec<(&str, &str)> = people
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let slack = FakeSlack::start(&users).await;
+        Ok(Self {
+            emulator,
+            slack,
+            tenant_id,
+            port,
+            people,
+        })
+    }
+
+    /// The service's configuration against these stand-ins.
+    pub(crate) fn config(&self, database_url: &str) -> String {
+        config_toml(
+            database_url,
+            &self.tenant_id,
+            self.port,
+            &self.slack.api_url(),
+        )
+    }
+}
+
+/// The acks world's configuration: `app1-secrets` for the team, limits lifted (the load
+/// generator is one person).
+pub(crate) fn config_toml(
+    database_url: &str,
+    tenant_id: &str,
+    port: u16,
+    slack_api: &str,
+) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+[database]
+url = "{database_url}"
+[azure]
+tenant_id = "{tenant_id}"
+client_id = "11111111-2222-3333-4444-555555555555"
+client_secret = "emulator-secret"
+authority_host = "http://127.0.0.1:{port}"
+graph_url = "http://127.0.0.1:{port}"
+arm_url = "http://localhost:{port}"
+[slack]
+signing_secrets = ["{SIGNING_SECRET}"]
+bot_token = "xoxb-test-token"
+api_url = "{slack_api}"
+audit_channel = "CAUDIT"
+[limits]
+commands_per_minute = 100000000
+requests_per_hour = 100000000
+[[targets]]
+name = "app1-secrets"
+kind = "role"
+role = "Application Secret Manager"
+scope = "App1"
+"#
+    )
+}
+
+/// Serves the service alone on `listen` against stand-ins running elsewhere (another process:
+/// `--fakes`), on a fresh database, until interrupted: what `tests/bench/peer.sh` measures, so
+/// that the process's memory and CPU are the service's own.
+pub(crate) async fn serve_alone(
+    listen: &str,
+    tenant_id: &str,
+    port: u16,
+    slack_api: &str,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let toml = config_toml(&database_url, tenant_id, port, slack_api);
+    let config = pimbot::config::Config::parse(&toml, &[])?;
+    let app = pimbot::app::build(&config).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    println!("serving http://{}", listener.local_addr()?);
+    pimbot::app::serve(app, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
 /// A running world.
 pub(crate) struct Fleet {
     pub(crate) base: String,
@@ -39,48 +142,16 @@ impl Fleet {
     }
 
     pub(crate) async fn start_on(listen: &str, engineers: usize) -> anyhow::Result<Self> {
-        let (tenant, people) = crowded(engineers)?;
-        let tenant_id = tenant.tenant_id.clone();
-        let emulator = Emulator::new(tenant);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let port = listener.local_addr()?.port();
-        emulator.spawn(listener);
-        let users: Vec<(&str, &str)> = people
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        let slack = FakeSlack::start(&users).await;
+        let upstreams = Upstreams::start(engineers).await?;
         let dir = tempfile::tempdir()?;
         let database_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let toml = format!(
-            r#"
-[server]
-listen = "127.0.0.1:0"
-[database]
-url = "{database_url}"
-[azure]
-tenant_id = "{tenant_id}"
-client_id = "11111111-2222-3333-4444-555555555555"
-client_secret = "emulator-secret"
-authority_host = "http://127.0.0.1:{port}"
-graph_url = "http://127.0.0.1:{port}"
-arm_url = "http://localhost:{port}"
-[slack]
-signing_secrets = ["{SIGNING_SECRET}"]
-bot_token = "xoxb-test-token"
-api_url = "{api}"
-audit_channel = "CAUDIT"
-[limits]
-commands_per_minute = 100000000
-requests_per_hour = 100000000
-[[targets]]
-name = "app1-secrets"
-kind = "role"
-role = "Application Secret Manager"
-scope = "App1"
-"#,
-            api = slack.api_url()
-        );
+        let toml = upstreams.config(&database_url);
+        let Upstreams {
+            emulator,
+            slack,
+            people,
+            ..
+        } = upstreams;
         let config = pimbot::config::Config::parse(&toml, &[])?;
         let app = pimbot::app::build(&config).await?;
         let listener = tokio::net::TcpListener::bind(listen).await?;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Slack Bolt for JavaScript peer (../shared/bench/bolt-js: signature check, parse, one SQLite
-# insert, ack) and pimbot (`cargo bench --bench elevation -- --serve`: the real service, its
-# worker draining what the acks enqueue, SQLite) under the same load generator (wrk, 50
+# insert, ack) and pimbot (`cargo bench --bench elevation -- --serve ADDR --upstreams …`: the real
+# service alone in its process, its worker draining what the acks enqueue, SQLite; the emulator
+# and the fake Slack in another, `-- --fakes`) under the same load generator (wrk, 50
 # connections, 15 s, the same signed `/pim request …` every time), alternating, ROUNDS times.
 # Prints each run and the ratios pimbot / Bolt. Installs what it lacks (wrk from Debian, the
 # peer's npm packages in a copy under target/).
@@ -40,7 +41,13 @@ rm -f "$work/bolt.sqlite"*
 SLACK_SIGNING_SECRET="$SECRET" PIM_DB_PATH="$PWD/$work/bolt.sqlite" \
   "$work/bolt-js/run.sh" "$BOLT_PORT" >"$work/bolt.log" 2>&1 &
 bolt_pid=$!; pids+=("$bolt_pid")
-"$bin" --serve "127.0.0.1:$PIMBOT_PORT" >"$work/pimbot.log" 2>&1 &
+# The stand-ins in a process of their own, so that pimbot's figures are pimbot's alone.
+"$bin" --fakes >"$work/fakes.log" 2>&1 &
+pids+=("$!")
+for _ in $(seq 1 100); do grep -q '^response_url ' "$work/fakes.log" && break; sleep 0.1; done
+upstreams=$(awk '/^upstreams / { print $2 "," $3 "," $4 }' "$work/fakes.log")
+[ -n "$upstreams" ] || { echo "the stand-ins did not start"; cat "$work/fakes.log"; exit 1; }
+"$bin" --serve "127.0.0.1:$PIMBOT_PORT" --upstreams "$upstreams" >"$work/pimbot.log" 2>&1 &
 pimbot_pid=$!; pids+=("$pimbot_pid")
 for port in "$BOLT_PORT" "$PIMBOT_PORT"; do
   for _ in $(seq 1 100); do
@@ -50,8 +57,7 @@ for port in "$BOLT_PORT" "$PIMBOT_PORT"; do
 done
 sleep 1
 # pimbot's worker answers each command at the fake Slack's response_url, as Slack would have it.
-response_url=$(awk '/^response_url / { print $2 }' "$work/pimbot.log" | sed 's/:/%3A/g; s#/#%2F#g')
-[ -n "$response_url" ] || { echo "pimbot did not say where to answer"; cat "$work/pimbot.log"; exit 1; }
+response_url=$(awk '/^response_url / { print $2 }' "$work/fakes.log" | sed 's/:/%3A/g; s#/#%2F#g')
 
 rss_kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
@@ -116,7 +122,7 @@ for round in $(seq 1 "$ROUNDS"); do
   pimbot_rps+=("$rps"); pimbot_p99+=("$p99")
   echo "         pimbot's worker $(drain "$pimbot_pid") (RSS then $(( $(rss_kib "$pimbot_pid" VmRSS) / 1024 )) MiB)"
 done
-echo "RSS idle / peak (MiB): bolt $((idle_bolt / 1024)) / $(($(rss_kib "$bolt_pid" VmHWM) / 1024)), pimbot $((idle_pimbot / 1024)) / $(($(rss_kib "$pimbot_pid" VmHWM) / 1024)) (pimbot's process holds the PIM emulator and the fake Slack too)"
+echo "RSS idle / peak (MiB): bolt $((idle_bolt / 1024)) / $(($(rss_kib "$bolt_pid" VmHWM) / 1024)), pimbot $((idle_pimbot / 1024)) / $(($(rss_kib "$pimbot_pid" VmHWM) / 1024)) (the stand-ins run in a process of their own)"
 for i in "${!bolt_rps[@]}"; do
   awk -v r="$((i + 1))" -v a="${pimbot_rps[$i]}" -v b="${bolt_rps[$i]}" -v pa="${pimbot_p99[$i]}" -v pb="${bolt_p99[$i]}" \
     'BEGIN { printf "round %d: pimbot / Bolt acks/s %.2f×, p99 %.2f×\n", r, a / b, pa / pb }'
