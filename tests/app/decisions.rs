@@ -137,7 +137,7 @@ async fn a_double_end_sends_one_removal_and_the_second_is_told_it_is_already_end
         .wait_for("the answer to the second `end`", |calls| {
             calls.iter().any(|c| {
                 let text = c.body.to_string();
-                text.contains("already ending") || text.contains("is already ended")
+                text.contains("already ending") || text.contains("is ended; nothing to end")
             })
         })
         .await;
