@@ -278,9 +278,15 @@ impl Service {
         let lanes = jobs::Lanes::of(&jobs);
         let written = match (delivery, audit) {
             (Some(key), audit) => self.store.record_delivery(key, audit, jobs).await?,
-            (None, Some(event)) => self.store.append_audit(event, jobs).await.map(|()| true)?,
+            (None, Some(event)) => {
+                self.store.append_audit(event, jobs).await?;
+                true
+            }
             (None, None) if jobs.is_empty() => true,
-            (None, None) => self.store.enqueue(jobs).await.map(|()| true)?,
+            (None, None) => {
+                self.store.enqueue(jobs).await?;
+                true
+            }
         };
         if written {
             self.jobs_ready.mark(lanes);

@@ -43,6 +43,17 @@ impl<D: Dialect> WriteTx<D> {
         Ok(new)
     }
 
+    /// Writes `write` as this transaction's only content and commits it (rolls back, having
+    /// written nothing, when its delivery key was seen before); whether the key was new.
+    pub(crate) async fn commit_inbound(mut self, write: &InboundWrite) -> Result<bool, StoreError> {
+        if !self.write_inbound(write).await? {
+            self.rollback().await?;
+            return Ok(false);
+        }
+        self.commit().await?;
+        Ok(true)
+    }
+
     /// Writes `write`'s delivery key and audit event, not its jobs (the caller inserts them,
     /// maybe with others'); whether the key was new (`false`: nothing was written).
     pub(crate) async fn record_inbound(
@@ -75,12 +86,6 @@ impl<D: Dialect> SqlStore<D> {
             Ok(done) => return done,
             Err(write) => write,
         };
-        let mut tx = self.begin_write().await?;
-        if !tx.write_inbound(&write).await? {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        tx.commit().await?;
-        Ok(true)
+        self.begin_write().await?.commit_inbound(&write).await
     }
 }

@@ -100,11 +100,8 @@ async fn write_together(
 }
 
 async fn write_alone(writer: &SqlitePool, write: &InboundWrite) -> Result<bool, StoreError> {
-    let mut tx = WriteTx::begin(writer, None).await?;
-    if !tx.write_inbound(write).await? {
-        tx.rollback().await?;
-        return Ok(false);
-    }
-    tx.commit().await?;
-    Ok(true)
+    WriteTx::begin(writer, None)
+        .await?
+        .commit_inbound(write)
+        .await
 }
