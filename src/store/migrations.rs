@@ -39,6 +39,11 @@ const SQLITE: &[Embedded] = &[
         "jobs lane",
         include_str!("../../migrations/sqlite/0005_jobs_lane.sql"),
     ),
+    (
+        6,
+        "jobs request",
+        include_str!("../../migrations/sqlite/0006_jobs_request.sql"),
+    ),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -76,6 +81,11 @@ const POSTGRES: &[Embedded] = &[
         7,
         "jobs lane",
         include_str!("../../migrations/postgres/0007_jobs_lane.sql"),
+    ),
+    (
+        8,
+        "jobs request",
+        include_str!("../../migrations/postgres/0008_jobs_request.sql"),
     ),
 ];
 

@@ -34,6 +34,8 @@ pub use deliveries::InboundWrite;
 pub use dialect::Dialect;
 pub(crate) use query::Sql;
 pub use query::{Driver, Exec, On, Row, Value};
+#[cfg(test)]
+pub(crate) use requests::STALLED_REQUESTS;
 
 use super::db_error;
 use crate::service::ports::StoreError;

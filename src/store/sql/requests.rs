@@ -6,6 +6,13 @@ use crate::domain::request::{Request, ShortId, State};
 use crate::service::ports::{NewRequest, StoreError, TransitionWrite};
 use crate::store::rows;
 
+/// The requests in a live state (`$1`…`$5`) of which no job is queued. The subquery finds a
+/// request's jobs by `jobs_request_idx`; without it, each request read the whole queue.
+pub(crate) const STALLED_REQUESTS: &str = "SELECT r.id, r.version, r.state, r.data FROM requests r \
+     WHERE r.state IN ($1, $2, $3, $4, $5) \
+     AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.request_id = r.id) \
+     ORDER BY r.id";
+
 /// `id, version, state, data`: the columns a request is read from.
 type RequestRow = (i64, i64, String, String);
 
@@ -145,14 +152,10 @@ impl<D: Dialect> SqlStore<D> {
         requests_of(found)
     }
 
+    /// Requests in a live state without a queued job (the sweep's question).
     pub(crate) async fn stalled_requests(&self) -> Result<Vec<Request>, StoreError> {
         let found = self
-            .read(
-                "SELECT r.id, r.version, r.state, r.data FROM requests r \
-                 WHERE r.state IN ($1, $2, $3, $4, $5) \
-                 AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.request_id = r.id) \
-                 ORDER BY r.id",
-            )
+            .read(STALLED_REQUESTS)
             .bind(State::PendingApproval.as_str())
             .bind(State::Approved.as_str())
             .bind(State::Activating.as_str())

@@ -328,3 +328,26 @@ async fn request_ids_are_never_handed_out_twice_by_replicas_nor_after_rows_inser
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_sweep_finds_each_requests_jobs_by_index_instead_of_reading_the_whole_queue() {
+    let db = sqlite_db().await;
+    let mut conn = SqliteConnection::connect(&db.url).await.expect("connect");
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
+        "EXPLAIN QUERY PLAN {}",
+        crate::store::sql::STALLED_REQUESTS
+    )))
+    .fetch_all(&mut conn)
+    .await
+    .expect("plan");
+    let steps: Vec<&str> = plan.iter().map(|(.., detail)| detail.as_str()).collect();
+    assert!(
+        steps.iter().any(|step| step.contains("jobs_request_idx")),
+        "{steps:?}"
+    );
+    assert!(
+        !steps.iter().any(|step| step.starts_with("SCAN j")),
+        "{steps:?}"
+    );
+    db.finish().await;
+}
