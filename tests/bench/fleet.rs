@@ -112,7 +112,16 @@ pub(crate) async fn serve_alone(
     let dir = tempfile::tempdir()?;
     let database_url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let toml = config_toml(&database_url, tenant_id, port, slack_api);
-    let config = pimbot::config::Config::parse(&toml, &[])?;
+    // `PIMBOT_<SECTION>__<KEY>` tunes the served pimbot as it would a deployed one
+    // (`PIMBOT_WORKER__CONCURRENCY=8 tests/bench/peer.sh`).
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the benchmark's own process reads its tuning as `pimbot serve` would"
+    )]
+    let tuning: Vec<(String, String)> = std::env::vars()
+        .filter(|(name, _)| name.starts_with("PIMBOT_"))
+        .collect();
+    let config = pimbot::config::Config::parse(&toml, &tuning)?;
     let app = pimbot::app::build(&config).await?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("serving http://{}", listener.local_addr()?);
