@@ -265,13 +265,7 @@ async fn next_look_at(service: &Service, settings: &WorkerSettings) -> Instant {
 }
 
 fn record_gauges(state: &QueueState, now: chrono::DateTime<Utc>) {
-    for lane in Lane::ALL {
-        let queued: u64 = state
-            .due_by_kind
-            .iter()
-            .filter(|(kind, _)| Lane::of_kind(kind) == lane)
-            .map(|(_, count)| *count)
-            .sum();
+    for &(lane, queued) in &state.due_by_lane {
         #[expect(clippy::cast_precision_loss, reason = "a gauge of a queue length")]
         metrics::gauge!("pimbot_jobs_queued", "lane" => lane.as_str()).set(queued as f64);
     }

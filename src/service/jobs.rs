@@ -209,8 +209,9 @@ pub struct ClaimedJob {
 /// What waits in the queue, for the gauges and for the worker's next wake-up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueState {
-    /// Jobs due and not leased, by kind.
-    pub due_by_kind: Vec<(String, u64)>,
+    /// Jobs due and not leased, per lane, each counted up to a cap (10,000 in the SQL store):
+    /// a gauge, not a census.
+    pub due_by_lane: Vec<(Lane, u64)>,
     /// The earliest `run_at` of those.
     pub oldest_due: Option<DateTime<Utc>>,
     /// The earliest `run_at` of any job not leased (due or not).

@@ -4,6 +4,8 @@
 //! other processes on the same file (a second replica, `pimbot audit`) meet the busy timeout.
 //! Write transactions begin with `BEGIN IMMEDIATE`, which takes the lock at once.
 //!
+//! WAL checkpoints run in a task of their own (`checkpoint`), not on the writer's commits.
+//!
 //! The worker's writes take one more turn first (`background`): at most one of them waits for
 //! the writer connection at a time, so an inbound request's write (the ack someone waits for)
 //! has at most one worker transaction ahead of it, however busy the worker is.
@@ -16,6 +18,7 @@ use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+mod checkpoint;
 mod group;
 
 use super::sql::{Dialect, InboundWrite, SqlStore};
@@ -53,17 +56,22 @@ impl SqlStore<Sqlite> {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(WRITER_WAIT)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma(
+                "wal_autocheckpoint",
+                checkpoint::WRITER_THRESHOLD.to_string(),
+            ))
             .await
             .map_err(db_error)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(db_error)?;
+        let inbound = group::GroupCommit::start(writer.clone());
+        checkpoint::start(options, inbound.alive());
         let writes = SqliteWrites {
             background: Arc::default(),
-            inbound: group::GroupCommit::start(writer.clone()),
+            inbound,
         };
         Ok(SqlStore::new(pool, writer, writes))
     }

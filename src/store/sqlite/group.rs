@@ -1,10 +1,11 @@
 //! Group commit of inbound writes on SQLite: what a slash command, a click's delivery or a Teams
 //! message must have on disk before it is acknowledged (its delivery key, audit event and jobs)
-//! is handed to one task that writes everything waiting in one transaction, the jobs of all of
-//! them in one statement, and answers each caller after the commit. Under load a whole queue
-//! of slash commands costs three statements (`BEGIN IMMEDIATE`, one multi-row `INSERT`,
-//! `COMMIT`) instead of three each, and they never wait behind the worker's writes one by one
-//! (see `write_turn`): measured in `cargo bench` (acks).
+//! is handed to one task that writes everything waiting in one transaction and answers each
+//! caller after the commit. A batch costs the same seven statements however many writes it
+//! holds (`BEGIN IMMEDIATE`, one multi-row `INSERT` each for delivery keys, audit events and
+//! jobs, two for the audit head, `COMMIT`), where each write alone costs six, and each
+//! statement is a round trip to the driver's connection thread. The acks never wait behind the
+//! worker's writes one by one either (see `write_turn`): measured in `cargo bench` (acks).
 
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
@@ -31,6 +32,12 @@ impl GroupCommit {
         let (queue, waiting) = mpsc::channel(QUEUE);
         tokio::spawn(write_batches(writer, waiting));
         Self { queue }
+    }
+
+    /// A handle that tells whether the store still holds this group commit (for tasks that
+    /// should end with it).
+    pub(crate) fn alive(&self) -> mpsc::WeakSender<Queued> {
+        self.queue.downgrade()
     }
 
     /// Writes `write` in the next batch; `Ok(false)` when its delivery key was seen before.
@@ -77,26 +84,17 @@ async fn write_batch(writer: &SqlitePool, batch: &[Queued]) -> Vec<Result<bool, 
     }
 }
 
-/// One transaction: every delivery key and audit event in turn (a key seen before, even
-/// earlier in this batch, skips its write), then every new write's jobs in as few statements
-/// as they fit in.
+/// One transaction for the whole batch (see [`WriteTx::write_inbounds`]: a handful of
+/// statements, however many writes).
 async fn write_together(
     writer: &SqlitePool,
     batch: &[Queued],
 ) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
+    let writes: Vec<&InboundWrite> = batch.iter().map(|(write, _)| write).collect();
     let mut tx = WriteTx::begin(writer, None).await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    let mut jobs = Vec::new();
-    for (write, _) in batch {
-        let new = tx.record_inbound(write).await?;
-        if new {
-            jobs.extend(write.jobs.iter());
-        }
-        outcomes.push(Ok(new));
-    }
-    tx.insert_jobs(&jobs).await?;
+    let new = tx.write_inbounds(&writes).await?;
     tx.commit().await?;
-    Ok(outcomes)
+    Ok(new.into_iter().map(Ok).collect())
 }
 
 async fn write_alone(writer: &SqlitePool, write: &InboundWrite) -> Result<bool, StoreError> {

@@ -3,7 +3,10 @@
 //! still land beside them.
 
 use super::*;
+use crate::domain::audit::verify_chain;
 use crate::service::jobs::WritePriority;
+use crate::store::sql::{Dialect, InboundWrite, SqlStore};
+use crate::store::{PgStore, SqliteStore};
 
 #[tokio::test]
 async fn inbound_writes_made_at_once_are_each_answered_as_if_written_alone() {
@@ -38,8 +41,8 @@ async fn inbound_writes_made_at_once_are_each_answered_as_if_written_alone() {
             .await
             .expect("queue");
         assert_eq!(
-            queued.due_by_kind,
-            vec![("update_approval".to_owned(), 21)],
+            queued.due_by_lane,
+            vec![(Lane::Chat, 21), (Lane::Command, 0), (Lane::Pim, 0)],
             "{}: one job per first delivery, and the worker's",
             db.name()
         );
@@ -101,8 +104,8 @@ async fn a_write_that_cannot_be_made_fails_alone_and_the_others_made_with_it_are
             .await
             .expect("queue");
         assert_eq!(
-            queued.due_by_kind,
-            vec![("update_approval".to_owned(), 39)],
+            queued.due_by_lane,
+            vec![(Lane::Chat, 39), (Lane::Command, 0), (Lane::Pim, 0)],
             "{}: the other writes' jobs are all kept",
             db.name()
         );
@@ -114,6 +117,88 @@ async fn a_write_that_cannot_be_made_fails_alone_and_the_others_made_with_it_are
         assert!(
             retried,
             "{}: the refused write left no delivery key",
+            db.name()
+        );
+        db.finish().await;
+    }
+}
+
+/// One inbound write for the batch test: `key`, an event about request `n`, one job.
+fn inbound(key: Option<&str>, n: i64) -> InboundWrite {
+    InboundWrite {
+        delivery: key.map(str::to_owned),
+        audit: Some(event("request.status", Some(ShortId::new(n)))),
+        jobs: vec![NewJob::now(Job::UpdateApproval {
+            request: ShortId::new(n),
+        })],
+    }
+}
+
+/// Writes `writes` in one transaction of `store`, as the group commit does.
+async fn write_in_one_transaction<D: Dialect>(
+    store: &SqlStore<D>,
+    writes: &[InboundWrite],
+) -> Vec<bool> {
+    let mut tx = store.begin_write().await.expect("begin");
+    let new = tx.write_inbounds(writes).await.expect("written");
+    tx.commit().await.expect("commit");
+    new
+}
+
+#[tokio::test]
+async fn a_batch_keeps_each_first_delivery_with_its_event_and_jobs_and_nothing_of_the_repeats() {
+    for db in test_databases().await {
+        assert!(
+            db.store
+                .record_delivery("seen", None, Vec::new())
+                .await
+                .expect("an earlier delivery")
+        );
+        let writes = [
+            inbound(Some("a"), 1),
+            inbound(Some("b"), 2),
+            inbound(Some("a"), 3),
+            inbound(None, 4),
+            inbound(Some("seen"), 5),
+        ];
+        let new = match db.backend {
+            Backend::Sqlite => {
+                let store = SqliteStore::connect(&db.url).await.expect("connect");
+                write_in_one_transaction(&store, &writes).await
+            }
+            Backend::Postgres => {
+                let store = PgStore::connect(&db.url).await.expect("connect");
+                write_in_one_transaction(&store, &writes).await
+            }
+        };
+        assert_eq!(new, [true, true, false, true, false], "{}", db.name());
+        let events = db.store.audit_events(0, 100).await.expect("read");
+        let about: Vec<Option<u64>> = events
+            .iter()
+            .map(|stored| {
+                let value: serde_json::Value =
+                    serde_json::from_str(&stored.canonical).expect("json");
+                value["event"]["request_id"].as_u64()
+            })
+            .collect();
+        assert_eq!(
+            about,
+            [Some(1), Some(2), Some(4)],
+            "{}: in order",
+            db.name()
+        );
+        verify_chain(None, &events).expect("one intact chain");
+        let head = db.text("SELECT hash FROM audit_head WHERE id = 1").await;
+        assert_eq!(head.as_deref(), events.last().map(|e| e.hash.as_str()));
+        let queued = db
+            .store
+            .queue_state(Utc::now() + Duration::seconds(1))
+            .await
+            .expect("queue");
+        assert_eq!(
+            queued.due_by_lane,
+            vec![(Lane::Chat, 3), (Lane::Command, 0), (Lane::Pim, 0)],
+            "{}: the jobs of the three new writes only",
             db.name()
         );
         db.finish().await;
