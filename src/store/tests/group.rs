@@ -35,17 +35,7 @@ async fn inbound_writes_made_at_once_are_each_answered_as_if_written_alone() {
             },
         )]));
         background.await.expect("a worker's write");
-        let queued = db
-            .store
-            .queue_state(Utc::now() + Duration::seconds(1))
-            .await
-            .expect("queue");
-        assert_eq!(
-            queued.due_by_lane,
-            vec![(Lane::Chat, 21), (Lane::Command, 0), (Lane::Pim, 0)],
-            "{}: one job per first delivery, and the worker's",
-            db.name()
-        );
+        assert_due_chat_jobs(&db, 21, "one job per first delivery, and the worker's").await;
         db.finish().await;
     }
 }
@@ -98,17 +88,7 @@ async fn a_write_that_cannot_be_made_fails_alone_and_the_others_made_with_it_are
         assert_eq!(refused.len(), 1, "{}: {refused:?}", db.name());
         assert_eq!(refused[0].0, 13);
         assert!(refused[0].1.contains("refused by the test"), "{refused:?}");
-        let queued = db
-            .store
-            .queue_state(Utc::now() + Duration::seconds(1))
-            .await
-            .expect("queue");
-        assert_eq!(
-            queued.due_by_lane,
-            vec![(Lane::Chat, 39), (Lane::Command, 0), (Lane::Pim, 0)],
-            "{}: the other writes' jobs are all kept",
-            db.name()
-        );
+        assert_due_chat_jobs(&db, 39, "the other writes' jobs are all kept").await;
         let retried = db
             .store
             .record_delivery("d-13", None, Vec::new())
@@ -190,17 +170,22 @@ async fn a_batch_keeps_each_first_delivery_with_its_event_and_jobs_and_nothing_o
         verify_chain(None, &events).expect("one intact chain");
         let head = db.text("SELECT hash FROM audit_head WHERE id = 1").await;
         assert_eq!(head.as_deref(), events.last().map(|e| e.hash.as_str()));
-        let queued = db
-            .store
-            .queue_state(Utc::now() + Duration::seconds(1))
-            .await
-            .expect("queue");
-        assert_eq!(
-            queued.due_by_lane,
-            vec![(Lane::Chat, 3), (Lane::Command, 0), (Lane::Pim, 0)],
-            "{}: the jobs of the three new writes only",
-            db.name()
-        );
+        assert_due_chat_jobs(&db, 3, "the jobs of the three new writes only").await;
         db.finish().await;
     }
+}
+
+/// Asserts that `chat` chat jobs are due, and none in the other lanes.
+async fn assert_due_chat_jobs(db: &TestDb, chat: u64, why: &str) {
+    let queued = db
+        .store
+        .queue_state(Utc::now() + Duration::seconds(1))
+        .await
+        .expect("queue");
+    assert_eq!(
+        queued.due_by_lane,
+        vec![(Lane::Chat, chat), (Lane::Command, 0), (Lane::Pim, 0)],
+        "{}: {why}",
+        db.name()
+    );
 }
